@@ -1,0 +1,106 @@
+# gridline: one non-recursive Makefile. Everything built lands in build/, runtime state in var/.
+#   make            build the four services, the tools and the unit tests
+#   make run        install what is missing, build, start Redis + services + demo traffic (Ctrl-C stops)
+#   make up / down  the same in the background, for scripts
+#   make test       build and run unit + end-to-end tests; last line "N passed, N failed"
+#   make deps       install the Debian packages (sudo only when not root)
+#   make bench      measure the whole path (appeals/s, Redis commands per appeal)
+#   make lint       clang-format check + cppcheck
+
+CC      ?= cc
+BUILD   ?= build
+PKGS    := libzmq libprotobuf-c hiredis libmicrohttpd jansson yaml-0.1 libcurl
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wno-format-truncation \
+           -fno-strict-aliasing -MMD -MP -Icommon -I$(BUILD)/gen
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS  += $(PKG_LIBS) -lpthread -lm
+CFLAGS  += $(PKG_CFLAGS)
+
+GEN_SRC    := $(BUILD)/gen/gridline.pb-c.c
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC)) $(BUILD)/gen/gridline.pb-c.o
+LIB        := $(BUILD)/libgridline.a
+
+SERVICES   := intake router notifier aggregator
+SVC_BINS   := $(patsubst %,$(BUILD)/gridline-%,$(SERVICES))
+TOOLS      := loadgen sink gridctl
+TOOL_BINS  := $(BUILD)/gridline-loadgen $(BUILD)/gridline-sink $(BUILD)/gridctl
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all run up down test unit e2e deps clean lint bench format
+all: $(SVC_BINS) $(TOOL_BINS) $(UNIT_BINS)
+
+$(BUILD)/gen/gridline.pb-c.c $(BUILD)/gen/gridline.pb-c.h: proto/gridline.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen -Iproto proto/gridline.proto
+
+# Everything that includes common headers may include the generated header.
+$(BUILD)/%.o: %.c $(BUILD)/gen/gridline.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/gridline.pb-c.o: $(BUILD)/gen/gridline.pb-c.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(COMMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# A service or tool is every .c file in its folder, linked with the common library.
+define program
+$(1): $$(patsubst %.c,$(BUILD)/%.o,$$(wildcard $(2)/*.c)) $$(LIB)
+	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach s,$(SERVICES),$(eval $(call program,$(BUILD)/gridline-$(s),services/$(s))))
+$(eval $(call program,$(BUILD)/gridline-loadgen,tools/loadgen))
+$(eval $(call program,$(BUILD)/gridline-sink,tools/sink))
+$(eval $(call program,$(BUILD)/gridctl,tools/gridctl))
+
+# A unit test may also link the modules of one service (tests/unit/test_<svc>_*.c).
+svc_objs = $(patsubst %.c,$(BUILD)/%.o,$(filter-out %/main.c,$(wildcard services/$(1)/*.c)))
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(foreach s,$(SERVICES),$(call svc_objs,$(s)))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iservices -o $@ $< \
+	  $(foreach s,$(SERVICES),$(if $(findstring test_$(s)_,$@),$(call svc_objs,$(s)))) \
+	  $(LIB) $(LDLIBS) -lcmocka
+
+deps:
+	@scripts/deps.sh
+
+run: deps all
+	@scripts/run.sh foreground
+
+up: all
+	@scripts/run.sh background
+
+down:
+	@scripts/run.sh stop
+
+unit: $(UNIT_BINS)
+	@tests/run.sh unit
+
+e2e: all
+	@tests/run.sh e2e
+
+test: all
+	@tests/run.sh all
+
+bench: all
+	@bench/run.sh
+
+lint:
+	clang-format --dry-run --Werror common/*.[ch] services/*/*.[ch] tools/*/*.[ch] tests/unit/*.c
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+	  --suppress=missingIncludeSystem -Icommon common services tools
+
+format:
+	clang-format -i common/*.[ch] services/*/*.[ch] tools/*/*.[ch] tests/unit/*.c
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The whole path under load: N appeals through intake -> router -> notifier/aggregator, on this
+# machine, with a real Redis. Reports appeals/s end to end (first POST until the last one is
+# counted as assigned), Redis commands per appeal (INFO commandstats, script-inner calls
+# included) and CPU ms per appeal of each process. Usage: bench/run.sh [N] [CONCURRENCY]
+set -u
+N=${1:-${N:-20000}}
+C=${2:-${C:-16}}
+export GRIDLINE_LOG_LEVEL=warn
+source "$(dirname "$0")/../tests/e2e/lib.sh"
+E2E_FAILED=0
+
+cpu_ms() { # utime+stime of a pid, in ms
+  awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"
+}
+commands() { # total calls over all commands
+  rcli info commandstats | awk -F'[=,:]' '/^cmdstat_/ {s += $3} END {print s}'
+}
+
+e2e_start_redis
+e2e_start_sink
+e2e_configure
+e2e_start_services
+procs=(redis intake router notifier aggregator)
+declare -A cpu0
+for p in "${procs[@]}"; do cpu0[$p]=$(cpu_ms "${E2E_PID[$p]}"); done
+rcli config resetstat >/dev/null
+cmd0=$(commands)
+t0=$(date +%s.%N)
+"$BUILD/gridline-loadgen" --url "$INTAKE" --count "$N" --concurrency "$C" --prefix 15 --json --quiet \
+  >"$E2E_DIR/loadgen.json"
+t_post=$(date +%s.%N)
+done_when() { [ "$(curl -s "$AGGREGATOR/v1/stats?region=15" | jq -r '.by_event.assigned // 0')" -ge "$N" ]; }
+wait_until 600 done_when || echo "# not everything was assigned within 600 s"
+t1=$(date +%s.%N)
+alerts_ok=$(wait_until 60 test "$(alerts_count)" -ge "$(curl -s "$AGGREGATOR/v1/stats?region=150123" | jq -r '.by_event.assigned // 0')" && echo yes || echo no)
+cmd1=$(commands)
+echo "== gridline bench: $N appeals, loadgen concurrency $C, $(nproc) cores, $(date -u +%F)"
+echo "loadgen: $(cat "$E2E_DIR/loadgen.json")"
+awk -v n="$N" -v a="$t0" -v b="$t_post" -v c="$t1" 'BEGIN {
+  printf "intake accepted:        %.0f appeals/s (%.2f s)\n", n / (b - a), b - a
+  printf "end to end (assigned and counted): %.0f appeals/s (%.2f s)\n", n / (c - a), c - a }'
+echo "redis commands per appeal: $(awk -v a="$cmd0" -v b="$cmd1" -v n="$N" 'BEGIN {printf "%.1f", (b - a) / n}')"
+rcli info commandstats | awk -F'[=,:]' -v n="$N" '/^cmdstat_/ {printf "  %-22s %7.2f per appeal\n", $1, $3 / n}' | sort -k2 -nr | sed 's/cmdstat_//'
+for p in "${procs[@]}"; do
+  awk -v p="$p" -v a="${cpu0[$p]}" -v b="$(cpu_ms "${E2E_PID[$p]}")" -v n="$N" \
+    'BEGIN {printf "cpu %-11s %6.3f ms per appeal\n", p, (b - a) / n}'
+done
+echo "alerts delivered for the county subscription: $alerts_ok"

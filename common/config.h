@@ -1,0 +1,91 @@
+/* config: the configuration of every gridline process.
+ *
+ * All scalar keys are declared in one table in config.c (name, type, bounds, default, help).
+ * They are read from a YAML file (nested `redis: {port: 6390}` or dotted `redis.port: 6390`),
+ * then from the environment: GRIDLINE_<KEY> with dots as underscores (GRIDLINE_REDIS_PORT).
+ * Environment beats file beats default. Anything unknown or out of range is refused, naming
+ * the origin, the line and the key. Three sections are lists: categories, directory,
+ * subscriptions; a section given in a file replaces the default one. */
+#ifndef GRIDLINE_CONFIG_H
+#define GRIDLINE_CONFIG_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+typedef struct {
+    char *name;       /* "heating" */
+    char *department; /* "heating" */
+    char *label;      /* "供暖" */
+} config_category_t;
+
+typedef struct {
+    char *department;
+    char *region; /* code prefix; "" = everywhere */
+    char *assignee;
+} config_directory_entry_t;
+
+typedef struct {
+    char *name;
+    char *region; /* code prefix; "" = everywhere */
+    char *url;
+    char *secret;
+} config_subscription_t;
+
+typedef struct config {
+    char *instance;
+    char *log_level;
+    char *bind_host;
+    char *regions_file;
+    char *redis_host;
+    int redis_port;
+    char *redis_password;
+    int redis_timeout_ms;
+    int intake_http_port;
+    int intake_gateway_port;
+    int intake_max_body;
+    int intake_idempotency_ttl_s;
+    int intake_http_threads;
+    int router_http_port;
+    char *router_endpoint;
+    int notifier_http_port;
+    char *notifier_endpoint;
+    int notifier_timeout_ms;
+    int aggregator_http_port;
+    char *aggregator_endpoint;
+    int outbox_resend_after_ms;
+    int outbox_sweep_interval_ms;
+    int outbox_batch;
+    int ladder_green_s;
+    int ladder_blue_s;
+    int ladder_yellow_s;
+    int ladder_red_s;
+    long clock_offset_ms;
+    int clock_tz_offset_min;
+
+    config_category_t *categories;
+    size_t category_count;
+    config_directory_entry_t *directory;
+    size_t directory_count;
+    config_subscription_t *subscriptions;
+    size_t subscription_count;
+    char errstr[512];
+} config_t;
+
+/* Every key at its default, and the built-in categories. NULL on OOM. */
+config_t *config_new(void);
+void config_destroy(config_t **self_p);
+/* 0, or -1 with errstr set (nothing half-applied is relied on: callers exit). */
+int config_load_file(config_t *self, const char *path);
+int config_load_string(config_t *self, const char *yaml, const char *origin);
+/* GRIDLINE_* variables of envp; unknown ones are an error, except GRIDLINE_CONFIG. */
+int config_apply_env(config_t *self, char *const *envp);
+/* One scalar by its dotted name, checked like the file. */
+int config_set(config_t *self, const char *key, const char *value);
+const char *config_errstr(const config_t *self);
+/* "key = value" for every scalar (password as ***), then the sections. */
+void config_print(const config_t *self, FILE *out);
+/* Every key with its variable, default and meaning (for --help). */
+void config_print_help(FILE *out);
+const config_category_t *config_category(const config_t *self, const char *name);
+
+#endif

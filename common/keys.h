@@ -1,0 +1,51 @@
+/* keys: every Redis key of gridline, in one place.
+ *
+ * Every per-appeal key carries the county code as a Redis Cluster hash tag, so one appeal's
+ * record, history, outbox entries, deadline and counters all live in one slot and one Lua
+ * script can change them atomically, on a single Redis or on a cluster. The readable appeal
+ * id starts with the county ("150123-20261124-000042"), so every key is computable from it.
+ *
+ *   appeal:{C}:<id>              hash   the appeal: fields below + seq/status/level/assignee
+ *   events:{C}:<id>              list   Event protobufs; index seq-1 holds event seq
+ *   seq:{C}:<day>                string INCR -> the id counter of county C on local day
+ *   idem:{C}:<idempotency-key>   string "<id>|<fingerprint of the request>", TTL
+ *   ext:{C}:<channel>:<ext-id>   string the appeal id a channel's external id became
+ *   outbox:{C}:<hop>             zset   "<id>:<seq>" -> time to (re)send it to hop
+ *                                       (hop = router | notifier | aggregator)
+ *   deadline:{C}                 zset   "<id>" -> when its current level's deadline falls
+ *   delivery:{C}                 zset   "<alert id>|<subscription>" -> time to (re)try the POST
+ *   delivery:{C}:body            hash   "<alert id>|<subscription>" -> JSON body to POST
+ *   stats:{C}:<day>:<region>     hash   counters of one region (county or below) for a day:
+ *                                       appeals, ch:<channel>, cat:<category>, lvl:<level>,
+ *                                       ev:<event type>
+ *
+ * Levels above the county (city, province) are summed over their counties when read, so no
+ * write ever spans two slots. Scripts derive appeal:/events:/stats: keys from the county tag
+ * they were given: they stay in the slot of their declared keys. */
+#ifndef GRIDLINE_KEYS_H
+#define GRIDLINE_KEYS_H
+
+#include <stddef.h>
+
+#define KEYS_MAX 256
+#define KEYS_ID_MAX 40 /* "150123-20261124-000042" and room for long counters */
+
+/* Each writes the key into buf (KEYS_MAX bytes) and returns its length. */
+int keys_appeal(char *buf, const char *county, const char *id);
+int keys_events(char *buf, const char *county, const char *id);
+int keys_seq(char *buf, const char *county, const char *day);
+int keys_idem(char *buf, const char *county, const char *idempotency_key);
+int keys_ext(char *buf, const char *county, const char *channel, const char *external_id);
+int keys_outbox(char *buf, const char *county, const char *hop);
+int keys_deadline(char *buf, const char *county);
+int keys_delivery(char *buf, const char *county);
+int keys_delivery_body(char *buf, const char *county);
+int keys_stats(char *buf, const char *county, const char *day, const char *region);
+
+/* The county of an appeal id or outbox member: its first 6 digits, if followed by '-'.
+ * 0, or -1 if id is not of that form. */
+int keys_county_of_id(const char *id, char county[7]);
+/* Checks the whole id form "CCCCCC-YYYYMMDD-NNNNNN" (6+ digit counter): 0 / -1. */
+int keys_check_id(const char *id);
+
+#endif

@@ -1,0 +1,94 @@
+#include "zsock.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "log.h"
+
+#define ZSOCK_HWM 100000
+#define ZSOCK_LINGER_MS 1000
+
+static void *s_context;
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+
+static void s_create_context(void)
+{
+    s_context = zmq_ctx_new();
+}
+
+void *zsock_context(void)
+{
+    pthread_once(&s_once, s_create_context);
+    return s_context;
+}
+
+void zsock_context_term(void)
+{
+    if (s_context)
+        zmq_ctx_term(s_context);
+    s_context = NULL;
+}
+
+static void *s_socket(int type)
+{
+    void *sock = zmq_socket(zsock_context(), type);
+    if (!sock) {
+        log_error("zmq_socket failed", "error", zmq_strerror(errno), NULL);
+        return NULL;
+    }
+    int hwm = ZSOCK_HWM, linger = ZSOCK_LINGER_MS;
+    zmq_setsockopt(sock, type == ZMQ_PUSH ? ZMQ_SNDHWM : ZMQ_RCVHWM, &hwm, sizeof hwm);
+    /* On a clean shutdown give queued messages a second to leave; anything still queued is
+     * in an outbox anyway. */
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    return sock;
+}
+
+void *zsock_push_new(const char *endpoints)
+{
+    void *sock = s_socket(ZMQ_PUSH);
+    if (!sock)
+        return NULL;
+    int immediate = 1;
+    zmq_setsockopt(sock, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
+    char *list = strdup(endpoints), *save = NULL;
+    for (char *ep = strtok_r(list, ", ", &save); ep; ep = strtok_r(NULL, ", ", &save)) {
+        if (zmq_connect(sock, ep) != 0) {
+            log_error("zmq_connect failed", "endpoint", ep, "error", zmq_strerror(errno), NULL);
+            free(list);
+            zmq_close(sock);
+            return NULL;
+        }
+    }
+    free(list);
+    return sock;
+}
+
+void *zsock_pull_new(const char *endpoint)
+{
+    void *sock = s_socket(ZMQ_PULL);
+    if (!sock)
+        return NULL;
+    if (zmq_bind(sock, endpoint) != 0) {
+        log_error("zmq_bind failed", "endpoint", endpoint, "error", zmq_strerror(errno), NULL);
+        zmq_close(sock);
+        return NULL;
+    }
+    return sock;
+}
+
+void zsock_destroy(void **sock_p)
+{
+    if (sock_p && *sock_p) {
+        zmq_close(*sock_p);
+        *sock_p = NULL;
+    }
+}
+
+int zsock_send(void *sock, const void *data, size_t len)
+{
+    return zmq_send(sock, data, len, ZMQ_DONTWAIT) == (int)len ? 0 : -1;
+}

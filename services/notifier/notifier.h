@@ -1,0 +1,23 @@
+/* notifier: delivers alerts to the subscriptions of the appeal's region.
+ *
+ * Receives events on notifier.endpoint (PULL). For each, one notify_accept step consumes the
+ * event's notifier outbox entry and records one delivery per matching subscription (a copy
+ * that arrives twice finds the entry gone and delivers nothing). Deliveries are POSTed at
+ * once; a delivered one is forgotten (delivery_done), a failed one is retried after
+ * outbox.resend_after_ms by whichever notifier instance claims it first. Each POST carries
+ * X-Gridline-Alert-Id so a receiver can drop the rare duplicate of a crash mid-POST. */
+#ifndef GRIDLINE_NOTIFIER_H
+#define GRIDLINE_NOTIFIER_H
+
+#include "service.h"
+
+typedef struct notifier notifier_t;
+
+notifier_t *notifier_new(service_t *service);
+void notifier_destroy(notifier_t **self_p);
+void *notifier_socket(notifier_t *self);
+int notifier_drain(notifier_t *self);
+/* Retries deliveries that are due. */
+int notifier_sweep(notifier_t *self);
+
+#endif

@@ -1,0 +1,28 @@
+/* router: turns collected appeals into assignments.
+ *
+ * Receives events on router.endpoint (PULL), decides department and assignee (routing),
+ * and in one appeal_advance step consumes the event's router outbox entry, records the
+ * assigned event (level green, deadline), and queues it for the notifier and the aggregator;
+ * then pushes it to both. A batch of events costs one Redis round trip. The sweeper re-sends
+ * what the notifier and aggregator outboxes still hold. */
+#ifndef GRIDLINE_ROUTER_H
+#define GRIDLINE_ROUTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "service.h"
+
+typedef struct router router_t;
+
+router_t *router_new(service_t *service);
+void router_destroy(router_t **self_p);
+/* The PULL socket to poll. */
+void *router_socket(router_t *self);
+/* Reads what is waiting (up to outbox.batch) and applies it. Returns events applied, or -1
+ * when Redis is down (the events stay in their outboxes and come again). */
+int router_drain(router_t *self);
+int router_sweep(router_t *self);
+int router_health(void *arg, char *why, size_t whylen);
+
+#endif

@@ -1,0 +1,169 @@
+# End-to-end test harness: real redis-server, real services, real HTTP, on free ports of
+# 127.0.0.1, in a private temp directory, all stopped on exit. Two runs can share a machine.
+#
+#   source tests/e2e/lib.sh
+#   e2e_start_redis; e2e_start_sink; e2e_start_services
+#   check "name" command...      prints "ok - name" / "not ok - name"
+#   wait_until SECONDS command... polls until the command succeeds
+set -u
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-$E2E_ROOT/build}
+case "$BUILD" in /*) ;; *) BUILD=$E2E_ROOT/$BUILD ;; esac
+E2E_DIR=$(mktemp -d /tmp/gridline-e2e.XXXXXX)
+E2E_PIDS=()
+declare -A E2E_PID
+E2E_FAILED=0
+
+# Every service of this run reads the same environment.
+export GRIDLINE_REGIONS_FILE="$E2E_ROOT/data/regions-nmg.csv"
+export GRIDLINE_LOG_LEVEL=${GRIDLINE_LOG_LEVEL:-info}
+export GRIDLINE_OUTBOX_RESEND_AFTER_MS=${GRIDLINE_OUTBOX_RESEND_AFTER_MS:-1000}
+export GRIDLINE_OUTBOX_SWEEP_INTERVAL_MS=${GRIDLINE_OUTBOX_SWEEP_INTERVAL_MS:-200}
+unset GRIDLINE_CONFIG
+
+e2e_cleanup() {
+  local pid
+  for pid in "${E2E_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  if [ "$E2E_FAILED" -eq 0 ] && [ -z "${E2E_KEEP:-}" ]; then
+    rm -rf "$E2E_DIR"
+  else
+    echo "# logs kept in $E2E_DIR"
+  fi
+}
+trap e2e_cleanup EXIT
+
+# A port nobody listens on now (random, probed).
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+}
+
+check() {
+  local name=$1
+  shift
+  if "$@" >/dev/null 2>&1; then
+    echo "ok - $name"
+  else
+    echo "not ok - $name"
+    E2E_FAILED=1
+  fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+  if [ "$2" == "$3" ]; then
+    echo "ok - $1"
+  else
+    echo "not ok - $1 (expected '$2', got '$3')"
+    E2E_FAILED=1
+  fi
+}
+
+wait_until() {
+  local seconds=$1
+  shift
+  local deadline=$((SECONDS + seconds))
+  while [ $SECONDS -lt $deadline ]; do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+e2e_start_redis() {
+  REDIS_PORT=$(free_port)
+  mkdir -p "$E2E_DIR/redis"
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$E2E_DIR/redis" \
+    --appendonly yes --save '' --daemonize no --logfile "$E2E_DIR/redis.log" &
+  E2E_PIDS+=($!)
+  E2E_PID[redis]=$!
+  export GRIDLINE_REDIS_PORT=$REDIS_PORT
+  wait_until 10 redis-cli -p "$REDIS_PORT" ping || { echo "# redis did not start"; exit 1; }
+}
+
+rcli() {
+  redis-cli -p "$REDIS_PORT" "$@"
+}
+
+e2e_start_sink() {
+  SINK_PORT=$(free_port)
+  "$BUILD/gridline-sink" --port "$SINK_PORT" --out "$E2E_DIR/alerts.jsonl" --quiet "$@" \
+    >"$E2E_DIR/sink.out" 2>"$E2E_DIR/sink.log" &
+  E2E_PIDS+=($!)
+  E2E_PID[sink]=$!
+  wait_until 10 curl -sf "http://127.0.0.1:$SINK_PORT/healthz" || { echo "# sink did not start"; exit 1; }
+}
+
+# Ports and endpoints for every service, and a config file with a directory and the sink's
+# subscriptions. Call once before starting services.
+e2e_configure() {
+  export GRIDLINE_INTAKE_HTTP_PORT=$(free_port)
+  export GRIDLINE_ROUTER_HTTP_PORT=$(free_port)
+  export GRIDLINE_NOTIFIER_HTTP_PORT=$(free_port)
+  export GRIDLINE_AGGREGATOR_HTTP_PORT=$(free_port)
+  export GRIDLINE_ROUTER_ENDPOINT="tcp://127.0.0.1:$(free_port)"
+  export GRIDLINE_NOTIFIER_ENDPOINT="tcp://127.0.0.1:$(free_port)"
+  export GRIDLINE_AGGREGATOR_ENDPOINT="tcp://127.0.0.1:$(free_port)"
+  INTAKE="http://127.0.0.1:$GRIDLINE_INTAKE_HTTP_PORT"
+  AGGREGATOR="http://127.0.0.1:$GRIDLINE_AGGREGATOR_HTTP_PORT"
+  E2E_CONFIG="$E2E_DIR/gridline.yaml"
+  cat >"$E2E_CONFIG" <<YAML
+directory:
+  - {department: heating, region: "150123", assignee: "和林格尔县供热公司"}
+  - {department: heating, region: "150123100", assignee: "城关镇供热站 李明"}
+  - {department: power-supply, region: "15", assignee: "内蒙古电力 调度中心"}
+subscriptions:
+  - {name: county-150123, region: "150123", url: "http://127.0.0.1:${SINK_PORT:-9}/alerts/county"}
+  - {name: baotou, region: "1502", url: "http://127.0.0.1:${SINK_PORT:-9}/alerts/baotou"}
+YAML
+  export GRIDLINE_CONFIG=$E2E_CONFIG
+}
+
+# e2e_start_service NAME [extra env assignments...]
+e2e_start_service() {
+  local name=$1
+  shift
+  local port_var="GRIDLINE_${name^^}_HTTP_PORT"
+  env "$@" "$BUILD/gridline-$name" >>"$E2E_DIR/$name.log" 2>&1 &
+  E2E_PIDS+=($!)
+  E2E_PID[$name]=$!
+  wait_until 10 curl -sf "http://127.0.0.1:${!port_var}/healthz" ||
+    { echo "# $name did not become healthy"; tail -n 20 "$E2E_DIR/$name.log" | sed 's/^/# /'; exit 1; }
+}
+
+e2e_start_services() {
+  local s
+  for s in aggregator notifier router intake; do e2e_start_service "$s"; done
+}
+
+e2e_kill() {
+  local name=$1 sig=${2:-KILL}
+  kill "-$sig" "${E2E_PID[$name]}" 2>/dev/null
+  wait "${E2E_PID[$name]}" 2>/dev/null
+}
+
+# post_appeal JSON [curl args...] -> prints "STATUS BODY"
+post_appeal() {
+  local body=$1
+  shift
+  curl -s -o "$E2E_DIR/last.json" -w '%{http_code}' -X POST "$INTAKE/v1/appeals" \
+    -H "Content-Type: ${CT:-application/json}" "$@" --data-binary "$body"
+  echo " $(cat "$E2E_DIR/last.json")"
+}
+
+appeal_json() {
+  local region=${1:-150123100001} category=${2:-heating} channel=${3:-hotline}
+  printf '{"channel":"%s","region":"%s","category":"%s","title":"暖气不热","description":"家里暖气不热，室温只有12度","reporter":"138****1234"}' \
+    "$channel" "$region" "$category"
+}
+
+alerts_count() {
+  curl -s "http://127.0.0.1:$SINK_PORT/count" | jq -r .received
+}

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs the unit tests (cmocka binaries in build/tests) and/or the end-to-end tests
+# (tests/e2e/test_*.sh), prints one line per test file, and ends with "N passed, N failed".
+# Usage: tests/run.sh unit|e2e|all [e2e test name filter]
+set -u
+cd "$(dirname "$0")/.."
+mode=${1:-all}
+filter=${2:-}
+build=${BUILD:-build}
+passed=0
+failed=0
+failures=()
+logdir=$build/test-logs
+mkdir -p "$logdir"
+
+run_unit() {
+  local t name out p f
+  for t in "$build"/tests/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    out=$("$t" 2>&1)
+    local rc=$?
+    printf '%s\n' "$out" >"$logdir/$name.log"
+    p=$(grep -oE '\[  PASSED  \] [0-9]+' <<<"$out" | grep -oE '[0-9]+$' | tail -n1)
+    f=$(grep -oE '\[  FAILED  \] [0-9]+' <<<"$out" | grep -oE '[0-9]+$' | tail -n1)
+    p=${p:-0}
+    f=${f:-0}
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+      failures+=("$name")
+      printf 'FAIL  unit %-28s %3d passed, %d failed (log: %s)\n' "$name" "$p" "$f" "$logdir/$name.log"
+      grep -E '^\[  FAILED  \]|^\[  ERROR   \]|Failure!|error:' <<<"$out" | head -n 20 | sed 's/^/      /'
+    else
+      printf 'ok    unit %-28s %3d passed\n' "$name" "$p"
+    fi
+  done
+}
+
+run_e2e() {
+  local t name p f log start
+  for t in tests/e2e/test_*.sh; do
+    name=$(basename "$t" .sh)
+    [ -n "$filter" ] && [[ "$name" != *"$filter"* ]] && continue
+    log="$logdir/$name.log"
+    start=$(date +%s)
+    bash "$t" >"$log" 2>&1
+    local rc=$?
+    p=$(grep -c '^ok ' "$log")
+    f=$(grep -c '^not ok ' "$log")
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    passed=$((passed + p))
+    failed=$((failed + f))
+    if [ "$f" -gt 0 ]; then
+      failures+=("$name")
+      printf 'FAIL  e2e  %-28s %3d passed, %d failed, %ss (log: %s)\n' "$name" "$p" "$f" "$(($(date +%s) - start))" "$log"
+      grep -E '^not ok |^# ' "$log" | head -n 30 | sed 's/^/      /'
+    else
+      printf 'ok    e2e  %-28s %3d passed, %ss\n' "$name" "$p" "$(($(date +%s) - start))"
+    fi
+  done
+}
+
+case "$mode" in
+  unit) run_unit ;;
+  e2e) run_e2e ;;
+  all) run_unit; run_e2e ;;
+  *) echo "usage: tests/run.sh unit|e2e|all [filter]" >&2; exit 2 ;;
+esac
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

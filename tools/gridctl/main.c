@@ -1,0 +1,184 @@
+/* gridctl: the operator's command line.
+ *
+ *   gridctl appeal ID               the appeal as intake shows it
+ *   gridctl stats [REGION] [DAY]    counts for a region (default the province) and local day
+ *   gridctl pending                 what is in flight: outbox entries and webhook deliveries
+ *                                   per county and hop, read straight from Redis
+ *   gridctl submit CHANNEL REGION CATEGORY DESCRIPTION   POST an appeal
+ *
+ * Addresses come from the same configuration as the services (--config FILE or
+ * $GRIDLINE_CONFIG, then GRIDLINE_* variables). */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "jsonbuf.h"
+#include "keys.h"
+#include "log.h"
+#include "rconn.h"
+#include "region.h"
+
+extern char **environ;
+
+static void s_usage(FILE *out)
+{
+    fprintf(out, "usage: gridctl [--config FILE] COMMAND ...\n\n"
+                 "  appeal ID                                    show an appeal and its history\n"
+                 "  stats [REGION] [YYYYMMDD]                    counts of a region and day\n"
+                 "  pending                                      outbox entries and deliveries "
+                 "in flight\n"
+                 "  submit CHANNEL REGION CATEGORY DESCRIPTION   create an appeal\n");
+}
+
+static size_t s_collect(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+    jsonbuf_appendn(arg, ptr, size * nmemb);
+    return size * nmemb;
+}
+
+/* GET or POST (body != NULL); prints the body; exit status 0 for 2xx. */
+static int s_http(const char *url, const char *body)
+{
+    CURL *curl = curl_easy_init();
+    jsonbuf_t out;
+    jsonbuf_init(&out);
+    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, s_collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
+    if (body) {
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    }
+    CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK)
+        fprintf(stderr, "gridctl: %s: %s\n", url, curl_easy_strerror(rc));
+    else
+        printf("%s%s", out.data ? out.data : "",
+               out.len && out.data[out.len - 1] == '\n' ? "" : "\n");
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    jsonbuf_release(&out);
+    return rc == CURLE_OK && status >= 200 && status < 300 ? 0 : 1;
+}
+
+static int s_pending(const config_t *cfg)
+{
+    char err[256];
+    region_table_t *regions = region_table_load(cfg->regions_file, err, sizeof err);
+    if (!regions) {
+        fprintf(stderr, "gridctl: %s\n", err);
+        return 1;
+    }
+    rconn_t *redis = rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password,
+                               cfg->redis_timeout_ms);
+    size_t count = 0;
+    const region_t *const *counties = region_counties(regions, &count);
+    static const char *hops[] = {"router", "notifier", "aggregator"};
+    char key[KEYS_MAX];
+    int rc = 0;
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        for (int h = 0; h < 3; h++) {
+            keys_outbox(key, counties[i]->code, hops[h]);
+            rc |= rconn_append(redis, "ZCARD %s", key);
+        }
+        keys_delivery(key, counties[i]->code);
+        rc |= rconn_append(redis, "ZCARD %s", key);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "gridctl: %s\n", rconn_errstr(redis));
+    } else {
+        long long total[4] = {0};
+        printf("%-8s %-24s %8s %8s %10s %10s\n", "county", "name", "router", "notifier",
+               "aggregator", "deliveries");
+        for (size_t i = 0; i < count; i++) {
+            long long v[4];
+            for (int k = 0; k < 4; k++) {
+                redisReply *r = rconn_reply(redis);
+                v[k] = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+                total[k] += v[k] > 0 ? v[k] : 0;
+                if (r)
+                    freeReplyObject(r);
+            }
+            if (v[0] || v[1] || v[2] || v[3])
+                printf("%-8s %-24s %8lld %8lld %10lld %10lld\n", counties[i]->code,
+                       counties[i]->name, v[0], v[1], v[2], v[3]);
+        }
+        printf("%-8s %-24s %8lld %8lld %10lld %10lld\n", "total", "", total[0], total[1],
+               total[2], total[3]);
+    }
+    rconn_destroy(&redis);
+    region_table_destroy(&regions);
+    return rc == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {{"config", required_argument, NULL, 'c'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {NULL, 0, NULL, 0}};
+    const char *path = getenv("GRIDLINE_CONFIG");
+    int opt;
+    while ((opt = getopt_long(argc, argv, "+c:h", options, NULL)) != -1) {
+        if (opt == 'c') {
+            path = optarg;
+        } else if (opt == 'h') {
+            s_usage(stdout);
+            return 0;
+        } else {
+            s_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        s_usage(stderr);
+        return 2;
+    }
+    log_set_level(LOG_WARN);
+    config_t *cfg = config_new();
+    if (!cfg || (path && *path && config_load_file(cfg, path) != 0) ||
+        config_apply_env(cfg, environ) != 0) {
+        fprintf(stderr, "gridctl: configuration: %s\n", cfg ? config_errstr(cfg) : "no memory");
+        config_destroy(&cfg);
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const char *cmd = argv[optind];
+    int nargs = argc - optind - 1;
+    char **args = argv + optind + 1;
+    char url[1024];
+    int rc = 2;
+    if (strcmp(cmd, "appeal") == 0 && nargs == 1) {
+        snprintf(url, sizeof url, "http://%s:%d/v1/appeals/%s", cfg->bind_host,
+                 cfg->intake_http_port, args[0]);
+        rc = s_http(url, NULL);
+    } else if (strcmp(cmd, "stats") == 0 && nargs <= 2) {
+        snprintf(url, sizeof url, "http://%s:%d/v1/stats?region=%s%s%s", cfg->bind_host,
+                 cfg->aggregator_http_port, nargs >= 1 ? args[0] : "15",
+                 nargs == 2 ? "&day=" : "", nargs == 2 ? args[1] : "");
+        rc = s_http(url, NULL);
+    } else if (strcmp(cmd, "pending") == 0 && nargs == 0) {
+        rc = s_pending(cfg);
+    } else if (strcmp(cmd, "submit") == 0 && nargs == 4) {
+        json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "channel", args[0], "region", args[1],
+                                 "category", args[2], "description", args[3]);
+        char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        snprintf(url, sizeof url, "http://%s:%d/v1/appeals", cfg->bind_host,
+                 cfg->intake_http_port);
+        rc = text ? s_http(url, text) : 1;
+        free(text);
+        json_decref(body);
+    } else {
+        s_usage(stderr);
+    }
+    curl_global_cleanup();
+    config_destroy(&cfg);
+    return rc;
+}
