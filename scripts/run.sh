@@ -113,5 +113,5 @@ if [ "$mode" == background ]; then
   exit 0
 fi
 echo "Ctrl-C stops everything."
-trap 'echo; stop_all; echo "gridline: stopped"; exit 0' INT TERM
-while :; do sleep 1; done
+trap 'trap - EXIT; echo; stop_all; echo "gridline: stopped"; exit 0' INT TERM EXIT
+while :; do sleep 1 & wait $!; done
