@@ -7,6 +7,8 @@ set -u
 N=${1:-${N:-20000}}
 C=${2:-${C:-16}}
 export GRIDLINE_LOG_LEVEL=warn
+# the production default: a slow hop is not mistaken for a lost event
+export GRIDLINE_OUTBOX_RESEND_AFTER_MS=${GRIDLINE_OUTBOX_RESEND_AFTER_MS:-5000}
 source "$(dirname "$0")/../tests/e2e/lib.sh"
 E2E_FAILED=0
 
@@ -47,3 +49,8 @@ for p in "${procs[@]}"; do
     'BEGIN {printf "cpu %-11s %6.3f ms per appeal\n", p, (b - a) / n}'
 done
 echo "alerts delivered for the county subscription: $alerts_ok"
+for s in intake router notifier aggregator; do
+  port_var="GRIDLINE_${s^^}_HTTP_PORT"
+  curl -s "http://127.0.0.1:${!port_var}/metrics" |
+    awk -v s="$s" '/^gridline_(outbox_resent|send_deferred|.*events)_total/ && $2 > 0 {printf "metric %-10s %s %s\n", s, $1, $2}'
+done
