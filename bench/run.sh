@@ -35,7 +35,8 @@ t_post=$(date +%s.%N)
 done_when() { [ "$(curl -s "$AGGREGATOR/v1/stats?region=15" | jq -r '.by_event.assigned // 0')" -ge "$N" ]; }
 wait_until 600 done_when || echo "# not everything was assigned within 600 s"
 t1=$(date +%s.%N)
-alerts_ok=$(wait_until 60 test "$(alerts_count)" -ge "$(curl -s "$AGGREGATOR/v1/stats?region=150123" | jq -r '.by_event.assigned // 0')" && echo yes || echo no)
+county_assigned=$(curl -s "$AGGREGATOR/v1/stats?region=150123" | jq -r '.by_event.assigned // 0')
+alerts_ok=$(wait_until 60 alerts_at_least "$county_assigned" && echo "yes ($county_assigned)" || echo no)
 cmd1=$(commands)
 echo "== gridline bench: $N appeals, loadgen concurrency $C, $(nproc) cores, $(date -u +%F)"
 echo "loadgen: $(cat "$E2E_DIR/loadgen.json")"

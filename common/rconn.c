@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,11 @@
 #define RCONN_RELOG_MS 10000
 #define RCONN_MAX_ARGS 4096
 
+/* Bumped whenever any connection of this process gets through: a connection waiting out its
+ * retry interval tries again at once, so Redis coming back is noticed by every thread on
+ * its next use, not up to RCONN_RETRY_MS later. */
+static _Atomic unsigned long s_up_epoch;
+
 struct rconn {
     redisContext *ctx;
     char host[256];
@@ -23,6 +29,7 @@ struct rconn {
     bool up;
     bool ever_up;
     int64_t next_try_ms;
+    unsigned long failed_epoch;
     int64_t last_log_ms;
     unsigned long long sent;
     char address[300];
@@ -111,8 +118,9 @@ int rconn_ensure(rconn_t *self)
     else if (self->ctx)
         s_drop(self, NULL); /* marked down (NOSCRIPT): reconnect, which reloads the scripts */
     int64_t now = clock_mono_ms();
-    if (now < self->next_try_ms)
+    if (now < self->next_try_ms && atomic_load(&s_up_epoch) == self->failed_epoch)
         return -1;
+    self->failed_epoch = atomic_load(&s_up_epoch);
     self->next_try_ms = now + RCONN_RETRY_MS;
     struct timeval tv = {self->timeout_ms / 1000, (self->timeout_ms % 1000) * 1000};
     self->ctx = redisConnectWithTimeout(self->host, self->port, tv);
@@ -151,6 +159,7 @@ int rconn_ensure(rconn_t *self)
         return -1;
     }
     self->up = true;
+    atomic_fetch_add(&s_up_epoch, 1);
     log_info(self->ever_up ? "redis reconnected" : "redis connected", "redis", self->address,
              NULL);
     self->ever_up = true;

@@ -10,6 +10,7 @@
 
 #define ZSOCK_HWM 100000
 #define ZSOCK_LINGER_MS 1000
+#define ZSOCK_CONNECT_WAIT_MS 250
 
 static void *s_context;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
@@ -64,6 +65,11 @@ void *zsock_push_new(const char *endpoints)
         }
     }
     free(list);
+    /* Connecting is asynchronous and, with ZMQ_IMMEDIATE, sends fail until a connection is
+     * up: give a live receiver a moment, so a fresh socket does not leave its first events to
+     * the outbox sweeper (seconds of delay). A receiver that is down costs this wait once. */
+    zmq_pollitem_t item = {.socket = sock, .events = ZMQ_POLLOUT};
+    zmq_poll(&item, 1, ZSOCK_CONNECT_WAIT_MS);
     return sock;
 }
 

@@ -66,7 +66,7 @@ port $REDIS_PORT
 bind 127.0.0.1
 dir $VAR/redis
 appendonly yes
-appendfsync everysec
+appendfsync always   # an appeal answered 201 survives kill -9 of Redis too
 save ""
 daemonize no
 logfile $LOGS/redis.log

@@ -334,3 +334,8 @@ int aggregator_health(void *arg, char *why, size_t whylen)
     aggregator_t *self = arg;
     return service_health(self->service, why, whylen);
 }
+
+int aggregator_tick(aggregator_t *self)
+{
+    return rconn_ensure(self->redis);
+}

@@ -21,6 +21,8 @@ void aggregator_destroy(aggregator_t **self_p);
 void *aggregator_socket(aggregator_t *self);
 /* Main thread: reads and applies a batch. Events applied, or -1 when Redis is down. */
 int aggregator_drain(aggregator_t *self);
+/* Every sweep interval: (re)connects to Redis. 0, or -1 while Redis is unreachable. */
+int aggregator_tick(aggregator_t *self);
 /* httpd handler (one HTTP thread: it owns the query connection). */
 void aggregator_handle(void *arg, const http_request_t *req, http_response_t *res);
 int aggregator_health(void *arg, char *why, size_t whylen);

@@ -81,7 +81,7 @@ e2e_start_redis() {
   REDIS_PORT=$(free_port)
   mkdir -p "$E2E_DIR/redis"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$E2E_DIR/redis" \
-    --appendonly yes --save '' --daemonize no --logfile "$E2E_DIR/redis.log" &
+    --appendonly yes --appendfsync "${E2E_FSYNC:-always}" --save '' --daemonize no --logfile "$E2E_DIR/redis.log" &
   E2E_PIDS+=($!)
   E2E_PID[redis]=$!
   export GRIDLINE_REDIS_PORT=$REDIS_PORT
@@ -166,4 +166,14 @@ appeal_json() {
 
 alerts_count() {
   curl -s "http://127.0.0.1:$SINK_PORT/count" | jq -r .received
+}
+
+# alerts_at_least N: for wait_until (evaluated on every poll, unlike "$(alerts_count)")
+alerts_at_least() {
+  [ "$(alerts_count)" -ge "$1" ]
+}
+
+# stat_is REGION JQ-PATH VALUE: the aggregator's figure, for wait_until
+stat_is() {
+  [ "$(curl -s "$AGGREGATOR/v1/stats?region=$1" | jq -r "$2")" == "$3" ]
 }

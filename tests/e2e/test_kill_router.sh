@@ -42,7 +42,7 @@ all_assigned() {
 check "every accepted appeal assigned" wait_until 30 all_assigned
 check_eq "assigned exactly once (history = collected, assigned)" 0 \
   "$(rcli eval "local n=0 for _,k in ipairs(redis.call('keys','events:*')) do if redis.call('llen',k)~=2 then n=n+1 end end return n" 0)"
-check "every alert delivered" wait_until 30 test "$(alerts_count)" -ge "$accepted"
+check "every alert delivered" wait_until 30 alerts_at_least "$accepted"
 sleep 1.5 # a late duplicate would arrive within a resend interval
 check_eq "alerts delivered exactly once" "$accepted" "$(alerts_count)"
 check_eq "one alert per appeal" "$accepted" \
