@@ -39,15 +39,12 @@ static int s_free_port(void)
     return ntohs(addr.sin_port);
 }
 
+static void s_spawn_redis(void);
+
 static int s_setup(void **state)
 {
     s_port = s_free_port();
-    char port[16];
-    snprintf(port, sizeof port, "%d", s_port);
-    char *argv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--loglevel", "warning", "--logfile", "/dev/null", NULL};
-    if (posix_spawnp(&s_redis_pid, "redis-server", NULL, NULL, argv, environ) != 0)
-        return -1;
+    s_spawn_redis();
     s_redis = rconn_new("127.0.0.1", s_port, NULL, 2000);
     rconn_set_scripts(s_redis, scripts_all);
     for (int i = 0; i < 100; i++) {
@@ -281,6 +278,34 @@ static void test_scripts_survive_script_flush(void **state)
     assert_int_equal(s_stats_apply("C:1", NULL), 1); /* NOSCRIPT -> EVAL fallback */
 }
 
+static void s_spawn_redis(void)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", s_port);
+    char *argv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+                    "--appendonly", "no", "--loglevel", "warning", "--logfile", "/dev/null", NULL};
+    assert_int_equal(posix_spawnp(&s_redis_pid, "redis-server", NULL, NULL, argv, environ), 0);
+}
+
+static void test_rconn_reports_and_recovers(void **state)
+{
+    kill(s_redis_pid, SIGKILL);
+    waitpid(s_redis_pid, NULL, 0);
+    assert_null(rconn_command(s_redis, "PING"));
+    assert_false(rconn_is_up(s_redis));
+    char expect[64];
+    snprintf(expect, sizeof expect, "redis unreachable at 127.0.0.1:%d", s_port);
+    assert_non_null(strstr(rconn_errstr(s_redis), expect));
+    s_spawn_redis();
+    int tries = 0;
+    while (rconn_ensure(s_redis) != 0 && tries++ < 100)
+        usleep(50000);
+    assert_true(rconn_is_up(s_redis));
+    /* scripts were loaded again on the new server */
+    rconn_command(s_redis, "ZADD outbox:{150123}:aggregator 1 D:1");
+    assert_int_equal(s_stats_apply("D:1", NULL), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_stats_count_once),
         cmocka_unit_test(test_notify_accept_once),
         cmocka_unit_test(test_scripts_survive_script_flush),
+        cmocka_unit_test(test_rconn_reports_and_recovers),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
