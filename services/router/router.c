@@ -155,10 +155,10 @@ static int s_append_assign(router_t *self, const Gridline__Event *in, s_pending_
                           "level",      "green",   "assignee", route.assignee,
                           "department", route.department,    "deadline_ms",
                           due,          "assigned_at_ms",    at};
+    enum { BLOB = 9 }; /* the packed event: binary, not a C string */
     size_t lens[sizeof args / sizeof args[0]];
     for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
-        lens[i] = strlen(args[i]);
-    lens[9] = pending->len;
+        lens[i] = i == BLOB ? pending->len : strlen(args[i]);
     return rconn_append_eval(self->redis, &scripts_appeal_advance, 6,
                              (int)(sizeof args / sizeof args[0]), args, lens) == 0
                ? 0

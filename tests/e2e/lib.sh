@@ -131,7 +131,8 @@ e2e_start_service() {
   local name=$1
   shift
   local port_var="GRIDLINE_${name^^}_HTTP_PORT"
-  env "$@" "$BUILD/gridline-$name" >>"$E2E_DIR/$name.log" 2>&1 &
+  # E2E_WRAP="valgrind --leak-check=full" runs every service under a tool
+  env "$@" ${E2E_WRAP:-} "$BUILD/gridline-$name" >>"$E2E_DIR/$name.log" 2>&1 &
   E2E_PIDS+=($!)
   E2E_PID[$name]=$!
   wait_until 10 curl -sf "http://127.0.0.1:${!port_var}/healthz" ||

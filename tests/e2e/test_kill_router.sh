@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Nothing lost, nothing doubled: SIGKILL the router (twice) while appeals flow, restart it,
+# Nothing lost, nothing doubled: SIGKILL (twice) and SIGTERM the router while appeals flow,
+# restart it each time,
 # and every accepted appeal is assigned exactly once, alerted exactly once, counted once.
 source "$(dirname "$0")/lib.sh"
 N=${N:-300}
@@ -24,10 +25,10 @@ send() {
 : >"$E2E_DIR/accepted"
 send &
 sender=$!
-for round in 1 2; do
+for sig in KILL TERM KILL; do
   sleep 0.7
-  e2e_kill router KILL
-  echo "# router killed (round $round) after $(wc -l <"$E2E_DIR/accepted") accepted"
+  e2e_kill router "$sig"
+  echo "# router stopped with SIG$sig after $(wc -l <"$E2E_DIR/accepted") accepted"
   sleep 0.5
   e2e_start_service router
 done
