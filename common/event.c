@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
+
+#include "log.h"
 
 static const char *s_types[] = {"unset",    "collected", "assigned", "acknowledged",
                                 "escalated", "resolved",  "feedback", "reopened"};
@@ -119,4 +122,24 @@ void event_envelope_free(Gridline__Envelope **envelope_p)
         gridline__envelope__free_unpacked(*envelope_p, NULL);
         *envelope_p = NULL;
     }
+}
+
+event_recv_t event_envelope_recv(void *sock, bool drop, Gridline__Envelope **envelope_p)
+{
+    *envelope_p = NULL;
+    zmq_msg_t msg;
+    zmq_msg_init(&msg);
+    if (zmq_msg_recv(&msg, sock, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&msg);
+        return EVENT_RECV_NONE;
+    }
+    char err[160];
+    if (!drop) {
+        *envelope_p = event_envelope_unwrap(zmq_msg_data(&msg), zmq_msg_size(&msg), err,
+                                            sizeof err);
+        if (!*envelope_p)
+            log_warn("dropped a message that is not an event", "error", err, NULL);
+    }
+    zmq_msg_close(&msg);
+    return *envelope_p ? EVENT_RECV_EVENT : EVENT_RECV_DROPPED;
 }

@@ -5,6 +5,7 @@
 #ifndef GRIDLINE_EVENT_H
 #define GRIDLINE_EVENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,17 @@ uint8_t *event_envelope_wrap(const char *hop, const char *sender, const uint8_t 
 Gridline__Envelope *event_envelope_unwrap(const uint8_t *data, size_t len, char *err,
                                           size_t errlen);
 void event_envelope_free(Gridline__Envelope **envelope_p);
+
+/* What event_envelope_recv found. */
+typedef enum {
+    EVENT_RECV_NONE = 0,    /* nothing waiting */
+    EVENT_RECV_EVENT = 1,   /* *envelope_p set: the caller frees it */
+    EVENT_RECV_DROPPED = 2, /* read and let go: not an envelope (logged), or drop was asked */
+} event_recv_t;
+
+/* Takes one message from a PULL socket without waiting. With drop set (Redis is down and the
+ * event could not be applied) the message is read and let go: its outbox entry brings it
+ * back. A message that is not an event is logged and dropped. */
+event_recv_t event_envelope_recv(void *sock, bool drop, Gridline__Envelope **envelope_p);
 
 #endif

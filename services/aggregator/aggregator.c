@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
 
 #include "clock.h"
 #include "event.h"
@@ -138,23 +137,12 @@ int aggregator_drain(aggregator_t *self)
     size_t count = 0;
     bool redis_down = rconn_ensure(self->redis) != 0;
     while (count < (size_t)cfg->outbox_batch) {
-        zmq_msg_t msg;
-        zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, self->inbox, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&msg);
+        Gridline__Envelope *env = NULL;
+        event_recv_t got = event_envelope_recv(self->inbox, redis_down, &env);
+        if (got == EVENT_RECV_NONE)
             break;
-        }
-        char err[160];
-        Gridline__Envelope *env = redis_down
-                                      ? NULL
-                                      : event_envelope_unwrap(zmq_msg_data(&msg),
-                                                              zmq_msg_size(&msg), err, sizeof err);
-        zmq_msg_close(&msg);
-        if (redis_down)
-            continue; /* the outbox brings it back */
-        if (!env) {
-            metric_add(self->malformed, 1);
-            log_warn("dropped a message that is not an event", "error", err, NULL);
+        if (got == EVENT_RECV_DROPPED) {
+            metric_add(self->malformed, redis_down ? 0 : 1);
             continue;
         }
         const Gridline__Event *e = env->event;
