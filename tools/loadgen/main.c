@@ -22,9 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "appeal_gen.h"
 
-#define LOADGEN_EXIT_USAGE 2
 #define LOADGEN_REPLY_KEPT 300 /* bytes of a non-2xx answer shown on stderr */
 
 static const char s_usage[] =
@@ -120,38 +120,6 @@ static int64_t s_now_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void s_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "gridline-loadgen: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see --help)\n");
-    va_end(ap);
-    exit(LOADGEN_EXIT_USAGE);
-}
-
-static long s_parse_long(const char *flag, const char *text, long min, long max)
-{
-    char *end = NULL;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno || end == text || *end || value < min || value > max)
-        s_usage_error("%s wants a whole number %ld..%ld, not '%.40s'", flag, min, max, text);
-    return value;
-}
-
-static double s_parse_double(const char *flag, const char *text, double min, double max)
-{
-    char *end = NULL;
-    errno = 0;
-    double value = strtod(text, &end);
-    if (errno || end == text || *end || !(value >= min && value <= max))
-        s_usage_error("%s wants a number %g..%g, not '%.40s'", flag, min, max, text);
-    return value;
-}
-
 static void s_parse_options(int argc, char **argv, s_options_t *options)
 {
     static const struct option longopts[] = {
@@ -179,19 +147,19 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
             options->url = optarg;
             break;
         case 'r':
-            options->rate = s_parse_double("--rate", optarg, 0, 1e6);
+            options->rate = cli_parse_double("--rate", optarg, 0, 1e6);
             break;
         case 'n':
-            options->count = s_parse_long("--count", optarg, 1, LONG_MAX);
+            options->count = cli_parse_long("--count", optarg, 1, LONG_MAX);
             break;
         case 'd':
-            options->duration_s = s_parse_double("--duration", optarg, 0.001, 1e7);
+            options->duration_s = cli_parse_double("--duration", optarg, 0.001, 1e7);
             break;
         case 'c':
-            options->concurrency = s_parse_long("--concurrency", optarg, 1, 1000);
+            options->concurrency = cli_parse_long("--concurrency", optarg, 1, 1000);
             break;
         case 't':
-            options->timeout_ms = s_parse_long("--timeout-ms", optarg, 1, 3600L * 1000);
+            options->timeout_ms = cli_parse_long("--timeout-ms", optarg, 1, 3600L * 1000);
             break;
         case 'R':
             options->regions = optarg;
@@ -204,7 +172,7 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
             errno = 0;
             unsigned long long seed = strtoull(optarg, &end, 10);
             if (errno || end == optarg || *end || optarg[0] == '-')
-                s_usage_error("--seed wants a whole number 0..%llu, not '%.40s'",
+                cli_usage_error("--seed wants a whole number 0..%llu, not '%.40s'",
                               (unsigned long long)UINT64_MAX, optarg);
             options->seed = seed;
             seeded = true;
@@ -223,20 +191,20 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
             fputs(s_usage, stdout);
             exit(0);
         case ':':
-            s_usage_error("%s needs a value", argv[optind - 1]);
+            cli_usage_error("%s needs a value", argv[optind - 1]);
         default:
-            s_usage_error("unknown option '%s'", argv[optind - 1]);
+            cli_usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        s_usage_error("unexpected argument '%s'", argv[optind]);
+        cli_usage_error("unexpected argument '%s'", argv[optind]);
     if (!options->url)
-        s_usage_error("--url is required");
+        cli_usage_error("--url is required");
     if (strncmp(options->url, "http://", 7) != 0 && strncmp(options->url, "https://", 8) != 0)
-        s_usage_error("--url must start with http:// or https://, not '%.60s'", options->url);
+        cli_usage_error("--url must start with http:// or https://, not '%.60s'", options->url);
     if (!options->prefix[0] || strlen(options->prefix) > 12 ||
         strspn(options->prefix, "0123456789") != strlen(options->prefix))
-        s_usage_error("--prefix wants 1..12 digits of a region code, not '%.20s'", options->prefix);
+        cli_usage_error("--prefix wants 1..12 digits of a region code, not '%.20s'", options->prefix);
     if (options->rate < 0)
         options->rate = options->count ? 0 : 1;
     if (!options->regions) {
@@ -520,6 +488,7 @@ static bool s_more_to_start(const s_options_t *options, const s_tally_t *tally, 
 
 int main(int argc, char **argv)
 {
+    cli_set_program("gridline-loadgen");
     s_options_t options = {.rate = -1, .concurrency = 4, .timeout_ms = 10000, .prefix = "15"};
     s_parse_options(argc, argv, &options);
 

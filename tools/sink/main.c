@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "sink.h"
 
-#define SINK_EXIT_USAGE 2
 
 static const char s_usage[] =
     "usage: gridline-sink --port N [options]\n"
@@ -37,32 +37,9 @@ static const char s_usage[] =
     "  GET /requests  a JSON array of every recorded line so far\n"
     "SIGINT or SIGTERM stops it. Exit status: 0 stopped, 1 could not listen, 2 bad flags.\n";
 
-static void s_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void s_usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, "gridline-sink: ");
-    vfprintf(stderr, fmt, ap);
-    fprintf(stderr, " (see --help)\n");
-    va_end(ap);
-    exit(SINK_EXIT_USAGE);
-}
-
-/* A whole decimal integer in [min, max], or a usage error naming the flag. */
-static long s_parse_long(const char *flag, const char *text, long min, long max)
-{
-    char *end = NULL;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno || end == text || *end || value < min || value > max) {
-        s_usage_error("%s wants a whole number %ld..%ld, not '%.40s'", flag, min, max, text);
-    }
-    return value;
-}
-
 int main(int argc, char **argv)
 {
+    cli_set_program("gridline-sink");
     static const struct option longopts[] = {
         {"port", required_argument, NULL, 'p'},
         {"host", required_argument, NULL, 'H'},
@@ -81,7 +58,7 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case 'p':
-            options.port = (int)s_parse_long("--port", optarg, 0, 65535);
+            options.port = (int)cli_parse_long("--port", optarg, 0, 65535);
             break;
         case 'H':
             options.host = optarg;
@@ -90,13 +67,13 @@ int main(int argc, char **argv)
             out_path = optarg;
             break;
         case 's':
-            options.status = (int)s_parse_long("--status", optarg, 200, 599);
+            options.status = (int)cli_parse_long("--status", optarg, 200, 599);
             break;
         case 'f':
-            options.fail_first = s_parse_long("--fail-first", optarg, 0, LONG_MAX);
+            options.fail_first = cli_parse_long("--fail-first", optarg, 0, LONG_MAX);
             break;
         case 'd':
-            options.delay_ms = s_parse_long("--delay-ms", optarg, 0, 3600L * 1000);
+            options.delay_ms = cli_parse_long("--delay-ms", optarg, 0, 3600L * 1000);
             break;
         case 'q':
             options.quiet = true;
@@ -105,15 +82,15 @@ int main(int argc, char **argv)
             fputs(s_usage, stdout);
             return 0;
         case ':':
-            s_usage_error("%s needs a value", argv[optind - 1]);
+            cli_usage_error("%s needs a value", argv[optind - 1]);
         default:
-            s_usage_error("unknown option '%s'", argv[optind - 1]);
+            cli_usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        s_usage_error("unexpected argument '%s'", argv[optind]);
+        cli_usage_error("unexpected argument '%s'", argv[optind]);
     if (options.port < 0)
-        s_usage_error("%s", "--port is required (0 picks a free port)");
+        cli_usage_error("%s", "--port is required (0 picks a free port)");
 
     FILE *out = stdout;
     if (out_path) {
