@@ -94,8 +94,10 @@ bench: all
 
 lint:
 	clang-format --dry-run --Werror common/*.[ch] services/*/*.[ch] tools/*/*.[ch] tests/unit/*.c
+	@# varFuncNullUB: log_kv's NULL sentinel is a pointer on glibc ((void *)0), and gcc checks
+	@# every call for it (__attribute__((sentinel)) in common/log.h).
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-	  --suppress=missingIncludeSystem -Icommon common services tools
+	  --suppress=missingIncludeSystem --suppress=varFuncNullUB -Icommon common services tools
 
 format:
 	clang-format -i common/*.[ch] services/*/*.[ch] tools/*/*.[ch] tests/unit/*.c

@@ -64,6 +64,5 @@ void clock_iso(int64_t wall_ms, char *buf)
     int off = abs(s_tz_min);
     snprintf(buf, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03d%c%02d:%02d", tm.tm_year + 1900,
              tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (int)(((wall_ms % 1000) + 1000) % 1000), s_tz_min < 0 ? '-' : '+', off / 60,
-             off % 60);
+             (int)(((wall_ms % 1000) + 1000) % 1000), s_tz_min < 0 ? '-' : '+', off / 60, off % 60);
 }

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-int64_t clock_wall_ms(void);  /* unix time in ms, plus the offset (or the frozen value) */
-int64_t clock_mono_ms(void);  /* CLOCK_MONOTONIC in ms, for timeouts and intervals */
+int64_t clock_wall_ms(void); /* unix time in ms, plus the offset (or the frozen value) */
+int64_t clock_mono_ms(void); /* CLOCK_MONOTONIC in ms, for timeouts and intervals */
 void clock_set_offset_ms(int64_t offset);
 void clock_freeze(int64_t wall_ms); /* 0 unfreezes */
 void clock_set_tz_offset_min(int minutes);

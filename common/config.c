@@ -22,9 +22,14 @@ typedef struct {
     const char *help;
 } s_key_t;
 
-#define S_STR(name, field, def, help) {name, S_STRING, offsetof(config_t, field), def, 0, 0, help}
-#define S_NUM(name, field, def, lo, hi, help)                                                     \
-    {name, S_INT, offsetof(config_t, field), def, lo, hi, help}
+#define S_STR(name, field, def, help)                                                              \
+    {                                                                                              \
+        name, S_STRING, offsetof(config_t, field), def, 0, 0, help                                 \
+    }
+#define S_NUM(name, field, def, lo, hi, help)                                                      \
+    {                                                                                              \
+        name, S_INT, offsetof(config_t, field), def, lo, hi, help                                  \
+    }
 
 /* The one table of every scalar key. */
 static const s_key_t s_keys[] = {
@@ -50,8 +55,7 @@ static const s_key_t s_keys[] = {
     S_NUM("notifier.http_port", notifier_http_port, "8082", 0, 65535, "notifier HTTP port"),
     S_STR("notifier.endpoint", notifier_endpoint, "tcp://127.0.0.1:5572",
           "notifier event endpoint"),
-    S_NUM("notifier.timeout_ms", notifier_timeout_ms, "3000", 10, 600000,
-          "webhook POST timeout"),
+    S_NUM("notifier.timeout_ms", notifier_timeout_ms, "3000", 10, 600000, "webhook POST timeout"),
     S_NUM("aggregator.http_port", aggregator_http_port, "8083", 0, 65535, "aggregator HTTP port"),
     S_STR("aggregator.endpoint", aggregator_endpoint, "tcp://127.0.0.1:5573",
           "aggregator event endpoint"),
@@ -59,8 +63,7 @@ static const s_key_t s_keys[] = {
           "an unacknowledged event is sent again after this"),
     S_NUM("outbox.sweep_interval_ms", outbox_sweep_interval_ms, "1000", 10, 600000,
           "how often outboxes are swept"),
-    S_NUM("outbox.batch", outbox_batch, "256", 1, 100000,
-          "events per batch and per county sweep"),
+    S_NUM("outbox.batch", outbox_batch, "256", 1, 100000, "events per batch and per county sweep"),
     S_NUM("ladder.green_s", ladder_green_s, "3600", 1, 31536000, "deadline at green"),
     S_NUM("ladder.blue_s", ladder_blue_s, "14400", 1, 31536000, "deadline at blue"),
     S_NUM("ladder.yellow_s", ladder_yellow_s, "43200", 1, 31536000, "deadline at yellow"),
@@ -130,8 +133,8 @@ static int s_set(config_t *self, const s_key_t *key, const char *value, const ch
     if (!*value || *end || errno || n < key->min || n > key->max) {
         if (key->type == S_LONG)
             return s_fail(self, "%s%s: \"%.60s\" is not an integer", where, key->name, value);
-        return s_fail(self, "%s%s: \"%.60s\" is not an integer (%ld..%ld)", where, key->name,
-                      value, key->min, key->max);
+        return s_fail(self, "%s%s: \"%.60s\" is not an integer (%ld..%ld)", where, key->name, value,
+                      key->min, key->max);
     }
     if (key->type == S_INT)
         *(int *)field = (int)n;
@@ -285,25 +288,25 @@ static int s_item(s_walk_t *w, const char *section, size_t index, yaml_node_t *i
 {
     config_t *self = w->self;
     if (item->type != YAML_MAPPING_NODE)
-        return s_fail(self, "%s:%d: %s[%zu]: must be a mapping", w->origin, s_line(item),
-                      section, index);
+        return s_fail(self, "%s:%d: %s[%zu]: must be a mapping", w->origin, s_line(item), section,
+                      index);
     for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
          p++) {
         yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
         if (k->type != YAML_SCALAR_NODE)
-            return s_fail(self, "%s:%d: %s[%zu]: keys must be plain names", w->origin,
-                          s_line(k), section, index);
+            return s_fail(self, "%s:%d: %s[%zu]: keys must be plain names", w->origin, s_line(k),
+                          section, index);
         s_field_t *f = NULL;
         for (size_t i = 0; i < nfields && !f; i++)
             if (strcmp(fields[i].name, s_scalar(k)) == 0)
                 f = &fields[i];
         if (!f)
-            return s_fail(self, "%s:%d: %s[%zu].%s: unknown field", w->origin, s_line(k),
-                          section, index, s_scalar(k));
+            return s_fail(self, "%s:%d: %s[%zu].%s: unknown field", w->origin, s_line(k), section,
+                          index, s_scalar(k));
         if (v->type != YAML_SCALAR_NODE)
-            return s_fail(self, "%s:%d: %s[%zu].%s: must be a single value", w->origin,
-                          s_line(v), section, index, f->name);
+            return s_fail(self, "%s:%d: %s[%zu].%s: must be a single value", w->origin, s_line(v),
+                          section, index, f->name);
         free(*f->target);
         *f->target = strdup(s_scalar(v));
         if (!*f->target)
@@ -334,12 +337,12 @@ static int s_section(s_walk_t *w, const char *name, yaml_node_t *seq)
             s_field_t fields[] = {{"name", true, &c->name},
                                   {"department", true, &c->department},
                                   {"label", false, &c->label}};
-            yaml_node_t *item =
-                yaml_document_get_node(w->doc, seq->data.sequence.items.start[i]);
+            yaml_node_t *item = yaml_document_get_node(w->doc, seq->data.sequence.items.start[i]);
             if (s_item(w, name, i, item, fields, 3) != 0)
                 return -1;
             if (!s_category_name_ok(c->name))
-                return s_fail(self, "%s:%d: categories[%zu].name: \"%.40s\" must be [a-z0-9_-]{1,32}",
+                return s_fail(self,
+                              "%s:%d: categories[%zu].name: \"%.40s\" must be [a-z0-9_-]{1,32}",
                               w->origin, s_line(item), i, c->name);
             for (size_t j = 0; j < i; j++)
                 if (strcmp(self->categories[j].name, c->name) == 0)
@@ -357,8 +360,7 @@ static int s_section(s_walk_t *w, const char *name, yaml_node_t *seq)
             s_field_t fields[] = {{"department", true, &d->department},
                                   {"region", true, &d->region},
                                   {"assignee", true, &d->assignee}};
-            yaml_node_t *item =
-                yaml_document_get_node(w->doc, seq->data.sequence.items.start[i]);
+            yaml_node_t *item = yaml_document_get_node(w->doc, seq->data.sequence.items.start[i]);
             if (s_item(w, name, i, item, fields, 3) != 0)
                 return -1;
             if (!s_region_ok(d->region))
@@ -377,8 +379,7 @@ static int s_section(s_walk_t *w, const char *name, yaml_node_t *seq)
                                   {"region", false, &s->region},
                                   {"url", true, &s->url},
                                   {"secret", false, &s->secret}};
-            yaml_node_t *item =
-                yaml_document_get_node(w->doc, seq->data.sequence.items.start[i]);
+            yaml_node_t *item = yaml_document_get_node(w->doc, seq->data.sequence.items.start[i]);
             if (s_item(w, name, i, item, fields, 4) != 0)
                 return -1;
             if (!s_region_ok(s->region))
@@ -508,8 +509,7 @@ int config_apply_env(config_t *self, char *const *envp)
                 found = &s_keys[i];
         }
         if (!found)
-            return s_fail(self, "%.*s: unknown variable (see --help for the keys)", (int)len,
-                          *e);
+            return s_fail(self, "%.*s: unknown variable (see --help for the keys)", (int)len, *e);
         char where[160];
         snprintf(where, sizeof where, "%.*s: ", (int)len, *e);
         if (s_set(self, found, eq + 1, where) != 0)
@@ -550,9 +550,9 @@ void config_print(const config_t *self, FILE *out)
                 self->directory[i].assignee);
     fprintf(out, "subscriptions:\n");
     for (size_t i = 0; i < self->subscription_count; i++)
-        fprintf(out, "  - {name: %s, region: \"%s\", url: \"%s\"%s}\n",
-                self->subscriptions[i].name, self->subscriptions[i].region,
-                self->subscriptions[i].url, *self->subscriptions[i].secret ? ", secret: ***" : "");
+        fprintf(out, "  - {name: %s, region: \"%s\", url: \"%s\"%s}\n", self->subscriptions[i].name,
+                self->subscriptions[i].region, self->subscriptions[i].url,
+                *self->subscriptions[i].secret ? ", secret: ***" : "");
 }
 
 void config_print_help(FILE *out)
@@ -563,7 +563,8 @@ void config_print_help(FILE *out)
         fprintf(out, "  %-26s %-36s default %-22s %s\n", s_keys[i].name, env,
                 *s_keys[i].fallback ? s_keys[i].fallback : "\"\"", s_keys[i].help);
     }
-    fprintf(out, "  Lists (file only): categories, directory, subscriptions; see config/demo.yaml\n");
+    fprintf(out,
+            "  Lists (file only): categories, directory, subscriptions; see config/demo.yaml\n");
 }
 
 const config_category_t *config_category(const config_t *self, const char *name)

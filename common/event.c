@@ -7,7 +7,7 @@
 
 #include "log.h"
 
-static const char *s_types[] = {"unset",    "collected", "assigned", "acknowledged",
+static const char *s_types[] = {"unset",     "collected", "assigned", "acknowledged",
                                 "escalated", "resolved",  "feedback", "reopened"};
 static const char *s_levels[] = {"unset", "green", "blue", "yellow", "red"};
 
@@ -93,8 +93,7 @@ uint8_t *event_envelope_wrap(const char *hop, const char *sender, const uint8_t 
     return buf;
 }
 
-Gridline__Envelope *event_envelope_unwrap(const uint8_t *data, size_t len, char *err,
-                                          size_t errlen)
+Gridline__Envelope *event_envelope_unwrap(const uint8_t *data, size_t len, char *err, size_t errlen)
 {
     Gridline__Envelope *envelope = gridline__envelope__unpack(NULL, len, data);
     if (!envelope) {
@@ -135,8 +134,8 @@ event_recv_t event_envelope_recv(void *sock, bool drop, Gridline__Envelope **env
     }
     char err[160];
     if (!drop) {
-        *envelope_p = event_envelope_unwrap(zmq_msg_data(&msg), zmq_msg_size(&msg), err,
-                                            sizeof err);
+        *envelope_p =
+            event_envelope_unwrap(zmq_msg_data(&msg), zmq_msg_size(&msg), err, sizeof err);
         if (!*envelope_p)
             log_warn("dropped a message that is not an event", "error", err, NULL);
     }

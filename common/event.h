@@ -14,9 +14,9 @@
 #define EVENT_ENVELOPE_VERSION 1
 
 const char *event_type_name(Gridline__EventType type); /* "collected", ...; "unset" */
-int event_type_parse(const char *name);                 /* -1 if unknown */
-const char *event_level_name(Gridline__Level level);    /* "green", ...; "unset" */
-int event_level_parse(const char *name);                /* -1 if unknown */
+int event_type_parse(const char *name);                /* -1 if unknown */
+const char *event_level_name(Gridline__Level level);   /* "green", ...; "unset" */
+int event_level_parse(const char *name);               /* -1 if unknown */
 
 /* Packs into a malloc'd buffer; NULL on OOM. */
 uint8_t *event_pack(const Gridline__Event *event, size_t *len);

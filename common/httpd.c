@@ -105,7 +105,7 @@ static enum MHD_Result s_send(struct MHD_Connection *connection, http_response_t
     res->header_count = 0;
     enum MHD_Result rc = MHD_queue_response(connection, (unsigned)res->status, response);
     MHD_destroy_response(response);
-    metric_add(res->status >= 500 ? s_requests_5xx
+    metric_add(res->status >= 500   ? s_requests_5xx
                : res->status >= 400 ? s_requests_4xx
                                     : s_requests_2xx,
                1);
@@ -140,9 +140,8 @@ static void s_builtin_or_handler(httpd_t *self, const http_request_t *req, http_
 }
 
 static enum MHD_Result s_access(void *cls, struct MHD_Connection *connection, const char *url,
-                                const char *method, const char *version,
-                                const char *upload_data, size_t *upload_data_size,
-                                void **con_cls)
+                                const char *method, const char *version, const char *upload_data,
+                                size_t *upload_data_size, void **con_cls)
 {
     httpd_t *self = cls;
     s_upload_t *upload = *con_cls;
@@ -224,8 +223,7 @@ httpd_t *httpd_new(const char *host, int port, size_t max_body, int threads,
         free(self);
         return NULL;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     /* A pool of one is no pool: MHD wants the option left out then. */
     unsigned pool = (unsigned)(threads > 1 ? threads : 0);
     if (pool)
@@ -234,10 +232,10 @@ httpd_t *httpd_new(const char *host, int port, size_t max_body, int threads,
             MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     else
-        self->daemon = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, s_access, self,
-                                        MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
-                                        s_completed, self, MHD_OPTION_CONNECTION_TIMEOUT,
-                                        (unsigned)30, MHD_OPTION_END);
+        self->daemon =
+            MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, s_access, self,
+                             MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
+                             self, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if (!self->daemon) {
         char p[16];
         snprintf(p, sizeof p, "%d", port);
@@ -245,8 +243,7 @@ httpd_t *httpd_new(const char *host, int port, size_t max_body, int threads,
         free(self);
         return NULL;
     }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
     self->port = info ? info->port : port;
     return self;
 }

@@ -88,11 +88,21 @@ void jsonbuf_string(jsonbuf_t *self, const char *text)
             continue;
         }
         switch (c) {
-        case '"': jsonbuf_append(self, "\\\""); break;
-        case '\\': jsonbuf_append(self, "\\\\"); break;
-        case '\n': jsonbuf_append(self, "\\n"); break;
-        case '\r': jsonbuf_append(self, "\\r"); break;
-        case '\t': jsonbuf_append(self, "\\t"); break;
+        case '"':
+            jsonbuf_append(self, "\\\"");
+            break;
+        case '\\':
+            jsonbuf_append(self, "\\\\");
+            break;
+        case '\n':
+            jsonbuf_append(self, "\\n");
+            break;
+        case '\r':
+            jsonbuf_append(self, "\\r");
+            break;
+        case '\t':
+            jsonbuf_append(self, "\\t");
+            break;
         default:
             if (c < 0x20) {
                 char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};

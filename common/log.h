@@ -21,7 +21,7 @@ log_level_t log_get_level(void);
 int log_level_parse(const char *name);
 
 /* key/value pairs (both const char *), terminated by NULL. */
-void log_kv(log_level_t level, const char *msg, ...);
+void log_kv(log_level_t level, const char *msg, ...) __attribute__((sentinel));
 void log_kvv(log_level_t level, const char *msg, va_list kv);
 void log_fmt(log_level_t level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

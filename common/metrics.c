@@ -65,8 +65,8 @@ char *metrics_render(void)
             seen = strcmp(s_metrics[j].name, first->name) == 0;
         if (seen)
             continue;
-        jsonbuf_appendf(&out, "# HELP %s %s\n# TYPE %s %s\n", first->name, first->help,
-                        first->name, first->kind == METRIC_COUNTER ? "counter" : "gauge");
+        jsonbuf_appendf(&out, "# HELP %s %s\n# TYPE %s %s\n", first->name, first->help, first->name,
+                        first->kind == METRIC_COUNTER ? "counter" : "gauge");
         for (int j = i; j < s_count; j++) {
             const metric_t *m = &s_metrics[j];
             if (strcmp(m->name, first->name) != 0)

@@ -11,9 +11,8 @@
 #include "scripts.h"
 #include "zsock.h"
 
-int outbox_sweep(rconn_t *redis, const char *const *counties, size_t county_count,
-                 const char *hop, int64_t now_ms, int lease_ms, int limit, outbox_send_fn *send,
-                 void *arg)
+int outbox_sweep(rconn_t *redis, const char *const *counties, size_t county_count, const char *hop,
+                 int64_t now_ms, int lease_ms, int limit, outbox_send_fn *send, void *arg)
 {
     char key[KEYS_MAX], now[24], until[24], lim[16];
     snprintf(now, sizeof now, "%lld", (long long)now_ms);

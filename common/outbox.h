@@ -20,11 +20,8 @@ typedef void(outbox_send_fn)(void *arg, const char *hop, const char *member,
 /* One pass over the outboxes of hop in every county (one pipelined round trip): leases at
  * most limit due entries per county until now_ms + lease_ms, and calls send for each.
  * Returns the number of entries re-sent, -1 if Redis could not be reached. */
-int outbox_sweep(rconn_t *redis, const char *const *counties, size_t county_count,
-                 const char *hop, int64_t now_ms, int lease_ms, int limit, outbox_send_fn *send,
-                 void *arg);
-
-
+int outbox_sweep(rconn_t *redis, const char *const *counties, size_t county_count, const char *hop,
+                 int64_t now_ms, int lease_ms, int limit, outbox_send_fn *send, void *arg);
 
 /* Wraps an event (packed, as stored) in an envelope for hop and sends it without blocking.
  * 0 sent; -1 not sent now (no receiver up, queue full): it stays in the outbox. */

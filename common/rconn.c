@@ -61,8 +61,8 @@ static void s_drop(rconn_t *self, const char *why)
         self->ctx = NULL;
     }
     if (self->up) {
-        log_error("redis connection lost", "redis", self->address, "error", self->errstr,
-                  "action", "retrying", NULL);
+        log_error("redis connection lost", "redis", self->address, "error", self->errstr, "action",
+                  "retrying", NULL);
         self->last_log_ms = clock_mono_ms();
     }
     self->up = false;
@@ -127,8 +127,8 @@ int rconn_ensure(rconn_t *self)
     if (!self->ctx || self->ctx->err) {
         s_drop(self, self->ctx ? self->ctx->errstr : "out of memory");
         if (!self->last_log_ms || now - self->last_log_ms >= RCONN_RELOG_MS) {
-            log_error("redis unreachable", "redis", self->address, "error", self->errstr,
-                      "action", "retrying every 0.5 s", NULL);
+            log_error("redis unreachable", "redis", self->address, "error", self->errstr, "action",
+                      "retrying every 0.5 s", NULL);
             self->last_log_ms = now;
         }
         return -1;
@@ -144,8 +144,8 @@ int rconn_ensure(rconn_t *self)
             if (r)
                 freeReplyObject(r);
             s_drop(self, why);
-            log_error("redis refused the password", "redis", self->address, "error",
-                      self->errstr, NULL);
+            log_error("redis refused the password", "redis", self->address, "error", self->errstr,
+                      NULL);
             return -1;
         }
         freeReplyObject(r);
@@ -153,15 +153,14 @@ int rconn_ensure(rconn_t *self)
     int rc = s_load_scripts(self);
     if (rc != 0) {
         if (rc == -2)
-            log_error("redis script load failed", "redis", self->address, "error",
-                      self->errstr, NULL);
+            log_error("redis script load failed", "redis", self->address, "error", self->errstr,
+                      NULL);
         s_drop(self, rc == -1 ? self->ctx->errstr : NULL);
         return -1;
     }
     self->up = true;
     atomic_fetch_add(&s_up_epoch, 1);
-    log_info(self->ever_up ? "redis reconnected" : "redis connected", "redis", self->address,
-             NULL);
+    log_info(self->ever_up ? "redis reconnected" : "redis connected", "redis", self->address, NULL);
     self->ever_up = true;
     self->last_log_ms = 0;
     self->errstr[0] = '\0';
@@ -243,8 +242,8 @@ static bool s_is_noscript(const redisReply *r)
     return r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0;
 }
 
-redisReply *rconn_eval(rconn_t *self, rscript_t *script, int nkeys, int nargs,
-                       const char **args, const size_t *lens)
+redisReply *rconn_eval(rconn_t *self, rscript_t *script, int nkeys, int nargs, const char **args,
+                       const size_t *lens)
 {
     if (rconn_ensure(self) != 0)
         return NULL;
@@ -292,8 +291,8 @@ int rconn_append_eval(rconn_t *self, rscript_t *script, int nkeys, int nargs, co
     const char *argv[RCONN_MAX_ARGS];
     size_t argvlen[RCONN_MAX_ARGS];
     char nkeys_buf[16];
-    int argc = s_eval_argv(script, script->sha[0] != '\0', nkeys, nargs, args, lens, argv,
-                           argvlen, nkeys_buf);
+    int argc = s_eval_argv(script, script->sha[0] != '\0', nkeys, nargs, args, lens, argv, argvlen,
+                           nkeys_buf);
     if (argc < 0)
         return -1;
     return rconn_appendv(self, argc, argv, argvlen);

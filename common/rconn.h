@@ -39,8 +39,8 @@ const char *rconn_address(const rconn_t *self); /* "host:port" */
 redisReply *rconn_command(rconn_t *self, const char *fmt, ...);
 redisReply *rconn_commandv(rconn_t *self, int argc, const char **argv, const size_t *argvlen);
 /* EVALSHA with the given KEYS and ARGV (falls back to EVAL on NOSCRIPT). */
-redisReply *rconn_eval(rconn_t *self, rscript_t *script, int nkeys, int nargs,
-                       const char **args, const size_t *lens);
+redisReply *rconn_eval(rconn_t *self, rscript_t *script, int nkeys, int nargs, const char **args,
+                       const size_t *lens);
 
 /* Pipelining: append any number of commands, then read their replies in order.
  * rconn_append* return 0/-1; rconn_reply returns NULL on I/O error. A pipelined EVALSHA that

@@ -18,7 +18,8 @@ struct region_table {
     size_t level_count[REGION_GRID + 1];
 };
 
-static const char *s_level_names[] = {"", "province", "city", "county", "township", "village", "grid"};
+static const char *s_level_names[] = {"",         "province", "city", "county",
+                                      "township", "village",  "grid"};
 static const int s_level_digits[] = {0, 2, 4, 6, 9, 12, 14};
 
 const char *region_level_name(region_level_t level)
@@ -312,8 +313,7 @@ int region_resolve_appeal(const region_table_t *self, const char *code, const re
     return level;
 }
 
-size_t region_chain(const region_table_t *self, const char *code, const region_t **out,
-                    size_t max)
+size_t region_chain(const region_table_t *self, const char *code, const region_t **out, size_t max)
 {
     const region_t *village = NULL;
     if (region_resolve_appeal(self, code, &village, NULL) < 0) {

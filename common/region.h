@@ -38,8 +38,7 @@ const region_t *region_lookup(const region_table_t *self, const char *code);
 int region_resolve_appeal(const region_table_t *self, const char *code, const region_t **village,
                           const char **why);
 /* Province down to the village of a village or grid code (or down to any known code). */
-size_t region_chain(const region_table_t *self, const char *code, const region_t **out,
-                    size_t max);
+size_t region_chain(const region_table_t *self, const char *code, const region_t **out, size_t max);
 /* Every county, sorted by code; owned by the table. */
 const region_t *const *region_counties(const region_table_t *self, size_t *count);
 /* Regions of level under prefix, sorted by code; at most max stored, the total returned. */

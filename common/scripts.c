@@ -169,7 +169,6 @@ rscript_t scripts_delivery_done = {
 };
 
 rscript_t *scripts_all[] = {
-    &scripts_appeal_create, &scripts_appeal_advance, &scripts_outbox_claim,
-    &scripts_stats_apply,   &scripts_notify_accept,  &scripts_delivery_claim,
-    &scripts_delivery_done, NULL,
+    &scripts_appeal_create, &scripts_appeal_advance, &scripts_outbox_claim,  &scripts_stats_apply,
+    &scripts_notify_accept, &scripts_delivery_claim, &scripts_delivery_done, NULL,
 };

@@ -58,8 +58,10 @@ static void s_usage(const service_t *self, FILE *out)
 int service_start(service_t *self, int argc, char **argv)
 {
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'}, {"print-config", no_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},         {"version", no_argument, NULL, 'V'},
+        {"config", required_argument, NULL, 'c'},
+        {"print-config", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = getenv("GRIDLINE_CONFIG");
@@ -68,10 +70,18 @@ int service_start(service_t *self, int argc, char **argv)
     optind = 1;
     while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
         switch (opt) {
-        case 'c': config_path = optarg; break;
-        case 'p': print_config = true; break;
-        case 'h': s_usage(self, stdout); return 1;
-        case 'V': printf("gridline-%s %s\n", self->name, GRIDLINE_VERSION); return 1;
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'p':
+            print_config = true;
+            break;
+        case 'h':
+            s_usage(self, stdout);
+            return 1;
+        case 'V':
+            printf("gridline-%s %s\n", self->name, GRIDLINE_VERSION);
+            return 1;
         default:
             fprintf(stderr, "gridline-%s: try --help\n", self->name);
             return -1;
@@ -164,8 +174,8 @@ int service_health(void *arg, char *why, size_t whylen)
     const config_t *cfg = self->config;
     pthread_mutex_lock(&s_health_lock);
     if (!s_health_redis)
-        s_health_redis = rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password,
-                                   cfg->redis_timeout_ms);
+        s_health_redis =
+            rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
     redisReply *r = s_health_redis ? rconn_command(s_health_redis, "PING") : NULL;
     int rc = 0;
     if (!r) {

@@ -44,10 +44,10 @@ aggregator_t *aggregator_new(service_t *service)
     if (!self)
         return NULL;
     self->service = service;
-    self->redis = rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password,
-                            cfg->redis_timeout_ms);
-    self->query_redis = rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password,
-                                  cfg->redis_timeout_ms);
+    self->redis =
+        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    self->query_redis =
+        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
     self->inbox = zsock_pull_new(cfg->aggregator_endpoint);
     self->batch = calloc((size_t)cfg->outbox_batch, sizeof *self->batch);
     self->args = calloc(S_MAX_ARGS, sizeof *self->args);
@@ -196,10 +196,8 @@ static void s_sum_into(json_t *out, const redisReply *hash)
     static const struct {
         const char *prefix;
         const char *group;
-    } groups[] = {{"ch:", "by_channel"},
-                  {"cat:", "by_category"},
-                  {"lvl:", "by_level"},
-                  {"ev:", "by_event"}};
+    } groups[] = {
+        {"ch:", "by_channel"}, {"cat:", "by_category"}, {"lvl:", "by_level"}, {"ev:", "by_event"}};
     for (size_t i = 0; i + 1 < hash->elements; i += 2) {
         const char *field = hash->element[i]->str;
         long long value = strtoll(hash->element[i + 1]->str, NULL, 10);

@@ -48,8 +48,8 @@ static s_lane_t *s_lane_new(const config_t *cfg)
     s_lane_t *lane = calloc(1, sizeof *lane);
     if (!lane)
         return NULL;
-    lane->redis = rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password,
-                            cfg->redis_timeout_ms);
+    lane->redis =
+        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
     lane->to_router = zsock_push_new(cfg->router_endpoint);
     lane->to_aggregator = zsock_push_new(cfg->aggregator_endpoint);
     if (!lane->redis || !lane->to_router || !lane->to_aggregator) {
@@ -255,9 +255,8 @@ static void s_post_appeal(intake_t *self, const http_request_t *req, http_respon
         ARG("address"), ARG(loc->address);
     }
 #undef ARG
-    redisReply *r = event_blob ? rconn_eval(lane->redis, &scripts_appeal_create, 5, n,
-                                            args, lens)
-                               : NULL;
+    redisReply *r =
+        event_blob ? rconn_eval(lane->redis, &scripts_appeal_create, 5, n, args, lens) : NULL;
     free(event_blob);
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING) {
@@ -345,8 +344,7 @@ static void s_get_appeal(intake_t *self, const char *id, http_response_t *res)
     }
     redisReply *hash = rconn_reply(lane->redis);
     redisReply *events = hash ? rconn_reply(lane->redis) : NULL;
-    if (!hash || !events || hash->type != REDIS_REPLY_ARRAY ||
-        events->type != REDIS_REPLY_ARRAY) {
+    if (!hash || !events || hash->type != REDIS_REPLY_ARRAY || events->type != REDIS_REPLY_ARRAY) {
         if (hash)
             freeReplyObject(hash);
         if (events)
@@ -386,8 +384,8 @@ static void s_get_appeal(intake_t *self, const char *id, http_response_t *res)
     }
     json_t *history = json_array();
     for (size_t i = 0; i < events->elements; i++) {
-        Gridline__Event *e = event_unpack((const uint8_t *)events->element[i]->str,
-                                          events->element[i]->len);
+        Gridline__Event *e =
+            event_unpack((const uint8_t *)events->element[i]->str, events->element[i]->len);
         if (e) {
             json_array_append_new(history, s_event_json(e));
             event_free(&e);
@@ -414,8 +412,7 @@ void intake_handle(void *arg, const http_request_t *req, http_response_t *res)
         if (strcmp(req->method, "GET") == 0)
             s_get_appeal(self, req->path + sizeof prefix - 1, res);
         else
-            http_response_error(res, 405, "method_not_allowed", NULL,
-                                "use GET /v1/appeals/{id}");
+            http_response_error(res, 405, "method_not_allowed", NULL, "use GET /v1/appeals/{id}");
     } else {
         http_response_error(res, 404, "not_found", NULL,
                             "no such resource; see POST /v1/appeals, GET /v1/appeals/{id}");
@@ -439,8 +436,8 @@ static void s_resend(void *arg, const char *hop, const char *member, const uint8
                      size_t len)
 {
     intake_t *self = arg;
-    void *sock = strcmp(hop, "router") == 0 ? self->main_lane->to_router
-                                            : self->main_lane->to_aggregator;
+    void *sock =
+        strcmp(hop, "router") == 0 ? self->main_lane->to_router : self->main_lane->to_aggregator;
     if (outbox_send_event(sock, hop, self->service->instance, blob, len) == 0)
         metric_add(self->resent, 1);
     else
@@ -455,8 +452,8 @@ int intake_sweep(intake_t *self)
     int total = 0;
     static const char *hops[] = {"router", "aggregator"};
     for (int i = 0; i < 2; i++) {
-        int n = outbox_sweep(self->main_lane->redis, svc->counties, svc->county_count, hops[i],
-                             now, cfg->outbox_resend_after_ms, cfg->outbox_batch, s_resend, self);
+        int n = outbox_sweep(self->main_lane->redis, svc->counties, svc->county_count, hops[i], now,
+                             cfg->outbox_resend_after_ms, cfg->outbox_batch, s_resend, self);
         if (n < 0)
             return -1;
         total += n;

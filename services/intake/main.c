@@ -27,10 +27,10 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     const config_t *cfg = svc.config;
     intake_t *intake = intake_new(&svc);
-    httpd_t *http = intake ? httpd_new(cfg->bind_host, cfg->intake_http_port,
-                                       (size_t)cfg->intake_max_body, cfg->intake_http_threads,
-                                       intake_handle, intake_health, intake)
-                           : NULL;
+    httpd_t *http =
+        intake ? httpd_new(cfg->bind_host, cfg->intake_http_port, (size_t)cfg->intake_max_body,
+                           cfg->intake_http_threads, intake_handle, intake_health, intake)
+               : NULL;
     if (!http) {
         intake_destroy(&intake);
         service_finish(&svc);

@@ -18,7 +18,7 @@ struct submission {
     const region_t *village;
 };
 
-static const char *s_channels[] = {"hotline", "wechat",  "web",    "app",
+static const char *s_channels[] = {"hotline", "wechat",  "web",      "app",
                                    "visit",   "meeting", "petition", "camera"};
 
 static void s_fail(submission_error_t *err, int status, const char *code, const char *field,
@@ -73,9 +73,8 @@ static int s_string(json_t *root, const char *name, bool required, size_t max_ch
 
 static int s_check_fields(json_t *root, submission_error_t *err)
 {
-    static const char *known[] = {"channel",  "region",      "category",   "description",
-                                  "title",    "reporter",    "location",   "external_id",
-                                  "occurred_at"};
+    static const char *known[] = {"channel",  "region",   "category",    "description", "title",
+                                  "reporter", "location", "external_id", "occurred_at"};
     const char *key;
     json_t *value;
     json_object_foreach(root, key, value)
@@ -122,8 +121,7 @@ static int s_location(submission_t *self, submission_error_t *err)
             return -1;
         }
         if (!json_is_number(lon) || fabs(json_number_value(lon)) > 180) {
-            s_fail(err, 400, "invalid", "location.lon",
-                   "location.lon must be a number -180..180");
+            s_fail(err, 400, "invalid", "location.lon", "location.lon must be a number -180..180");
             return -1;
         }
         self->location.lat = json_number_value(lat);
@@ -260,8 +258,7 @@ submission_t *submission_parse(const char *body, size_t len, const region_table_
     gridline__appeal__init(a);
     const char *channel, *region, *category, *description, *title, *reporter, *external_id,
         *occurred;
-    if (s_check_fields(root, err) != 0 ||
-        s_string(root, "channel", true, 32, &channel, err) != 0 ||
+    if (s_check_fields(root, err) != 0 || s_string(root, "channel", true, 32, &channel, err) != 0 ||
         s_string(root, "region", true, 14, &region, err) != 0 ||
         s_string(root, "category", true, 32, &category, err) != 0 ||
         s_string(root, "description", true, 4000, &description, err) != 0 ||

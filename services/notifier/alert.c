@@ -58,8 +58,7 @@ char *alert_render(const Gridline__Event *event, const region_table_t *regions,
     const char *county_name = depth >= 3 ? chain[2]->name : "";
     const char *place = depth ? chain[depth - 1]->name : event->region;
     snprintf(summary, sizeof summary, "[%s] %s %s %s: %s -> %s", s_colour_zh(event->level),
-             county_name, place, event->category, event_type_name(event->type),
-             event->assignee);
+             county_name, place, event->category, event_type_name(event->type), event->assignee);
     alert.summary = summary;
 
     json_t *o = json_object();

@@ -41,8 +41,8 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const config_t *cfg = svc.config;
     notifier_t *notifier = notifier_new(&svc);
-    httpd_t *http = notifier ? httpd_new(cfg->bind_host, cfg->notifier_http_port, 4096, 1,
-                                         s_no_api, service_health, &svc)
+    httpd_t *http = notifier ? httpd_new(cfg->bind_host, cfg->notifier_http_port, 4096, 1, s_no_api,
+                                         service_health, &svc)
                              : NULL;
     if (!http) {
         notifier_destroy(&notifier);

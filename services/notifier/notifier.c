@@ -42,8 +42,8 @@ notifier_t *notifier_new(service_t *service)
     if (!self)
         return NULL;
     self->service = service;
-    self->redis = rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password,
-                            cfg->redis_timeout_ms);
+    self->redis =
+        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
     self->inbox = zsock_pull_new(cfg->notifier_endpoint);
     self->curl = curl_easy_init();
     self->batch = calloc((size_t)cfg->outbox_batch, sizeof *self->batch);
@@ -120,8 +120,8 @@ static int s_post(notifier_t *self, const config_subscription_t *sub, const char
     metric_add(self->failed, 1);
     char code[16];
     snprintf(code, sizeof code, "%ld", status);
-    log_warn("alert delivery failed, will retry", "delivery", delivery, "url", sub->url,
-             "status", code, "error", rc == CURLE_OK ? "" : curl_easy_strerror(rc), NULL);
+    log_warn("alert delivery failed, will retry", "delivery", delivery, "url", sub->url, "status",
+             code, "error", rc == CURLE_OK ? "" : curl_easy_strerror(rc), NULL);
     return -1;
 }
 
@@ -147,8 +147,7 @@ static int s_settle(notifier_t *self, const char *county, const char *delivery, 
         return rconn_append_eval(self->redis, &scripts_delivery_done, 2, 3, args, NULL);
     }
     return rconn_append(self->redis, "ZADD %s XX %lld %s", key,
-                        (long long)(now + self->service->config->outbox_resend_after_ms),
-                        delivery);
+                        (long long)(now + self->service->config->outbox_resend_after_ms), delivery);
 }
 
 static void s_read_replies(notifier_t *self, int count)
@@ -299,8 +298,8 @@ int notifier_sweep(notifier_t *self)
             if (sub)
                 ok = s_post(self, sub, delivery, body) == 0;
             else
-                log_warn("dropped a delivery for a subscription no longer configured",
-                         "delivery", delivery, NULL);
+                log_warn("dropped a delivery for a subscription no longer configured", "delivery",
+                         delivery, NULL);
             if (s_settle(self, svc->counties[i], delivery, ok, clock_wall_ms()) == 0)
                 settles++;
             retried++;

@@ -38,8 +38,8 @@ router_t *router_new(service_t *service)
     if (!self)
         return NULL;
     self->service = service;
-    self->redis = rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password,
-                            cfg->redis_timeout_ms);
+    self->redis =
+        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
     self->inbox = zsock_pull_new(cfg->router_endpoint);
     self->to_notifier = zsock_push_new(cfg->notifier_endpoint);
     self->to_aggregator = zsock_push_new(cfg->aggregator_endpoint);
@@ -104,8 +104,8 @@ static int s_append_assign(router_t *self, const Gridline__Event *in, s_pending_
     if (routing_decide(cfg, in->category, in->region, &route) != 0) {
         /* intake checked the category against the same configuration: a mismatch means the
          * two run with different configs. Route to the general office rather than stall. */
-        log_warn("unknown category, routed to the grid worker", "id", in->appeal_id,
-                 "category", in->category, NULL);
+        log_warn("unknown category, routed to the grid worker", "id", in->appeal_id, "category",
+                 in->category, NULL);
         route.department = "general-office";
         snprintf(route.fallback, sizeof route.fallback, "grid-worker:%s", in->region);
         route.assignee = route.fallback;
@@ -113,8 +113,7 @@ static int s_append_assign(router_t *self, const Gridline__Event *in, s_pending_
     int64_t now = clock_wall_ms();
     int64_t deadline = now + (int64_t)cfg->ladder_green_s * 1000;
     char reason[160];
-    snprintf(reason, sizeof reason, "category %s -> department %s", in->category,
-             route.department);
+    snprintf(reason, sizeof reason, "category %s -> department %s", in->category, route.department);
     Gridline__Event out = GRIDLINE__EVENT__INIT;
     out.appeal_id = in->appeal_id;
     out.seq = in->seq + 1;
@@ -134,8 +133,7 @@ static int s_append_assign(router_t *self, const Gridline__Event *in, s_pending_
         return -1;
 
     char akey[KEYS_MAX], ekey[KEYS_MAX], from[KEYS_MAX], dkey[KEYS_MAX], to_notifier[KEYS_MAX],
-        to_aggregator[KEYS_MAX], member[KEYS_MAX], expected[16], resend_at[24], due[24],
-        at[24];
+        to_aggregator[KEYS_MAX], member[KEYS_MAX], expected[16], resend_at[24], due[24], at[24];
     keys_appeal(akey, county, in->appeal_id);
     keys_events(ekey, county, in->appeal_id);
     keys_outbox(from, county, "router");
@@ -147,13 +145,30 @@ static int s_append_assign(router_t *self, const Gridline__Event *in, s_pending_
     snprintf(resend_at, sizeof resend_at, "%lld", (long long)(now + cfg->outbox_resend_after_ms));
     snprintf(due, sizeof due, "%lld", (long long)deadline);
     snprintf(at, sizeof at, "%lld", (long long)now);
-    const char *args[] = {akey,         ekey,      from,     dkey,
-                          to_notifier,  to_aggregator,       in->appeal_id,
-                          member,       expected,  (const char *)pending->blob,
-                          resend_at,    due,       "status", "assigned",
-                          "level",      "green",   "assignee", route.assignee,
-                          "department", route.department,    "deadline_ms",
-                          due,          "assigned_at_ms",    at};
+    const char *args[] = {akey,
+                          ekey,
+                          from,
+                          dkey,
+                          to_notifier,
+                          to_aggregator,
+                          in->appeal_id,
+                          member,
+                          expected,
+                          (const char *)pending->blob,
+                          resend_at,
+                          due,
+                          "status",
+                          "assigned",
+                          "level",
+                          "green",
+                          "assignee",
+                          route.assignee,
+                          "department",
+                          route.department,
+                          "deadline_ms",
+                          due,
+                          "assigned_at_ms",
+                          at};
     enum { BLOB = 9 }; /* the packed event: binary, not a C string */
     size_t lens[sizeof args / sizeof args[0]];
     for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)

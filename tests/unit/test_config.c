@@ -65,8 +65,12 @@ static void test_nested_and_dotted(void **state)
 static void test_env_beats_file(void **state)
 {
     config_t *cfg = s_load("redis: {port: 7000}\n");
-    char *env[] = {"PATH=/bin", "GRIDLINE_REDIS_PORT=7100", "GRIDLINE_CONFIG=/ignored.yaml",
-                   "GRIDLINE_OUTBOX_RESEND_AFTER_MS=250", "GRIDLINE_LOG_LEVEL=debug", NULL};
+    char *env[] = {"PATH=/bin",
+                   "GRIDLINE_REDIS_PORT=7100",
+                   "GRIDLINE_CONFIG=/ignored.yaml",
+                   "GRIDLINE_OUTBOX_RESEND_AFTER_MS=250",
+                   "GRIDLINE_LOG_LEVEL=debug",
+                   NULL};
     assert_int_equal(config_apply_env(cfg, env), 0);
     assert_int_equal(cfg->redis_port, 7100);
     assert_int_equal(cfg->outbox_resend_after_ms, 250);

@@ -47,7 +47,8 @@ static void test_valid_appeal(void **state)
     submission_t *sub = s_parse(
         state,
         "{\"channel\":\"hotline\",\"region\":\"15012310000102\",\"category\":\"heating\","
-        "\"description\":\"家里暖气不热，室温只有12度，老人孩子都冻感冒了\",\"reporter\":\"138****1234\","
+        "\"description\":\"家里暖气不热，室温只有12度，老人孩子都冻感冒了\",\"reporter\":\"138****"
+        "1234\","
         "\"location\":{\"lat\":40.38,\"lon\":111.82,\"address\":\"城关镇\"},"
         "\"external_id\":\"12345-20261124-0042\",\"occurred_at\":\"2026-11-24T08:30:00+08:00\"}",
         &err);
@@ -56,7 +57,8 @@ static void test_valid_appeal(void **state)
     assert_string_equal(a->channel, "hotline");
     assert_string_equal(a->region, "15012310000102");
     assert_string_equal(a->grid, "02");
-    assert_string_equal(a->title, "家里暖气不热，室温只有12度，老人孩子都冻感冒了"); /* <= 30 chars */
+    assert_string_equal(a->title,
+                        "家里暖气不热，室温只有12度，老人孩子都冻感冒了"); /* <= 30 chars */
     assert_int_equal(a->occurred_at_ms, 1795480200000LL);
     assert_non_null(a->location);
     assert_string_equal(submission_village(sub)->code, "150123100001");
@@ -87,8 +89,7 @@ static void test_refusals_name_the_field(void **state)
     s_expect(state, "{" BASE "}", 400, "missing", "description");
     s_expect(state, "{" BASE ",\"description\":\"\"}", 400, "missing", "description");
     s_expect(state, "{" BASE ",\"description\":1}", 400, "invalid", "description");
-    s_expect(state, "{" BASE ",\"description\":\"x\",\"extra\":1}", 400, "unknown_field",
-             "extra");
+    s_expect(state, "{" BASE ",\"description\":\"x\",\"extra\":1}", 400, "unknown_field", "extra");
     s_expect(state,
              "{\"channel\":\"fax\",\"region\":\"150123100001\",\"category\":\"heating\","
              "\"description\":\"x\"}",

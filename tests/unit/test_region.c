@@ -160,8 +160,9 @@ static void test_bom_and_crlf(void **state)
 {
     char path[] = "/tmp/gridline-region-XXXXXX";
     int fd = mkstemp(path);
-    const char *text = "\xEF\xBB\xBF"
-                       "code,level,parent,name\r\n15,province,,内蒙古自治区\r\n1501,city,15,呼和浩特市\r\n";
+    const char *text =
+        "\xEF\xBB\xBF"
+        "code,level,parent,name\r\n15,province,,内蒙古自治区\r\n1501,city,15,呼和浩特市\r\n";
     assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
     close(fd);
     char err[256];

@@ -73,7 +73,7 @@ static redisReply *s_cmd(const char *fmt, const char *arg)
 static long long s_int(const char *fmt, const char *arg)
 {
     redisReply *r = s_cmd(fmt, arg);
-    long long v = r->type == REDIS_REPLY_INTEGER ? r->integer
+    long long v = r->type == REDIS_REPLY_INTEGER  ? r->integer
                   : r->type == REDIS_REPLY_STRING ? strtoll(r->str, NULL, 10)
                                                   : -999;
     freeReplyObject(r);
@@ -95,9 +95,20 @@ static redisReply *s_create(const char *idem, const char *fingerprint, const cha
     keys_ext(xkey, "150123", "hotline", ext ? ext : "");
     keys_outbox(o1, "150123", "router");
     keys_outbox(o2, "150123", "aggregator");
-    const char *args[] = {seq,  idem ? ikey : seq, ext ? xkey : seq, o1, o2, "150123",
-                          "150123-20261124-", idem ? "1" : "0", fingerprint ? fingerprint : "",
-                          "60", ext ? "1" : "0", "1000", (const char *)blob, "status",
+    const char *args[] = {seq,
+                          idem ? ikey : seq,
+                          ext ? xkey : seq,
+                          o1,
+                          o2,
+                          "150123",
+                          "150123-20261124-",
+                          idem ? "1" : "0",
+                          fingerprint ? fingerprint : "",
+                          "60",
+                          ext ? "1" : "0",
+                          "1000",
+                          (const char *)blob,
+                          "status",
                           "collected"};
     size_t lens[15];
     for (int i = 0; i < 15; i++)
@@ -164,8 +175,8 @@ static redisReply *s_advance(const char *id, const char *member, const char *exp
     keys_outbox(from, "150123", "router");
     keys_deadline(dkey, "150123");
     keys_outbox(to, "150123", "notifier");
-    const char *args[] = {akey, ekey, from, dkey, to,       id,         member, expected,
-                          "blob", "2000", "5000", "status", "assigned"};
+    const char *args[] = {akey,     ekey,   from,   dkey,   to,       id,        member,
+                          expected, "blob", "2000", "5000", "status", "assigned"};
     redisReply *r = rconn_eval(s_redis, &scripts_appeal_advance, 5, 13, args, NULL);
     assert_non_null(r);
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
@@ -184,8 +195,7 @@ static void test_advance_applies_once(void **state)
     freeReplyObject(r);
     assert_int_equal(s_int("LLEN events:{150123}:%s", id), 2);
     assert_int_equal(s_int("ZSCORE deadline:{150123} %s", id), 5000);
-    assert_int_equal(s_int("ZSCORE outbox:{150123}:notifier %s", "150123-20261124-000001:2"),
-                     2000);
+    assert_int_equal(s_int("ZSCORE outbox:{150123}:notifier %s", "150123-20261124-000001:2"), 2000);
     r = s_advance(id, "", "1"); /* no trigger, stale seq */
     assert_int_equal(r->element[0]->integer, -1);
     assert_int_equal(r->element[1]->integer, 2);
@@ -209,31 +219,34 @@ static void test_outbox_sweep_leases(void **state)
     const char *counties[] = {"150102", "150123"};
     s_sent = 0;
     /* The router outbox entries of earlier tests are due at 1000 ms. */
-    int n = outbox_sweep(s_redis, counties, 2, "aggregator", 1500, 10000, 100, s_count_send,
-                         NULL);
+    int n = outbox_sweep(s_redis, counties, 2, "aggregator", 1500, 10000, 100, s_count_send, NULL);
     assert_true(n >= 1);
     assert_int_equal(n, s_sent);
     /* leased: not due again until 11500 */
     s_sent = 0;
-    assert_int_equal(outbox_sweep(s_redis, counties, 2, "aggregator", 2000, 10000, 100,
-                                  s_count_send, NULL),
-                     0);
-    assert_int_equal(outbox_sweep(s_redis, counties, 2, "aggregator", 11500, 10000, 100,
-                                  s_count_send, NULL),
-                     n);
+    assert_int_equal(
+        outbox_sweep(s_redis, counties, 2, "aggregator", 2000, 10000, 100, s_count_send, NULL), 0);
+    assert_int_equal(
+        outbox_sweep(s_redis, counties, 2, "aggregator", 11500, 10000, 100, s_count_send, NULL), n);
     /* an entry whose event is gone is dropped, not sent */
     rconn_command(s_redis, "ZADD outbox:{150123}:router 1 150123-20261124-777777:1");
     s_sent = 0;
     outbox_sweep(s_redis, counties, 2, "router", 1500, 10000, 100, s_count_send, NULL);
-    assert_int_equal(s_int("ZSCORE outbox:{150123}:router %s", "150123-20261124-777777:1"),
-                     -999);
+    assert_int_equal(s_int("ZSCORE outbox:{150123}:router %s", "150123-20261124-777777:1"), -999);
 }
 
 static long long s_stats_apply(const char *member, const char *member2)
 {
-    const char *args[] = {"outbox:{150123}:aggregator", member2 ? "2" : "1", member, "1",
-                          "stats:{150123}:20261124:150123", "appeals", member2 ? member2 : "",
-                          "1", "stats:{150123}:20261124:150123", "appeals"};
+    const char *args[] = {"outbox:{150123}:aggregator",
+                          member2 ? "2" : "1",
+                          member,
+                          "1",
+                          "stats:{150123}:20261124:150123",
+                          "appeals",
+                          member2 ? member2 : "",
+                          "1",
+                          "stats:{150123}:20261124:150123",
+                          "appeals"};
     redisReply *r = rconn_eval(s_redis, &scripts_stats_apply, 1, member2 ? 10 : 6, args, NULL);
     assert_non_null(r);
     assert_int_equal(r->type, REDIS_REPLY_INTEGER);
@@ -256,8 +269,13 @@ static void test_stats_count_once(void **state)
 static void test_notify_accept_once(void **state)
 {
     rconn_command(s_redis, "ZADD outbox:{150123}:notifier 1 N:2");
-    const char *args[] = {"outbox:{150123}:notifier", "delivery:{150123}",
-                          "delivery:{150123}:body", "N:2", "9000", "N:2|sub", "{}"};
+    const char *args[] = {"outbox:{150123}:notifier",
+                          "delivery:{150123}",
+                          "delivery:{150123}:body",
+                          "N:2",
+                          "9000",
+                          "N:2|sub",
+                          "{}"};
     for (int round = 0; round < 2; round++) {
         redisReply *r = rconn_eval(s_redis, &scripts_notify_accept, 3, 7, args, NULL);
         assert_int_equal(r->integer, round == 0 ? 1 : 0);
@@ -282,8 +300,9 @@ static void s_spawn_redis(void)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", s_port);
-    char *argv[] = {"redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--loglevel", "warning", "--logfile", "/dev/null", NULL};
+    char *argv[] = {"redis-server", "--port",    port,           "--bind", "127.0.0.1",
+                    "--save",       "",          "--appendonly", "no",     "--loglevel",
+                    "warning",      "--logfile", "/dev/null",    NULL};
     assert_int_equal(posix_spawnp(&s_redis_pid, "redis-server", NULL, NULL, argv, environ), 0);
 }
 

@@ -20,12 +20,12 @@ static void test_utf8_accepts_chinese_and_ascii(void **state)
 
 static void test_utf8_rejects_malformed(void **state)
 {
-    assert_false(utf8_valid("\xff", 1));               /* never valid */
-    assert_false(utf8_valid("\xc0\xaf", 2));           /* overlong '/' */
-    assert_false(utf8_valid("\xe6\x9a", 2));           /* truncated */
-    assert_false(utf8_valid("\xed\xa0\x80", 3));       /* surrogate */
-    assert_false(utf8_valid("\xf4\x90\x80\x80", 4));   /* > U+10FFFF */
-    assert_false(utf8_valid("a\0b", 3));               /* embedded NUL */
+    assert_false(utf8_valid("\xff", 1));             /* never valid */
+    assert_false(utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(utf8_valid("\xe6\x9a", 2));         /* truncated */
+    assert_false(utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    assert_false(utf8_valid("a\0b", 3));             /* embedded NUL */
     assert_true(utf8_valid("", 0));
 }
 

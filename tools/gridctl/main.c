@@ -77,8 +77,8 @@ static int s_pending(const config_t *cfg)
         fprintf(stderr, "gridctl: %s\n", err);
         return 1;
     }
-    rconn_t *redis = rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password,
-                               cfg->redis_timeout_ms);
+    rconn_t *redis =
+        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
     size_t count = 0;
     const region_t *const *counties = region_counties(regions, &count);
     static const char *hops[] = {"router", "notifier", "aggregator"};
@@ -111,8 +111,8 @@ static int s_pending(const config_t *cfg)
                 printf("%-8s %-24s %8lld %8lld %10lld %10lld\n", counties[i]->code,
                        counties[i]->name, v[0], v[1], v[2], v[3]);
         }
-        printf("%-8s %-24s %8lld %8lld %10lld %10lld\n", "total", "", total[0], total[1],
-               total[2], total[3]);
+        printf("%-8s %-24s %8lld %8lld %10lld %10lld\n", "total", "", total[0], total[1], total[2],
+               total[3]);
     }
     rconn_destroy(&redis);
     region_table_destroy(&regions);
@@ -161,8 +161,8 @@ int main(int argc, char **argv)
         rc = s_http(url, NULL);
     } else if (strcmp(cmd, "stats") == 0 && nargs <= 2) {
         snprintf(url, sizeof url, "http://%s:%d/v1/stats?region=%s%s%s", cfg->bind_host,
-                 cfg->aggregator_http_port, nargs >= 1 ? args[0] : "15",
-                 nargs == 2 ? "&day=" : "", nargs == 2 ? args[1] : "");
+                 cfg->aggregator_http_port, nargs >= 1 ? args[0] : "15", nargs == 2 ? "&day=" : "",
+                 nargs == 2 ? args[1] : "");
         rc = s_http(url, NULL);
     } else if (strcmp(cmd, "pending") == 0 && nargs == 0) {
         rc = s_pending(cfg);
@@ -170,8 +170,7 @@ int main(int argc, char **argv)
         json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "channel", args[0], "region", args[1],
                                  "category", args[2], "description", args[3]);
         char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-        snprintf(url, sizeof url, "http://%s:%d/v1/appeals", cfg->bind_host,
-                 cfg->intake_http_port);
+        snprintf(url, sizeof url, "http://%s:%d/v1/appeals", cfg->bind_host, cfg->intake_http_port);
         rc = text ? s_http(url, text) : 1;
         free(text);
         json_decref(body);

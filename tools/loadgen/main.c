@@ -173,7 +173,7 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
             unsigned long long seed = strtoull(optarg, &end, 10);
             if (errno || end == optarg || *end || optarg[0] == '-')
                 cli_usage_error("--seed wants a whole number 0..%llu, not '%.40s'",
-                              (unsigned long long)UINT64_MAX, optarg);
+                                (unsigned long long)UINT64_MAX, optarg);
             options->seed = seed;
             seeded = true;
             break;
@@ -204,7 +204,8 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
         cli_usage_error("--url must start with http:// or https://, not '%.60s'", options->url);
     if (!options->prefix[0] || strlen(options->prefix) > 12 ||
         strspn(options->prefix, "0123456789") != strlen(options->prefix))
-        cli_usage_error("--prefix wants 1..12 digits of a region code, not '%.20s'", options->prefix);
+        cli_usage_error("--prefix wants 1..12 digits of a region code, not '%.20s'",
+                        options->prefix);
     if (options->rate < 0)
         options->rate = options->count ? 0 : 1;
     if (!options->regions) {

@@ -13,7 +13,6 @@
 #include "cli.h"
 #include "sink.h"
 
-
 static const char s_usage[] =
     "usage: gridline-sink --port N [options]\n"
     "\n"
