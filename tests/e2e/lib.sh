@@ -33,13 +33,19 @@ e2e_cleanup() {
 }
 trap e2e_cleanup EXIT
 
-# A port nobody listens on now (random, probed).
+# A port nobody listens on now (random, probed) and not handed out before in this test (a
+# port chosen for a process that has not bound it yet still looks free). Call it directly,
+# not in $(...), so the record of ports handed out survives: free_port VAR.
+E2E_PORTS=" "
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    # below the ephemeral range (32768-60999), where outgoing connections take ports
+    port=$((12000 + RANDOM % 20000))
+    [[ "$E2E_PORTS" == *" $port "* ]] && continue
     if ! (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
-      echo "$port"
+      E2E_PORTS+="$port "
+      printf -v "$1" '%s' "$port"
       return
     fi
   done
@@ -78,7 +84,7 @@ wait_until() {
 }
 
 e2e_start_redis() {
-  REDIS_PORT=$(free_port)
+  free_port REDIS_PORT
   mkdir -p "$E2E_DIR/redis"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$E2E_DIR/redis" \
     --appendonly yes --appendfsync "${E2E_FSYNC:-always}" --save '' --daemonize no --logfile "$E2E_DIR/redis.log" &
@@ -93,7 +99,7 @@ rcli() {
 }
 
 e2e_start_sink() {
-  SINK_PORT=$(free_port)
+  free_port SINK_PORT
   "$BUILD/gridline-sink" --port "$SINK_PORT" --out "$E2E_DIR/alerts.jsonl" --quiet "$@" \
     >"$E2E_DIR/sink.out" 2>"$E2E_DIR/sink.log" &
   E2E_PIDS+=($!)
@@ -104,13 +110,15 @@ e2e_start_sink() {
 # Ports and endpoints for every service, and a config file with a directory and the sink's
 # subscriptions. Call once before starting services.
 e2e_configure() {
-  export GRIDLINE_INTAKE_HTTP_PORT=$(free_port)
-  export GRIDLINE_ROUTER_HTTP_PORT=$(free_port)
-  export GRIDLINE_NOTIFIER_HTTP_PORT=$(free_port)
-  export GRIDLINE_AGGREGATOR_HTTP_PORT=$(free_port)
-  export GRIDLINE_ROUTER_ENDPOINT="tcp://127.0.0.1:$(free_port)"
-  export GRIDLINE_NOTIFIER_ENDPOINT="tcp://127.0.0.1:$(free_port)"
-  export GRIDLINE_AGGREGATOR_ENDPOINT="tcp://127.0.0.1:$(free_port)"
+  local p s
+  for s in INTAKE ROUTER NOTIFIER AGGREGATOR; do
+    free_port p
+    export "GRIDLINE_${s}_HTTP_PORT=$p"
+  done
+  for s in ROUTER NOTIFIER AGGREGATOR; do
+    free_port p
+    export "GRIDLINE_${s}_ENDPOINT=tcp://127.0.0.1:$p"
+  done
   INTAKE="http://127.0.0.1:$GRIDLINE_INTAKE_HTTP_PORT"
   AGGREGATOR="http://127.0.0.1:$GRIDLINE_AGGREGATOR_HTTP_PORT"
   E2E_CONFIG="$E2E_DIR/gridline.yaml"

@@ -3,9 +3,9 @@
 # anything, and carries on by itself when Redis comes back. A restarted downstream picks up
 # what intake accepted while it was away.
 source "$(dirname "$0")/lib.sh"
-REDIS_PORT=$(free_port)
+free_port REDIS_PORT
 export GRIDLINE_REDIS_PORT=$REDIS_PORT
-SINK_PORT=$(free_port)
+free_port SINK_PORT
 e2e_configure
 for s in aggregator notifier router intake; do
   port_var="GRIDLINE_${s^^}_HTTP_PORT"
