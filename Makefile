@@ -71,10 +71,14 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(foreach s,$(SERVICES),$(call
 deps:
 	@scripts/deps.sh
 
-run: deps all
+# run, up and test install what is missing first, then build in a fresh make: the package
+# flags above come from pkg-config, which answers only once the packages are there.
+run: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/run.sh foreground
 
-up: all
+up: deps
+	@$(MAKE) --no-print-directory all
 	@scripts/run.sh background
 
 down:
@@ -86,7 +90,8 @@ unit: $(UNIT_BINS)
 e2e: all
 	@tests/run.sh e2e
 
-test: all
+test: deps
+	@$(MAKE) --no-print-directory all
 	@tests/run.sh all
 
 bench: all
