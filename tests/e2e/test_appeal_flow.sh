@@ -115,6 +115,14 @@ check_eq "malformed id: 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$INT
 check_eq "stats: unknown region 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$AGGREGATOR/v1/stats?region=159999")"
 check_eq "stats: bad day 400" 400 "$(curl -s -o /dev/null -w '%{http_code}' "$AGGREGATOR/v1/stats?region=15&day=2026")"
 
+# --- gridctl, the operator CLI, reads the same configuration
+check_eq "gridctl appeal" assigned "$("$BUILD/gridctl" appeal "$id" | jq -r .status)"
+check_eq "gridctl stats" city "$("$BUILD/gridctl" stats 1501 | jq -r .level)"
+check "gridctl pending shows the totals row" bash -c "'$BUILD/gridctl' pending | grep -q '^total '"
+sub=$("$BUILD/gridctl" submit wechat 150123100002 city "小区门口占道经营")
+check "gridctl submit creates an appeal" grep -Eq '^150123-[0-9]{8}-[0-9]{6}$' <<<"$(jq -r .id <<<"$sub")"
+check "gridctl refuses a bad command" bash -c "! '$BUILD/gridctl' frobnicate 2>/dev/null"
+
 # --- operations surface of every service
 for s in intake router notifier aggregator; do
   port_var="GRIDLINE_${s^^}_HTTP_PORT"
