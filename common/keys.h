@@ -16,8 +16,8 @@
  *   delivery:{C}                 zset   "<alert id>|<subscription>" -> time to (re)try the POST
  *   delivery:{C}:body            hash   "<alert id>|<subscription>" -> JSON body to POST
  *   stats:{C}:<day>:<region>     hash   counters of one region (county or below) for a day:
- *                                       appeals, ch:<channel>, cat:<category>, lvl:<level>,
- *                                       ev:<event type>
+ *                                       ch:<channel>, cat:<category>, lvl:<level>,
+ *                                       ev:<event type> (ev:collected = appeals)
  *
  * Levels above the county (city, province) are summed over their counties when read, so no
  * write ever spans two slots. Scripts derive appeal:/events:/stats: keys from the county tag

@@ -37,7 +37,6 @@ size_t tally_event(const Gridline__Event *event, tally_item_t *out, size_t max)
     char field[64];
     size_t n = 0;
     if (event->type == GRIDLINE__EVENT_TYPE__EVENT_COLLECTED) {
-        n = s_add(out, n, max, keys, levels, "appeals");
         snprintf(field, sizeof field, "ch:%s", event->channel);
         n = s_add(out, n, max, keys, levels, field);
         snprintf(field, sizeof field, "cat:%s", event->category);

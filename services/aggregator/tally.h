@@ -2,11 +2,10 @@
  *
  * Counters live per region and local day in stats:{C}:<day>:<region> (see keys.h), for the
  * county, township, village and (when the appeal names one) grid of the appeal. Fields:
- *   appeals          +1 on collected
  *   ch:<channel>     +1 on collected
  *   cat:<category>   +1 on collected
  *   lvl:<level>      +1 each time an appeal reaches a level (assigned at green, escalated)
- *   ev:<type>        +1 for every event
+ *   ev:<type>        +1 for every event (ev:collected is the number of appeals)
  * City and province figures are sums over their counties, made when read. */
 #ifndef GRIDLINE_TALLY_H
 #define GRIDLINE_TALLY_H

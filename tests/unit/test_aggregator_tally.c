@@ -31,14 +31,14 @@ static Gridline__Event s_event(Gridline__EventType type, const char *region)
     return e;
 }
 
-static void test_collected_counts_appeal_channel_category_at_each_level(void **state)
+static void test_collected_counts_channel_category_event_at_each_level(void **state)
 {
     clock_set_tz_offset_min(480);
     Gridline__Event e = s_event(GRIDLINE__EVENT_TYPE__EVENT_COLLECTED, "150123100001");
     tally_item_t items[TALLY_MAX];
     size_t n = tally_event(&e, items, TALLY_MAX);
-    assert_int_equal(n, 12); /* 3 levels x (appeals, ch, cat, ev) */
-    assert_true(s_has(items, n, "stats:{150123}:20261124:150123", "appeals"));
+    assert_int_equal(n, 9); /* 3 levels x (ch, cat, ev) */
+    assert_true(s_has(items, n, "stats:{150123}:20261124:150123", "ev:collected"));
     assert_true(s_has(items, n, "stats:{150123}:20261124:150123100", "ch:hotline"));
     assert_true(s_has(items, n, "stats:{150123}:20261124:150123100001", "cat:heating"));
     assert_true(s_has(items, n, "stats:{150123}:20261124:150123", "ev:collected"));
@@ -53,7 +53,7 @@ static void test_assigned_counts_level_and_grid(void **state)
     assert_int_equal(n, 8); /* 4 levels x (lvl, ev) */
     assert_true(s_has(items, n, "stats:{150123}:20261124:15012310000102", "lvl:green"));
     assert_true(s_has(items, n, "stats:{150123}:20261124:150123", "ev:assigned"));
-    assert_false(s_has(items, n, "stats:{150123}:20261124:150123", "appeals"));
+    assert_false(s_has(items, n, "stats:{150123}:20261124:150123", "ev:collected"));
 }
 
 static void test_bad_region_counts_nothing(void **state)
@@ -73,7 +73,7 @@ static void test_respects_max(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_collected_counts_appeal_channel_category_at_each_level),
+        cmocka_unit_test(test_collected_counts_channel_category_event_at_each_level),
         cmocka_unit_test(test_assigned_counts_level_and_grid),
         cmocka_unit_test(test_bad_region_counts_nothing),
         cmocka_unit_test(test_respects_max),
