@@ -133,6 +133,19 @@ for s in intake router notifier aggregator; do
 done
 check "intake counts created appeals" bash -c "curl -s $INTAKE/metrics | grep -q 'gridline_intake_appeals_total{result=\"created\"} [1-9]'"
 
+# --- configuration mistakes stop a service at once, naming file, line and key
+printf 'redis:\n  port: 6390\n  prot: 1\n' >"$E2E_DIR/bad.yaml"
+out=$("$BUILD/gridline-router" --config "$E2E_DIR/bad.yaml" 2>&1)
+check_eq "bad config file: exit 2" 2 "$?"
+check "bad config file: names file, line and key" grep -q "bad.yaml:3: redis.prot: unknown key" <<<"$out"
+out=$(GRIDLINE_REDIS_PORT=abc "$BUILD/gridline-intake" 2>&1)
+check_eq "bad environment value: exit 2" 2 "$?"
+check "bad environment value: names the variable" grep -q 'GRIDLINE_REDIS_PORT: redis.port: "abc" is not an integer' <<<"$out"
+out=$("$BUILD/gridline-notifier" --bogus 2>&1)
+check_eq "unknown flag: exit 2" 2 "$?"
+check_eq "--print-config shows env overrides" "redis.port = $REDIS_PORT" \
+  "$("$BUILD/gridline-aggregator" --print-config | grep '^redis.port ')"
+
 # --- SIGTERM: clean exit
 for s in intake router notifier aggregator; do
   e2e_kill "$s" TERM
