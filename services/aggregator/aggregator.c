@@ -303,8 +303,8 @@ static void s_stats(aggregator_t *self, const http_request_t *req, http_response
     }
     /* Appeals are not counted apart: each one has exactly one collected event. */
     json_object_set_new(out, "appeals",
-                        json_integer(json_integer_value(json_object_get(
-                            json_object_get(out, "by_event"), "collected"))));
+                        json_integer(json_integer_value(
+                            json_object_get(json_object_get(out, "by_event"), "collected"))));
     char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(out);
     http_response_json(res, 200, text);

@@ -1,6 +1,5 @@
 #include "notifier.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "metrics.h"
 #include "rconn.h"
 #include "scripts.h"
+#include "webhook.h"
 #include "zsock.h"
 
 #define S_MAX_SUBS 32
@@ -30,7 +30,7 @@ struct notifier {
     service_t *service;
     rconn_t *redis;
     void *inbox;
-    CURL *curl;
+    webhook_t *webhook;
     s_accepting_t *batch;
     metric_t *accepted, *duplicate, *malformed, *delivered, *failed;
 };
@@ -45,9 +45,9 @@ notifier_t *notifier_new(service_t *service)
     self->redis =
         rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
     self->inbox = zsock_pull_new(cfg->notifier_endpoint);
-    self->curl = curl_easy_init();
+    self->webhook = webhook_new(cfg->notifier_timeout_ms);
     self->batch = calloc((size_t)cfg->outbox_batch, sizeof *self->batch);
-    if (!self->redis || !self->inbox || !self->curl || !self->batch) {
+    if (!self->redis || !self->inbox || !self->webhook || !self->batch) {
         notifier_destroy(&self);
         return NULL;
     }
@@ -70,8 +70,7 @@ void notifier_destroy(notifier_t **self_p)
     notifier_t *self = *self_p;
     zsock_destroy(&self->inbox);
     rconn_destroy(&self->redis);
-    if (self->curl)
-        curl_easy_cleanup(self->curl);
+    webhook_destroy(&self->webhook);
     free(self->batch);
     free(self);
     *self_p = NULL;
@@ -82,48 +81,13 @@ void *notifier_socket(notifier_t *self)
     return self->inbox;
 }
 
-static size_t s_discard(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-    return size * nmemb;
-}
-
-/* POSTs one delivery; 0 if the receiver answered 2xx. Blocking, bounded by
- * notifier.timeout_ms. TODO(notifier issue): curl multi, so one slow receiver does not
- * hold up the others. */
-static int s_post(notifier_t *self, const config_subscription_t *sub, const char *delivery,
-                  const char *body)
-{
-    char alert_id[KEYS_ID_MAX + 32], h1[KEYS_ID_MAX + 64], h2[160];
-    snprintf(alert_id, sizeof alert_id, "%.*s", (int)strcspn(delivery, "|"), delivery);
-    snprintf(h1, sizeof h1, "X-Gridline-Alert-Id: %s", alert_id);
-    snprintf(h2, sizeof h2, "X-Gridline-Subscription: %s", sub->name);
-    struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    headers = curl_slist_append(headers, h1);
-    headers = curl_slist_append(headers, h2);
-    CURL *c = self->curl;
-    curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, sub->url);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)self->service->config->notifier_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_discard);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "gridline-notifier/0.1");
-    CURLcode rc = curl_easy_perform(c);
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    if (rc == CURLE_OK && status >= 200 && status < 300) {
-        metric_add(self->delivered, 1);
-        return 0;
-    }
-    metric_add(self->failed, 1);
-    char code[16];
-    snprintf(code, sizeof code, "%ld", status);
-    log_warn("alert delivery failed, will retry", "delivery", delivery, "url", sub->url, "status",
-             code, "error", rc == CURLE_OK ? "" : curl_easy_strerror(rc), NULL);
-    return -1;
-}
+/* One delivery to make: an alert for one subscription. */
+typedef struct {
+    const char *county;
+    const char *delivery; /* "<alert id>|<subscription>" */
+    const config_subscription_t *subscription;
+    const char *body;
+} s_job_t;
 
 static const config_subscription_t *s_subscription(notifier_t *self, const char *delivery)
 {
@@ -158,6 +122,48 @@ static void s_read_replies(notifier_t *self, int count)
             return;
         freeReplyObject(r);
     }
+}
+
+/* POSTs every job at once, then forgets the delivered ones and reschedules the others, in
+ * one pipelined round trip. Returns how many were delivered. */
+static int s_deliver(notifier_t *self, const s_job_t *jobs, size_t count)
+{
+    if (count == 0)
+        return 0;
+    webhook_post_t *posts = calloc(count, sizeof *posts);
+    char(*ids)[KEYS_ID_MAX + 16] = calloc(count, sizeof *ids);
+    if (!posts || !ids) {
+        free(posts);
+        free(ids);
+        return 0; /* the deliveries stay leased in Redis and come back */
+    }
+    for (size_t i = 0; i < count; i++) {
+        snprintf(ids[i], sizeof ids[i], "%.*s", (int)strcspn(jobs[i].delivery, "|"),
+                 jobs[i].delivery);
+        posts[i].url = jobs[i].subscription->url;
+        posts[i].body = jobs[i].body;
+        posts[i].alert_id = ids[i];
+        posts[i].subscription = jobs[i].subscription->name;
+    }
+    webhook_post_all(self->webhook, posts, count);
+    int delivered = 0, settles = 0;
+    int64_t now = clock_wall_ms();
+    for (size_t i = 0; i < count; i++) {
+        if (posts[i].ok) {
+            delivered++;
+            metric_add(self->delivered, 1);
+        } else {
+            metric_add(self->failed, 1);
+            log_warn("alert delivery failed, will retry", "delivery", jobs[i].delivery, "url",
+                     posts[i].url, "error", posts[i].error, NULL);
+        }
+        if (s_settle(self, jobs[i].county, jobs[i].delivery, posts[i].ok, now) == 0)
+            settles++;
+    }
+    s_read_replies(self, settles);
+    free(posts);
+    free(ids);
+    return delivered;
 }
 
 static void s_release(s_accepting_t *a)
@@ -229,7 +235,7 @@ int notifier_drain(notifier_t *self)
         }
         count++;
     }
-    int settles = 0, accepted = 0;
+    int accepted = 0;
     for (size_t i = 0; i < count; i++) {
         s_accepting_t *a = &self->batch[i];
         redisReply *r = redis_down ? NULL : rconn_reply(self->redis);
@@ -248,19 +254,22 @@ int notifier_drain(notifier_t *self)
         if (r)
             freeReplyObject(r);
     }
-    /* Deliver what was accepted, then settle each in one pipelined round trip. */
-    for (size_t i = 0; i < count && !redis_down; i++) {
+    /* Deliver what was accepted: all POSTs at once, then all settles in one round trip. */
+    size_t njobs = 0;
+    for (size_t i = 0; i < count && !redis_down; i++)
+        njobs += self->batch[i].count;
+    s_job_t *jobs = njobs ? calloc(njobs, sizeof *jobs) : NULL;
+    size_t j = 0;
+    for (size_t i = 0; jobs && i < count; i++) {
         s_accepting_t *a = &self->batch[i];
-        for (size_t k = 0; k < a->count; k++) {
-            const config_subscription_t *sub = &cfg->subscriptions[a->subs[k]];
-            bool ok = s_post(self, sub, a->deliveries[k], a->bodies[k]) == 0;
-            if (s_settle(self, a->county, a->deliveries[k], ok, clock_wall_ms()) == 0)
-                settles++;
-        }
+        for (size_t k = 0; k < a->count; k++)
+            jobs[j++] = (s_job_t){a->county, a->deliveries[k], &cfg->subscriptions[a->subs[k]],
+                                  a->bodies[k]};
     }
+    s_deliver(self, jobs, j);
+    free(jobs);
     for (size_t i = 0; i < count; i++)
         s_release(&self->batch[i]);
-    s_read_replies(self, settles);
     return redis_down ? -1 : accepted;
 }
 
@@ -288,26 +297,34 @@ int notifier_sweep(notifier_t *self)
         return -1;
     for (size_t i = 0; i < svc->county_count; i++)
         claims[i] = rconn_reply(self->redis);
-    int settles = 0, retried = 0;
-    for (size_t i = 0; i < svc->county_count; i++) {
+    size_t njobs = 0;
+    for (size_t i = 0; i < svc->county_count; i++)
+        if (claims[i] && claims[i]->type == REDIS_REPLY_ARRAY)
+            njobs += claims[i]->elements / 2;
+    s_job_t *jobs = njobs ? calloc(njobs, sizeof *jobs) : NULL;
+    size_t n = 0, dropped = 0;
+    for (size_t i = 0; jobs && i < svc->county_count; i++) {
         redisReply *r = claims[i];
-        for (size_t j = 0; r && r->type == REDIS_REPLY_ARRAY && j + 1 < r->elements; j += 2) {
-            const char *delivery = r->element[j]->str, *body = r->element[j + 1]->str;
+        for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k + 1 < r->elements; k += 2) {
+            const char *delivery = r->element[k]->str;
             const config_subscription_t *sub = s_subscription(self, delivery);
-            bool ok = true; /* a subscription no longer configured: nothing to retry */
-            if (sub)
-                ok = s_post(self, sub, delivery, body) == 0;
-            else
+            if (!sub) {
+                /* a subscription no longer configured: nothing to retry */
                 log_warn("dropped a delivery for a subscription no longer configured", "delivery",
                          delivery, NULL);
-            if (s_settle(self, svc->counties[i], delivery, ok, clock_wall_ms()) == 0)
-                settles++;
-            retried++;
+                if (s_settle(self, svc->counties[i], delivery, true, now) == 0)
+                    dropped++;
+                continue;
+            }
+            jobs[n++] = (s_job_t){svc->counties[i], delivery, sub, r->element[k + 1]->str};
         }
-        if (r)
-            freeReplyObject(r);
     }
+    s_read_replies(self, (int)dropped);
+    s_deliver(self, jobs, n);
+    free(jobs);
+    for (size_t i = 0; i < svc->county_count; i++)
+        if (claims[i])
+            freeReplyObject(claims[i]);
     free(claims);
-    s_read_replies(self, settles);
-    return retried;
+    return (int)n;
 }

@@ -2,8 +2,9 @@
  *
  * Receives events on notifier.endpoint (PULL). For each, one notify_accept step consumes the
  * event's notifier outbox entry and records one delivery per matching subscription (a copy
- * that arrives twice finds the entry gone and delivers nothing). Deliveries are POSTed at
- * once; a delivered one is forgotten (delivery_done), a failed one is retried after
+ * that arrives twice finds the entry gone and delivers nothing). A batch's deliveries are
+ * POSTed at once, concurrently (webhook); a delivered one is forgotten (delivery_done), a
+ * failed one is retried after
  * outbox.resend_after_ms by whichever notifier instance claims it first. Each POST carries
  * X-Gridline-Alert-Id so a receiver can drop the rare duplicate of a crash mid-POST. */
 #ifndef GRIDLINE_NOTIFIER_H
