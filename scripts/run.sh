@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BUILD=${BUILD:-build}
-VAR=$ROOT/var
+VAR=${VAR_DIR:-$ROOT/var} # another directory lets a test run a demo of its own
 RUN=$VAR/run
 LOGS=$VAR/log
 CONFIG=${GRIDLINE_CONFIG:-$ROOT/config/demo.yaml}
@@ -66,7 +66,8 @@ port $REDIS_PORT
 bind 127.0.0.1
 dir $VAR/redis
 appendonly yes
-appendfsync always   # an appeal answered 201 survives kill -9 of Redis too
+# an appeal answered 201 survives kill -9 of Redis too
+appendfsync always
 save ""
 daemonize no
 logfile $LOGS/redis.log
@@ -76,6 +77,12 @@ if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
 else
   start redis redis-server "$VAR/redis.conf"
   for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+    echo "gridline: redis-server did not start; var/log/redis.log says:" >&2
+    tail -n 5 "$LOGS/redis.log" >&2 || true
+    stop_all
+    exit 1
+  fi
 fi
 
 export GRIDLINE_CONFIG=$CONFIG GRIDLINE_REDIS_PORT=$REDIS_PORT
@@ -86,8 +93,11 @@ done
 port() { GRIDLINE_CONFIG=$CONFIG "$BUILD/gridline-$1" --print-config | awk -v k="$1.http_port" '$1 == k {print $3}'; }
 INTAKE_PORT=$(port intake)
 AGG_PORT=$(port aggregator)
-healthy "http://127.0.0.1:$INTAKE_PORT/healthz" intake
-healthy "http://127.0.0.1:$AGG_PORT/healthz" aggregator
+if ! healthy "http://127.0.0.1:$INTAKE_PORT/healthz" intake ||
+  ! healthy "http://127.0.0.1:$AGG_PORT/healthz" aggregator; then
+  stop_all
+  exit 1
+fi
 start loadgen "$BUILD/gridline-loadgen" --url "http://127.0.0.1:$INTAKE_PORT" --rate "$RATE" --prefix 1501 --quiet
 
 cat <<MSG
