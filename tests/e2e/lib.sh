@@ -186,3 +186,24 @@ alerts_at_least() {
 stat_is() {
   [ "$(curl -s "$AGGREGATOR/v1/stats?region=$1" | jq -r "$2")" == "$3" ]
 }
+
+# ---- what Redis holds, for the exactly-once checks (KEYS is fine on a test's own Redis) ----
+
+# The first 40 villages of 和林格尔县 (150123): appeals there match exactly one subscription.
+county_villages() {
+  grep -E '^150123[0-9]{6},village' "$E2E_ROOT/data/regions-nmg.csv" | cut -d, -f1 | head -n 40
+}
+appeal_count() {
+  rcli eval "return #redis.call('keys','appeal:*')" 0
+}
+# all_assigned N: exactly N appeals are in status assigned (for wait_until)
+all_assigned() {
+  [ "$(rcli eval "local n=0 for _,k in ipairs(redis.call('keys','appeal:*')) do if redis.call('hget',k,'status')=='assigned' then n=n+1 end end return n" 0)" == "$1" ]
+}
+# histories other than "collected, assigned": 0 means every appeal was assigned exactly once
+histories_not_assigned_once() {
+  rcli eval "local n=0 for _,k in ipairs(redis.call('keys','events:*')) do if redis.call('llen',k)~=2 then n=n+1 end end return n" 0
+}
+outbox_entries() {
+  rcli eval "local n=0 for _,k in ipairs(redis.call('keys','outbox:*')) do n=n+redis.call('zcard',k) end return n" 0
+}

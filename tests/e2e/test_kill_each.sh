@@ -9,7 +9,7 @@ e2e_start_sink
 e2e_configure
 e2e_start_services
 
-villages=($(grep -E '^150123[0-9]{6},village' "$E2E_ROOT/data/regions-nmg.csv" | cut -d, -f1 | head -n 40))
+villages=($(county_villages))
 send() {
   local i tries code
   for ((i = 0; i < N; i++)); do
@@ -36,13 +36,9 @@ done
 wait "$sender"
 accepted=$(wc -l <"$E2E_DIR/accepted")
 check_eq "every appeal accepted (with retries)" "$N" "$accepted"
-check_eq "each appeal stored once" "$N" "$(rcli eval "return #redis.call('keys','appeal:*')" 0)"
-all_assigned() {
-  [ "$(rcli eval "local n=0 for _,k in ipairs(redis.call('keys','appeal:*')) do if redis.call('hget',k,'status')=='assigned' then n=n+1 end end return n" 0)" == "$N" ]
-}
-check "every appeal assigned" wait_until 30 all_assigned
-check_eq "assigned exactly once" 0 \
-  "$(rcli eval "local n=0 for _,k in ipairs(redis.call('keys','events:*')) do if redis.call('llen',k)~=2 then n=n+1 end end return n" 0)"
+check_eq "each appeal stored once" "$N" "$(appeal_count)"
+check "every appeal assigned" wait_until 30 all_assigned "$N"
+check_eq "assigned exactly once" 0 "$(histories_not_assigned_once)"
 check "every alert delivered" wait_until 30 alerts_at_least "$N"
 sleep 1.5
 check_eq "one alert per appeal" "$N" \
@@ -51,5 +47,5 @@ echo "# alerts received: $(alerts_count) (a repeat is allowed only for a notifie
 check "no more than one repeat (the notifier was killed once)" test "$(alerts_count)" -le $((N + 1))
 check "counted exactly once" wait_until 20 stat_is 150123 .appeals "$N"
 check "assignments counted exactly once" wait_until 20 stat_is 150123 .by_event.assigned "$N"
-check_eq "outboxes empty" 0 "$(rcli eval "local n=0 for _,k in ipairs(redis.call('keys','outbox:*')) do n=n+redis.call('zcard',k) end return n" 0)"
+check_eq "outboxes empty" 0 "$(outbox_entries)"
 exit 0

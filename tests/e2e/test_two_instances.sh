@@ -42,7 +42,7 @@ start2 intake a "$GRIDLINE_INTAKE_HTTP_PORT" \
   "GRIDLINE_ROUTER_ENDPOINT=$(both "$EP1_ROUTER" "${EP2[ROUTER]}")" \
   "GRIDLINE_AGGREGATOR_ENDPOINT=$(both "$EP1_AGGREGATOR" "${EP2[AGGREGATOR]}")"
 
-villages=($(grep -E '^150123[0-9]{6},village' "$E2E_ROOT/data/regions-nmg.csv" | cut -d, -f1 | head -n 40))
+villages=($(county_villages))
 : >"$E2E_DIR/accepted"
 send() {
   local i code
@@ -61,12 +61,8 @@ e2e_kill router-a KILL
 echo "# router-a killed for good after $(wc -l <"$E2E_DIR/accepted") accepted"
 wait "$sender"
 check_eq "every appeal accepted" "$N" "$(wc -l <"$E2E_DIR/accepted")"
-all_assigned() {
-  [ "$(rcli eval "local n=0 for _,k in ipairs(redis.call('keys','appeal:*')) do if redis.call('hget',k,'status')=='assigned' then n=n+1 end end return n" 0)" == "$N" ]
-}
-check "router-b finished router-a's work" wait_until 30 all_assigned
-check_eq "assigned exactly once" 0 \
-  "$(rcli eval "local n=0 for _,k in ipairs(redis.call('keys','events:*')) do if redis.call('llen',k)~=2 then n=n+1 end end return n" 0)"
+check "router-b finished router-a's work" wait_until 30 all_assigned "$N"
+check_eq "assigned exactly once" 0 "$(histories_not_assigned_once)"
 check "every alert delivered" wait_until 30 alerts_at_least "$N"
 sleep 1.5
 check_eq "alerted exactly once" "$N" "$(alerts_count)"
