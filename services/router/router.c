@@ -21,11 +21,12 @@ struct router {
     void *inbox;
     void *to_notifier;
     void *to_aggregator;
+    struct s_pending *pending; /* outbox.batch slots, reused by every drain */
     metric_t *assigned, *duplicate, *stale, *malformed, *deferred, *resent;
 };
 
 /* One event of a batch between the pipelined apply and its reply. */
-typedef struct {
+typedef struct s_pending {
     char id[KEYS_ID_MAX];
     uint8_t *blob; /* the assigned event, packed */
     size_t len;
@@ -43,7 +44,9 @@ router_t *router_new(service_t *service)
     self->inbox = zsock_pull_new(cfg->router_endpoint);
     self->to_notifier = zsock_push_new(cfg->notifier_endpoint);
     self->to_aggregator = zsock_push_new(cfg->aggregator_endpoint);
-    if (!self->redis || !self->inbox || !self->to_notifier || !self->to_aggregator) {
+    self->pending = calloc((size_t)cfg->outbox_batch, sizeof *self->pending);
+    if (!self->redis || !self->inbox || !self->to_notifier || !self->to_aggregator ||
+        !self->pending) {
         router_destroy(&self);
         return NULL;
     }
@@ -69,6 +72,7 @@ void router_destroy(router_t **self_p)
     zsock_destroy(&self->to_notifier);
     zsock_destroy(&self->to_aggregator);
     rconn_destroy(&self->redis);
+    free(self->pending);
     free(self);
     *self_p = NULL;
 }
@@ -183,9 +187,7 @@ int router_drain(router_t *self)
 {
     const config_t *cfg = self->service->config;
     int batch = cfg->outbox_batch;
-    s_pending_t *pending = calloc((size_t)batch, sizeof *pending);
-    if (!pending)
-        return -1;
+    s_pending_t *pending = self->pending;
     int count = 0, applied = 0;
     bool redis_down = rconn_ensure(self->redis) != 0;
     while (count < batch) {
@@ -235,8 +237,8 @@ int router_drain(router_t *self)
         if (r)
             freeReplyObject(r);
         free(pending[i].blob);
+        pending[i].blob = NULL; /* the slot is reused by the next drain */
     }
-    free(pending);
     return redis_down ? -1 : applied;
 }
 
