@@ -31,7 +31,6 @@ struct rconn {
     int64_t next_try_ms;
     unsigned long failed_epoch;
     int64_t last_log_ms;
-    unsigned long long sent;
     char address[300];
     char errstr[256];
 };
@@ -93,7 +92,6 @@ static int s_load_scripts(rconn_t *self)
 {
     for (rscript_t **s = self->scripts; s && *s; s++) {
         redisReply *r = redisCommand(self->ctx, "SCRIPT LOAD %s", (*s)->body);
-        self->sent++;
         if (!r)
             return -1;
         if (r->type != REDIS_REPLY_STRING || r->len != 40) {
@@ -182,11 +180,6 @@ const char *rconn_address(const rconn_t *self)
     return self->address;
 }
 
-unsigned long long rconn_commands_sent(const rconn_t *self)
-{
-    return self->sent;
-}
-
 /* A NULL reply means the connection is broken: hiredis cannot be used again after it. */
 static redisReply *s_checked(rconn_t *self, void *reply)
 {
@@ -205,7 +198,6 @@ redisReply *rconn_command(rconn_t *self, const char *fmt, ...)
     va_start(ap, fmt);
     void *reply = redisvCommand(self->ctx, fmt, ap);
     va_end(ap);
-    self->sent++;
     return s_checked(self, reply);
 }
 
@@ -213,7 +205,6 @@ redisReply *rconn_commandv(rconn_t *self, int argc, const char **argv, const siz
 {
     if (rconn_ensure(self) != 0)
         return NULL;
-    self->sent++;
     return s_checked(self, redisCommandArgv(self->ctx, argc, argv, argvlen));
 }
 
@@ -273,7 +264,6 @@ int rconn_append(rconn_t *self, const char *fmt, ...)
     va_start(ap, fmt);
     int rc = redisvAppendCommand(self->ctx, fmt, ap);
     va_end(ap);
-    self->sent++;
     return rc == REDIS_OK ? 0 : -1;
 }
 
@@ -281,7 +271,6 @@ int rconn_appendv(rconn_t *self, int argc, const char **argv, const size_t *argv
 {
     if (rconn_ensure(self) != 0)
         return -1;
-    self->sent++;
     return redisAppendCommandArgv(self->ctx, argc, argv, argvlen) == REDIS_OK ? 0 : -1;
 }
 

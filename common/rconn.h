@@ -51,7 +51,4 @@ int rconn_append_eval(rconn_t *self, rscript_t *script, int nkeys, int nargs, co
                       const size_t *lens);
 redisReply *rconn_reply(rconn_t *self);
 
-/* Counts of what this connection sent, for metrics and benchmarks. */
-unsigned long long rconn_commands_sent(const rconn_t *self);
-
 #endif

@@ -33,11 +33,6 @@ bool service_stopping(void)
     return s_stop != 0;
 }
 
-void service_request_stop(void)
-{
-    s_stop = 1;
-}
-
 static void s_usage(const service_t *self, FILE *out)
 {
     fprintf(out,

@@ -38,7 +38,5 @@ void service_run(service_t *self, void *sock, service_step_fn *drain, service_st
 /* A /healthz callback (httpd_health_fn) for a service: PINGs Redis on a connection of its
  * own (any thread, serialized). arg is the service_t. */
 int service_health(void *arg, char *why, size_t whylen);
-/* For tests and for a main loop that wants to stop itself. */
-void service_request_stop(void);
 
 #endif
