@@ -216,6 +216,8 @@ static int s_place_compare(const void *a, const void *b)
 static const char *s_place_name(const s_place_t *places, size_t count, const char *code)
 {
     s_place_t key = {.name = NULL};
+    if (count == 0) /* places is NULL then: bsearch's base must not be */
+        return "";
     snprintf(key.code, sizeof key.code, "%s", code);
     const s_place_t *found = bsearch(&key, places, count, sizeof *places, s_place_compare);
     return found ? found->name : "";
@@ -374,7 +376,8 @@ static int s_load(appeal_gen_t *self, FILE *file, const char *path, const char *
         snprintf(err, errlen, "%s: no village code starts with '%s'", path, prefix);
         goto done;
     }
-    qsort(places.items, places.count, sizeof *places.items, s_place_compare);
+    if (places.count) /* a file of villages only: places.items is NULL, qsort's base must not be */
+        qsort(places.items, places.count, sizeof *places.items, s_place_compare);
     self->villages = calloc(raw_count, sizeof *self->villages);
     if (!self->villages)
         goto no_memory;
