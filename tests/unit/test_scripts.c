@@ -111,9 +111,8 @@ static redisReply *s_create(const char *idem, const char *fingerprint, const cha
                           "status",
                           "collected"};
     size_t lens[15];
-    for (int i = 0; i < 15; i++)
-        lens[i] = strlen(args[i]);
-    lens[12] = len;
+    for (int i = 0; i < 15; i++) /* the event blob is binary, not NUL-terminated */
+        lens[i] = i == 12 ? len : strlen(args[i]);
     redisReply *r = rconn_eval(s_redis, &scripts_appeal_create, 5, 15, args, lens);
     free(blob);
     assert_non_null(r);
