@@ -62,7 +62,8 @@ FUZZ_SECONDS ?= 30
 .PHONY: all run up down test unit e2e deps clean lint bench format fuzz fuzz-build fuzz-merge
 all: $(SVC_BINS) $(TOOL_BINS) $(UNIT_BINS) $(REPLAY_BINS)
 
-$(BUILD)/gen/gridline.pb-c.c $(BUILD)/gen/gridline.pb-c.h: proto/gridline.proto
+# One run of protoc-c makes both files (&:), so make -j does not run it twice at once.
+$(BUILD)/gen/gridline.pb-c.c $(BUILD)/gen/gridline.pb-c.h &: proto/gridline.proto
 	@mkdir -p $(BUILD)/gen
 	protoc-c --c_out=$(BUILD)/gen -Iproto proto/gridline.proto
 

@@ -23,9 +23,14 @@ run_unit() {
     name=$(basename "$t")
     rm -rf "$logdir/san/$name"
     san_env "$logdir/san/$name"
-    out=$("$t" 2>&1)
+    # in a process group of its own: what it started and left behind (a redis-server when it
+    # aborted, e.g. on a sanitizer report) is killed with it and cannot hold up the run
+    setsid "$t" >"$logdir/$name.log" 2>&1 &
+    local pid=$!
+    wait "$pid"
     local rc=$?
-    printf '%s\n' "$out" >"$logdir/$name.log"
+    kill -KILL -- "-$pid" 2>/dev/null
+    out=$(cat "$logdir/$name.log")
     local rep
     if rep=$(san_reports "$logdir/san/$name"); then
       printf '%s\n' "$rep" >>"$logdir/$name.log"
