@@ -228,7 +228,8 @@ static void test_outbox_sweep_leases(void **state)
     assert_int_equal(
         outbox_sweep(s_redis, counties, 2, "aggregator", 11500, 10000, 100, s_count_send, NULL), n);
     /* an entry whose event is gone is dropped, not sent */
-    rconn_command(s_redis, "ZADD outbox:{150123}:router 1 150123-20261124-777777:1");
+    freeReplyObject(
+        rconn_command(s_redis, "ZADD outbox:{150123}:router 1 150123-20261124-777777:1"));
     s_sent = 0;
     outbox_sweep(s_redis, counties, 2, "router", 1500, 10000, 100, s_count_send, NULL);
     assert_int_equal(s_int("ZSCORE outbox:{150123}:router %s", "150123-20261124-777777:1"), -999);
@@ -256,8 +257,8 @@ static long long s_stats_apply(const char *member, const char *member2)
 
 static void test_stats_count_once(void **state)
 {
-    rconn_command(s_redis, "DEL stats:{150123}:20261124:150123");
-    rconn_command(s_redis, "ZADD outbox:{150123}:aggregator 1 A:1 1 B:1");
+    freeReplyObject(rconn_command(s_redis, "DEL stats:{150123}:20261124:150123"));
+    freeReplyObject(rconn_command(s_redis, "ZADD outbox:{150123}:aggregator 1 A:1 1 B:1"));
     /* the same event twice in one batch, then again in a later batch */
     assert_int_equal(s_stats_apply("A:1", "A:1"), 1);
     assert_int_equal(s_stats_apply("A:1", NULL), 0);
@@ -267,7 +268,7 @@ static void test_stats_count_once(void **state)
 
 static void test_notify_accept_once(void **state)
 {
-    rconn_command(s_redis, "ZADD outbox:{150123}:notifier 1 N:2");
+    freeReplyObject(rconn_command(s_redis, "ZADD outbox:{150123}:notifier 1 N:2"));
     const char *args[] = {"outbox:{150123}:notifier",
                           "delivery:{150123}",
                           "delivery:{150123}:body",
@@ -290,8 +291,8 @@ static void test_notify_accept_once(void **state)
 
 static void test_scripts_survive_script_flush(void **state)
 {
-    rconn_command(s_redis, "SCRIPT FLUSH");
-    rconn_command(s_redis, "ZADD outbox:{150123}:aggregator 1 C:1");
+    freeReplyObject(rconn_command(s_redis, "SCRIPT FLUSH"));
+    freeReplyObject(rconn_command(s_redis, "ZADD outbox:{150123}:aggregator 1 C:1"));
     assert_int_equal(s_stats_apply("C:1", NULL), 1); /* NOSCRIPT -> EVAL fallback */
 }
 
@@ -320,7 +321,7 @@ static void test_rconn_reports_and_recovers(void **state)
         usleep(50000);
     assert_true(rconn_is_up(s_redis));
     /* scripts were loaded again on the new server */
-    rconn_command(s_redis, "ZADD outbox:{150123}:aggregator 1 D:1");
+    freeReplyObject(rconn_command(s_redis, "ZADD outbox:{150123}:aggregator 1 D:1"));
     assert_int_equal(s_stats_apply("D:1", NULL), 1);
 }
 
