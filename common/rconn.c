@@ -1,6 +1,7 @@
 #include "rconn.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,6 +19,10 @@
  * retry interval tries again at once, so Redis coming back is noticed by every thread on
  * its next use, not up to RCONN_RETRY_MS later. */
 static _Atomic unsigned long s_up_epoch;
+
+/* rscript_t.sha is shared by the connections of every thread (intake: one per HTTP worker):
+ * each (re)connect writes it while the others read it for EVALSHA. */
+static pthread_mutex_t s_sha_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct rconn {
     redisContext *ctx;
@@ -100,8 +105,10 @@ static int s_load_scripts(rconn_t *self)
             freeReplyObject(r);
             return -2;
         }
+        pthread_mutex_lock(&s_sha_lock);
         memcpy((*s)->sha, r->str, 40);
         (*s)->sha[40] = '\0';
+        pthread_mutex_unlock(&s_sha_lock);
         freeReplyObject(r);
     }
     return 0;
@@ -208,16 +215,24 @@ redisReply *rconn_commandv(rconn_t *self, int argc, const char **argv, const siz
     return s_checked(self, redisCommandArgv(self->ctx, argc, argv, argvlen));
 }
 
-/* Builds EVALSHA/EVAL argv: cmd, sha-or-body, nkeys, args... */
+/* Builds EVALSHA/EVAL argv: cmd, sha-or-body, nkeys, args... EVALSHA (with a copy of the sha
+ * in sha_buf) only if by_sha and the sha is known. */
 static int s_eval_argv(rscript_t *script, bool by_sha, int nkeys, int nargs, const char **args,
-                       const size_t *lens, const char **argv, size_t *argvlen, char *nkeys_buf)
+                       const size_t *lens, const char **argv, size_t *argvlen, char *nkeys_buf,
+                       char sha_buf[41])
 {
     if (nargs + 3 > RCONN_MAX_ARGS)
         return -1;
+    if (by_sha) {
+        pthread_mutex_lock(&s_sha_lock);
+        memcpy(sha_buf, script->sha, 41);
+        pthread_mutex_unlock(&s_sha_lock);
+        by_sha = sha_buf[0] != '\0';
+    }
     snprintf(nkeys_buf, 16, "%d", nkeys);
     argv[0] = by_sha ? "EVALSHA" : "EVAL";
     argvlen[0] = strlen(argv[0]);
-    argv[1] = by_sha ? script->sha : script->body;
+    argv[1] = by_sha ? sha_buf : script->body;
     argvlen[1] = strlen(argv[1]);
     argv[2] = nkeys_buf;
     argvlen[2] = strlen(nkeys_buf);
@@ -240,9 +255,9 @@ redisReply *rconn_eval(rconn_t *self, rscript_t *script, int nkeys, int nargs, c
         return NULL;
     const char *argv[RCONN_MAX_ARGS];
     size_t argvlen[RCONN_MAX_ARGS];
-    char nkeys_buf[16];
-    bool by_sha = script->sha[0] != '\0';
-    int argc = s_eval_argv(script, by_sha, nkeys, nargs, args, lens, argv, argvlen, nkeys_buf);
+    char nkeys_buf[16], sha_buf[41];
+    int argc =
+        s_eval_argv(script, true, nkeys, nargs, args, lens, argv, argvlen, nkeys_buf, sha_buf);
     if (argc < 0) {
         snprintf(self->errstr, sizeof self->errstr, "too many script arguments");
         return NULL;
@@ -250,7 +265,8 @@ redisReply *rconn_eval(rconn_t *self, rscript_t *script, int nkeys, int nargs, c
     redisReply *r = rconn_commandv(self, argc, argv, argvlen);
     if (s_is_noscript(r)) {
         freeReplyObject(r);
-        argc = s_eval_argv(script, false, nkeys, nargs, args, lens, argv, argvlen, nkeys_buf);
+        argc =
+            s_eval_argv(script, false, nkeys, nargs, args, lens, argv, argvlen, nkeys_buf, sha_buf);
         r = rconn_commandv(self, argc, argv, argvlen);
     }
     return r;
@@ -279,9 +295,9 @@ int rconn_append_eval(rconn_t *self, rscript_t *script, int nkeys, int nargs, co
 {
     const char *argv[RCONN_MAX_ARGS];
     size_t argvlen[RCONN_MAX_ARGS];
-    char nkeys_buf[16];
-    int argc = s_eval_argv(script, script->sha[0] != '\0', nkeys, nargs, args, lens, argv, argvlen,
-                           nkeys_buf);
+    char nkeys_buf[16], sha_buf[41];
+    int argc =
+        s_eval_argv(script, true, nkeys, nargs, args, lens, argv, argvlen, nkeys_buf, sha_buf);
     if (argc < 0)
         return -1;
     return rconn_appendv(self, argc, argv, argvlen);

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -306,6 +307,39 @@ static void s_spawn_redis(void)
     assert_int_equal(posix_spawnp(&s_redis_pid, "redis-server", NULL, NULL, argv, environ), 0);
 }
 
+/* The connections of several threads share the scripts' SHAs (intake: one per HTTP worker): a
+ * connect in one thread writes them (SCRIPT LOAD) while another sends EVALSHA. A data race
+ * until they were guarded; make test SAN=thread checks this. */
+static void *s_eval_loop(void *arg)
+{
+    rconn_t *c = rconn_new("127.0.0.1", s_port, NULL, 2000);
+    rconn_set_scripts(c, scripts_all);
+    const char *done[] = {"delivery:{150123}", "delivery:{150123}:body", "none"};
+    intptr_t ok = 0;
+    for (int i = 0; i < 200; i++) {
+        redisReply *r = rconn_eval(c, &scripts_delivery_done, 2, 3, done, NULL);
+        ok += r && r->type == REDIS_REPLY_INTEGER;
+        freeReplyObject(r);
+    }
+    rconn_destroy(&c);
+    return (void *)ok;
+}
+
+static void test_threads_share_scripts(void **state)
+{
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, s_eval_loop, NULL), 0);
+    for (int i = 0; i < 20; i++) {
+        rconn_t *c = rconn_new("127.0.0.1", s_port, NULL, 2000);
+        rconn_set_scripts(c, scripts_all);
+        assert_int_equal(rconn_ensure(c), 0);
+        rconn_destroy(&c);
+    }
+    void *ok;
+    assert_int_equal(pthread_join(thread, &ok), 0);
+    assert_int_equal((intptr_t)ok, 200);
+}
+
 static void test_rconn_reports_and_recovers(void **state)
 {
     kill(s_redis_pid, SIGKILL);
@@ -335,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_stats_count_once),
         cmocka_unit_test(test_notify_accept_once),
         cmocka_unit_test(test_scripts_survive_script_flush),
+        cmocka_unit_test(test_threads_share_scripts),
         cmocka_unit_test(test_rconn_reports_and_recovers),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
