@@ -25,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!blob)
             abort();
         size_t wlen = 0;
-        uint8_t *wrapped = event_envelope_wrap(env->hop ? env->hop : "", env->sender ? env->sender : "",
-                                               blob, len, &wlen);
+        uint8_t *wrapped = event_envelope_wrap(env->hop ? env->hop : "",
+                                               env->sender ? env->sender : "", blob, len, &wlen);
         if (!wrapped)
             abort();
         Gridline__Envelope *again = event_envelope_unwrap(wrapped, wlen, err, sizeof err);

@@ -1,6 +1,8 @@
 /* fuzz_submission: the JSON body of POST /v1/appeals (submission_parse), checked against the
  * real region table and the default configuration, as intake does. What it accepts must pack
  * into a valid protobuf Appeal. The Idempotency-Key and RFC 3339 checks read the same bytes. */
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,27 @@
 
 static region_table_t *s_regions;
 static config_t *s_config;
+
+/* Digits where RFC 3339 has digits: what submission_parse_time may accept at all. */
+static bool s_rfc3339_shape(const char *t)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == 'd' ? !isdigit((unsigned char)t[i]) : t[i] != shape[i])
+            return false;
+    const char *p = t + 19;
+    if (*p == '.') {
+        if (!isdigit((unsigned char)*++p))
+            return false;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p == 'Z' || *p == 'z')
+        return p[1] == '\0';
+    return (*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) &&
+           isdigit((unsigned char)p[2]) && p[3] == ':' && isdigit((unsigned char)p[4]) &&
+           isdigit((unsigned char)p[5]) && p[6] == '\0';
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -59,7 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text[size] = '\0';
     submission_check_idempotency_key(text);
     int64_t ms;
-    submission_parse_time(text, &ms);
+    if (submission_parse_time(text, &ms) == 0 && !s_rfc3339_shape(text))
+        abort(); /* accepted a time that is not YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM) */
     free(text);
     return 0;
 }
