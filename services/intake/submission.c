@@ -164,7 +164,7 @@ int submission_parse_time(const char *text, int64_t *ms)
         p++;
     } else if (*p == '+' || *p == '-') {
         int oh, om, m = 0;
-        if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) ||
+        if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
             !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]) ||
             sscanf(p + 1, "%2d:%2d%n", &oh, &om, &m) != 2 || m != 5 || oh > 23 || om > 59)
             return -1;
