@@ -9,7 +9,7 @@
 #   make test SAN=address,undefined   (or SAN=thread) everything built with those sanitizers
 #                   into build-san-address-undefined/ (build-san-thread/); a report fails the test
 #   make fuzz       libFuzzer targets (tests/fuzz), FUZZ_SECONDS=30 each, built in build-fuzz/
-#   make fuzz-merge minimise what make fuzz found into the tracked corpus tests/fuzz/corpus/
+#   make fuzz-merge add what make fuzz found that reaches new code to tests/fuzz/corpus/ (review it)
 
 CC      ?= cc
 # SAN: a comma-separated list for -fsanitize= (gcc); each combination has its own build dir.

@@ -5,7 +5,9 @@
 #                                       $BUILD/fuzz-corpus/NAME (new inputs land there); a crash
 #                                       is saved as $BUILD/fuzz-artifacts/NAME-crash-... and
 #                                       makes the run fail (after the other targets ran)
-#   tests/fuzz/run.sh --merge NAME...   minimises scratch + seeds into tests/fuzz/corpus/NAME
+#   tests/fuzz/run.sh --merge NAME...   adds to tests/fuzz/corpus/NAME the scratch inputs that
+#                                       reach code the seeds do not (review before committing:
+#                                       the tracked corpus is meant to stay a few KB)
 # FUZZ_ARGS adds libFuzzer flags (e.g. FUZZ_ARGS=-jobs=2).
 set -u
 cd "$(dirname "$0")/../.."
@@ -30,11 +32,10 @@ for name in "$@"; do
   dict=()
   [ -f "tests/fuzz/$name.dict" ] && dict=(-dict="tests/fuzz/$name.dict")
   if [ "$merge" -eq 1 ]; then
-    tmp=$(mktemp -d)
-    "$bin" -merge=1 "${dict[@]}" "$tmp" "$seeds" "$scratch" >"$log" 2>&1 &&
-      rm -f "$seeds"/* && cp "$tmp"/* "$seeds"/ 2>/dev/null
-    echo "fuzz-merge $name: $(ls "$seeds" | wc -l) inputs, $(du -sb "$seeds" | cut -f1) bytes in $seeds"
-    rm -rf "$tmp"
+    # adds the scratch inputs that reach new coverage; the hand-made seeds stay as they are
+    before=$(ls "$seeds" | wc -l)
+    "$bin" -merge=1 "$seeds" "$scratch" >"$log" 2>&1 || { failed+=("$name"); continue; }
+    echo "fuzz-merge $name: $(($(ls "$seeds" | wc -l) - before)) inputs added, $(du -sb "$seeds" | cut -f1) bytes in $seeds"
     continue
   fi
   start=$(date +%s)
@@ -49,7 +50,7 @@ for name in "$@"; do
     grep -E 'ERROR: |runtime error:|SUMMARY:|Test unit written to|==[0-9]+== ?(ERROR|WARNING)' "$log" |
       head -n 10 | sed 's/^/      /'
   else
-    printf 'ok    fuzz %-12s %ss, %s runs, %s, corpus %s new in %s\n' "$name" "$seconds" "${runs:-?}" \
+    printf 'ok    fuzz %-12s %ss, %s runs, %s, %s inputs in the scratch corpus %s\n' "$name" "$seconds" "${runs:-?}" \
       "${cov:-?}" "$(ls "$scratch" | wc -l)" "$scratch"
   fi
 done
