@@ -153,16 +153,16 @@ fuzz-merge: deps-fuzz
 	@BUILD=$(if $(filter command line,$(origin BUILD)),$(BUILD),build-fuzz) \
 	  tests/fuzz/run.sh --merge $(FUZZ_NAMES)
 
-lint:
+lint: deps-lint
 	clang-format --dry-run --Werror common/*.[ch] services/*/*.[ch] tools/*/*.[ch] tests/unit/*.c \
-	  tests/fuzz/*.c
+	  tests/fuzz/*.[ch]
 	@# varFuncNullUB: log_kv's NULL sentinel is a pointer on glibc ((void *)0), and gcc checks
 	@# every call for it (__attribute__((sentinel)) in common/log.h).
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
 	  --suppress=missingIncludeSystem --suppress=varFuncNullUB -Icommon common services tools
 
 format:
-	clang-format -i common/*.[ch] services/*/*.[ch] tools/*/*.[ch] tests/unit/*.c tests/fuzz/*.c
+	clang-format -i common/*.[ch] services/*/*.[ch] tools/*/*.[ch] tests/unit/*.c tests/fuzz/*.[ch]
 
 clean:
 	rm -rf $(BUILD)

@@ -5,7 +5,8 @@
 #   test   run + what only the tests use: cmocka (unit), jq (e2e reads JSON answers)
 #   fuzz   test + clang and its libFuzzer/sanitizer runtimes (make fuzz)
 #   bench  run + jq (bench/run.sh reads the aggregator's JSON)
-# Usage: scripts/deps.sh [run|test|fuzz|bench]...   (no argument: test, what CI needs)
+#   lint   run + clang-format and cppcheck (make lint)
+# Usage: scripts/deps.sh [run|test|fuzz|bench|lint]...   (no argument: test, what CI needs)
 # `make run`/`make up` ask for run only, `make test` for test, `make fuzz` for fuzz.
 # Uses sudo only when not root. Safe to run again: does nothing when all are present.
 set -euo pipefail
@@ -18,6 +19,7 @@ run_pkgs=(
 test_pkgs=(libcmocka-dev jq)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 bench_pkgs=(jq)
+lint_pkgs=(clang-format cppcheck)
 
 sets=("$@")
 [ ${#sets[@]} -gt 0 ] || sets=(test)
@@ -28,7 +30,8 @@ for s in "${sets[@]}"; do
     test) packages+=("${test_pkgs[@]}") ;;
     fuzz) packages+=("${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
     bench) packages+=("${bench_pkgs[@]}") ;;
-    *) echo "usage: scripts/deps.sh [run|test|fuzz|bench]..." >&2; exit 2 ;;
+    lint) packages+=("${lint_pkgs[@]}") ;;
+    *) echo "usage: scripts/deps.sh [run|test|fuzz|bench|lint]..." >&2; exit 2 ;;
   esac
 done
 # one of each, in order
