@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
+
 typedef struct {
     const char *title;
     const char *description;
@@ -200,14 +202,6 @@ static double s_uniform(appeal_gen_t *self)
     return (double)(s_next(self) >> 11) * 0x1.0p-53;
 }
 
-static uint64_t s_fnv1a(const char *text)
-{
-    uint64_t hash = 0xcbf29ce484222325ULL;
-    for (; *text; text++)
-        hash = (hash ^ (unsigned char)*text) * 0x100000001b3ULL;
-    return hash;
-}
-
 static int s_place_compare(const void *a, const void *b)
 {
     return strcmp(((const s_place_t *)a)->code, ((const s_place_t *)b)->code);
@@ -263,7 +257,7 @@ static void s_village_position(s_village_t *village)
         }
     }
     /* Hashed from the code, not drawn: a village stays put whatever the seed. */
-    uint64_t hash = s_fnv1a(village->code);
+    uint64_t hash = hash_fnv1a64_str(village->code);
     village->lat = lat + ((double)(hash & 0xFFFF) / 65535.0 - 0.5) * 0.7;
     village->lon = lon + ((double)((hash >> 16) & 0xFFFF) / 65535.0 - 0.5) * 1.0;
 }
