@@ -44,6 +44,10 @@ static size_t s_collect(char *ptr, size_t size, size_t nmemb, void *arg)
 static int s_http(const char *url, const char *body)
 {
     CURL *curl = curl_easy_init();
+    if (!curl) {
+        fprintf(stderr, "gridctl: libcurl could not make a handle\n");
+        return 1;
+    }
     jsonbuf_t out;
     jsonbuf_init(&out);
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
@@ -69,6 +73,13 @@ static int s_http(const char *url, const char *body)
     return rc == CURLE_OK && status >= 200 && status < 300 ? 0 : 1;
 }
 
+/* text %-escaped for a URL path segment or query value ("a/b" must not become two segments);
+ * NULL if out of memory. The caller frees it with curl_free. */
+static char *s_escape(const char *text)
+{
+    return curl_easy_escape(NULL, text, 0);
+}
+
 static int s_pending(const config_t *cfg)
 {
     char err[256];
@@ -79,6 +90,11 @@ static int s_pending(const config_t *cfg)
     }
     rconn_t *redis =
         rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    if (!redis) {
+        fprintf(stderr, "gridctl: out of memory\n");
+        region_table_destroy(&regions);
+        return 1;
+    }
     size_t count = 0;
     const region_t *const *counties = region_counties(regions, &count);
     static const char *hops[] = {"router", "notifier", "aggregator"};
@@ -156,14 +172,20 @@ int main(int argc, char **argv)
     char url[1024];
     int rc = 2;
     if (strcmp(cmd, "appeal") == 0 && nargs == 1) {
+        char *id = s_escape(args[0]);
         snprintf(url, sizeof url, "http://%s:%d/v1/appeals/%s", cfg->bind_host,
-                 cfg->intake_http_port, args[0]);
-        rc = s_http(url, NULL);
+                 cfg->intake_http_port, id ? id : "");
+        rc = id ? s_http(url, NULL) : 1;
+        curl_free(id);
     } else if (strcmp(cmd, "stats") == 0 && nargs <= 2) {
+        char *region = s_escape(nargs >= 1 ? args[0] : "15");
+        char *day = nargs == 2 ? s_escape(args[1]) : NULL;
         snprintf(url, sizeof url, "http://%s:%d/v1/stats?region=%s%s%s", cfg->bind_host,
-                 cfg->aggregator_http_port, nargs >= 1 ? args[0] : "15", nargs == 2 ? "&day=" : "",
-                 nargs == 2 ? args[1] : "");
-        rc = s_http(url, NULL);
+                 cfg->aggregator_http_port, region ? region : "", day ? "&day=" : "",
+                 day ? day : "");
+        rc = region && (nargs < 2 || day) ? s_http(url, NULL) : 1;
+        curl_free(region);
+        curl_free(day);
     } else if (strcmp(cmd, "pending") == 0 && nargs == 0) {
         rc = s_pending(cfg);
     } else if (strcmp(cmd, "submit") == 0 && nargs == 4) {
