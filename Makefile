@@ -9,7 +9,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS    := libzmq libprotobuf-c hiredis libmicrohttpd jansson yaml-0.1 libcurl
+PKGS    := libzmq libprotobuf-c hiredis libmicrohttpd jansson yaml-0.1 libcurl libcrypto
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wno-format-truncation \
@@ -21,7 +21,9 @@ CFLAGS  += $(PKG_CFLAGS)
 
 GEN_SRC    := $(BUILD)/gen/gridline.pb-c.c
 COMMON_SRC := $(wildcard common/*.c)
-COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC)) $(BUILD)/gen/gridline.pb-c.o
+LUA_SRC    := $(filter-out common/lua/lib.lua,$(wildcard common/lua/*.lua))
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC)) $(BUILD)/gen/gridline.pb-c.o \
+              $(BUILD)/gen/scripts_lua.o
 LIB        := $(BUILD)/libgridline.a
 
 SERVICES   := intake router notifier aggregator
@@ -44,6 +46,14 @@ $(BUILD)/%.o: %.c $(BUILD)/gen/gridline.pb-c.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/gen/gridline.pb-c.o: $(BUILD)/gen/gridline.pb-c.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The Lua scripts, each with lib.lua's helpers in front, as C strings (common/scripts.c).
+$(BUILD)/gen/scripts_lua.c: common/lua/lib.lua $(LUA_SRC) scripts/embed-lua.sh
+	@mkdir -p $(BUILD)/gen
+	scripts/embed-lua.sh $@ common/lua/lib.lua $(LUA_SRC)
+
+$(BUILD)/gen/scripts_lua.o: $(BUILD)/gen/scripts_lua.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ)

@@ -11,8 +11,11 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "gsock.h"
 #include "log.h"
+#include "outbox.h"
 #include "rconn.h"
+#include "scripts.h"
 
 #ifndef GRIDLINE_VERSION
 #define GRIDLINE_VERSION "0.1.0"
@@ -184,21 +187,84 @@ int service_health(void *arg, char *why, size_t whylen)
     return rc;
 }
 
-void service_run(service_t *self, void *sock, service_step_fn *drain, service_step_fn *sweep,
-                 void *arg)
+/* The service of this process, for the default /healthz (service_main sets it). */
+static service_t *s_service;
+
+static int s_health(void *arg, void *thread, char *why, size_t whylen)
 {
-    const int interval = self->config->outbox_sweep_interval_ms;
-    int64_t next_sweep = clock_mono_ms() + interval;
-    while (!service_stopping()) {
-        int64_t wait = next_sweep - clock_mono_ms();
+    return service_health(s_service, why, whylen);
+}
+
+static void s_no_api(void *arg, const http_request_t *req, http_response_t *res)
+{
+    http_response_error(res, 404, "not_found", NULL,
+                        "this service serves GET /healthz and GET /metrics");
+}
+
+/* The one loop: wait on the socket (at most until the next tick, and never more than 100 ms,
+ * to notice a stop request), drain it when readable, tick every outbox.sweep_interval_ms. */
+static void s_loop(service_t *svc, const service_def_t *def, void *obj)
+{
+    const int interval = svc->config->outbox_sweep_interval_ms;
+    void *sock = def->socket ? def->socket(obj) : NULL;
+    int64_t next_tick = clock_mono_ms() + interval;
+    while (!service_stopping() && !rconn_refused()) {
+        int64_t wait = next_tick - clock_mono_ms();
+        long timeout = wait < 0 ? 0 : wait > 100 ? 100 : (long)wait;
         zmq_pollitem_t item = {.socket = sock, .events = ZMQ_POLLIN};
-        /* Wake at least every 100 ms to notice a stop request promptly. */
-        int rc = zmq_poll(&item, 1, wait < 0 ? 0 : wait > 100 ? 100 : (long)wait);
-        if (rc > 0 && (item.revents & ZMQ_POLLIN))
-            drain(arg);
-        if (clock_mono_ms() >= next_sweep) {
-            sweep(arg);
-            next_sweep = clock_mono_ms() + interval;
+        int rc = zmq_poll(sock ? &item : NULL, sock ? 1 : 0, timeout);
+        if (rc > 0 && (item.revents & ZMQ_POLLIN) && def->drain)
+            def->drain(obj);
+        if (clock_mono_ms() >= next_tick) {
+            if (def->tick)
+                def->tick(obj);
+            next_tick = clock_mono_ms() + interval;
         }
     }
+}
+
+int service_main(const service_def_t *def, int argc, char **argv)
+{
+    service_t svc = {.name = def->name, .summary = def->summary, .usage = def->usage};
+    int rc = service_start(&svc, argc, argv);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    const config_t *cfg = svc.config;
+    scripts_prepare();
+    outbox_register_metrics();
+    void *obj = def->create(&svc);
+    httpd_options_t options = {
+        .host = cfg->bind_host,
+        .port = def->http_port(cfg),
+        .max_body = def->http_max_body ? def->http_max_body(cfg) : 4096,
+        .threads = def->http_threads ? def->http_threads(cfg) : 1,
+        .handler = def->handle ? def->handle : s_no_api,
+        .health = def->health ? def->health : s_health,
+        .arg = obj,
+        .thread_init = def->thread_init,
+        .thread_fini = def->thread_fini,
+    };
+    s_service = &svc;
+    httpd_t *http = obj ? httpd_start(&options) : NULL;
+    if (!http) {
+        if (obj)
+            def->destroy(&obj);
+        service_finish(&svc);
+        gsock_context_term();
+        return 1;
+    }
+    log_infof("http on http://%s:%d", cfg->bind_host, httpd_port(http));
+    s_loop(&svc, def, obj);
+    const char *refused = rconn_refused();
+    log_info("stopping: finishing requests in progress", NULL);
+    httpd_destroy(&http); /* joins the HTTP threads: every answered request is in Redis */
+    def->destroy(&obj);
+    service_finish(&svc);
+    gsock_context_term();
+    if (refused) {
+        log_error("stopped: this Redis must not be used", "error", refused, NULL);
+        return 2;
+    }
+    log_info("stopped", NULL);
+    return 0;
 }

@@ -1,0 +1,52 @@
+-- lib.lua: helpers shared by every gridline script. The build prepends this file to each
+-- script (scripts/embed-lua.sh), so a script is still one self-contained EVAL: it touches
+-- only keys in the slot of its county hash tag.
+
+-- The stored event `seq` of appeal `id` in county tag `tag` ("{150123}:"), or false.
+local function stored_event(tag, id, seq)
+  return redis.call('LINDEX', 'events:' .. tag .. id, tonumber(seq) - 1)
+end
+
+-- "<id>:<seq>" -> id, seq (or nil when the member is not of that form).
+local function split_member(m)
+  return string.match(m, '^(.+):(%d+)$')
+end
+
+-- Leases what is due in sorted set `zkey`: each member with score <= now gets score
+-- `until_ms`, so no other sweeper takes it before then. fetch(member) gives its payload; a
+-- member without one is removed (there is nothing to send, ever). Returns
+-- {members left in zkey, member, payload, member, payload, ...}.
+local function lease_due(zkey, now, until_ms, limit, fetch)
+  local due = redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, tonumber(limit))
+  local out = {0}
+  for _, m in ipairs(due) do
+    local payload = fetch(m)
+    if payload then
+      redis.call('ZADD', zkey, until_ms, m)
+      out[#out + 1] = m
+      out[#out + 1] = payload
+    else
+      redis.call('ZREM', zkey, m)
+    end
+  end
+  out[1] = redis.call('ZCARD', zkey)
+  return out
+end
+
+-- An outbox entry that cannot apply now (its appeal moved on, or is gone) is tried again by
+-- the sweeper; after max_tries it is parked in deadletter:{C} ("<hop>|<member>" -> when), out
+-- of the outbox, for an operator (gridctl deadletters / replay). Returns true when parked.
+local function count_try(tag, hop, outbox, member, max_tries, now)
+  local dl = 'deadletter:' .. string.sub(tag, 1, -2) -- tag ends in ':'
+  local name = hop .. '|' .. member
+  local tries = redis.call('HINCRBY', dl .. ':tries', name, 1)
+  if tries < tonumber(max_tries) then return false end
+  redis.call('ZREM', outbox, member)
+  redis.call('ZADD', dl, now, name)
+  redis.call('HDEL', dl .. ':tries', name)
+  return true
+end
+
+-- Outcome codes shared with C (appeal.h): applied, duplicate copy, appeal at another seq,
+-- appeal gone, received bytes differ from the stored event, parked in the dead-letter set.
+local APPLIED, DUPLICATE, STALE, GONE, FORGED, PARKED = 1, 0, -1, -2, -3, -4
