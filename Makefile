@@ -32,9 +32,11 @@ TOOLS      := loadgen sink gridctl
 TOOL_BINS  := $(BUILD)/gridline-loadgen $(BUILD)/gridline-sink $(BUILD)/gridctl
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# Helpers of the end-to-end tests (a forged-frame sender): built, never run as tests.
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
 
 .PHONY: all run up down test unit e2e deps clean lint bench format
-all: $(SVC_BINS) $(TOOL_BINS) $(UNIT_BINS)
+all: $(SVC_BINS) $(TOOL_BINS) $(UNIT_BINS) $(TEST_TOOLS)
 
 $(BUILD)/gen/gridline.pb-c.c $(BUILD)/gen/gridline.pb-c.h: proto/gridline.proto
 	@mkdir -p $(BUILD)/gen
@@ -77,6 +79,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(foreach s,$(SERVICES),$(call
 	$(CC) $(CFLAGS) -Iservices -o $@ $< \
 	  $(foreach s,$(SERVICES),$(if $(findstring test_$(s)_,$@),$(call svc_objs,$(s)))) \
 	  $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh

@@ -16,7 +16,7 @@ e2e_configure
 e2e_start_services
 # a little traffic first, then none: the idle stack after work, as make up leaves it
 for i in 1 2 3; do post_appeal "$(appeal_json)" >/dev/null; done
-sleep 3
+sleep "${IDLE_AFTER:-3}"
 rcli config resetstat >/dev/null
 c0=$(commands)
 sleep "$S"

@@ -43,14 +43,6 @@ static void s_count(metric_t **metrics, hop_t hop)
         metric_add(metrics[hop], 1);
 }
 
-/* Long enough for a slow hop, short enough that a county's index entry goes soon after its
- * outbox empties; see pending.h for the rule it keeps. */
-static int64_t s_grace_ms(const config_t *config)
-{
-    int64_t grace = 4 * (int64_t)config->outbox_resend_after_ms;
-    return grace < 30000 ? 30000 : grace;
-}
-
 outbox_t *outbox_new(hop_t hop, const config_t *config, const char *sender)
 {
     outbox_t *self = calloc(1, sizeof *self);
@@ -60,7 +52,7 @@ outbox_t *outbox_new(hop_t hop, const config_t *config, const char *sender)
     self->config = config;
     snprintf(self->sender, sizeof self->sender, "%s", sender ? sender : "");
     self->sock = gsock_push_new(hop_endpoint(config, hop));
-    self->pending = pending_new(hop_name(hop), s_grace_ms(config));
+    self->pending = pending_new(hop_name(hop), pending_grace_for(config->outbox_resend_after_ms));
     if (!self->sock || !self->pending) {
         outbox_destroy(&self);
         return NULL;
@@ -106,8 +98,8 @@ int outbox_send(outbox_t *self, const uint8_t *event, size_t len)
 
 int outbox_sweep(outbox_t *self, rconn_t *redis, int64_t now_ms)
 {
-    redisReply *counties = pending_counties(self->pending, redis);
-    if (!counties)
+    pending_list_t list;
+    if (pending_list(self->pending, redis, &list) != 0)
         return -1;
     const config_t *cfg = self->config;
     char key[KEYS_MAX], now[24], until[24], limit[16];
@@ -115,18 +107,15 @@ int outbox_sweep(outbox_t *self, rconn_t *redis, int64_t now_ms)
     snprintf(until, sizeof until, "%lld", (long long)(now_ms + cfg->outbox_resend_after_ms));
     snprintf(limit, sizeof limit, "%d", cfg->outbox_batch);
     size_t appended = 0;
-    for (size_t i = 0; i < counties->elements; i++) {
-        const char *county = counties->element[i]->str;
-        outbox_key(self, county, key);
-        const char *args[] = {key, now, until, limit, county};
+    for (size_t i = 0; i < list.count; i++) {
+        outbox_key(self, list.counties[i], key);
+        const char *args[] = {key, now, until, limit, list.counties[i]};
         if (rconn_append_eval(redis, &scripts_outbox_claim, 1, 5, args, NULL) != 0)
             break;
         appended++;
     }
     int sent = 0;
-    bool failed = appended < counties->elements;
-    const char **empty = calloc(counties->elements + 1, sizeof *empty);
-    size_t empty_count = 0;
+    bool failed = appended < list.count;
     for (size_t i = 0; i < appended; i++) {
         redisReply *r = rconn_reply(redis);
         if (!r) {
@@ -134,8 +123,7 @@ int outbox_sweep(outbox_t *self, rconn_t *redis, int64_t now_ms)
             break;
         }
         if (r->type == REDIS_REPLY_ARRAY && r->elements >= 1) {
-            if (r->element[0]->integer == 0 && empty)
-                empty[empty_count++] = counties->element[i]->str;
+            list.empty[i] = r->element[0]->integer == 0;
             for (size_t j = 1; j + 1 < r->elements; j += 2) {
                 const redisReply *blob = r->element[j + 1];
                 if (outbox_send(self, (const uint8_t *)blob->str, blob->len) == 0) {
@@ -144,16 +132,14 @@ int outbox_sweep(outbox_t *self, rconn_t *redis, int64_t now_ms)
                 }
             }
         } else if (r->type == REDIS_REPLY_ERROR) {
-            log_error("outbox sweep failed", "hop", hop_name(self->hop), "county",
-                      counties->element[i]->str, "error", r->str, NULL);
+            log_error("outbox sweep failed", "hop", hop_name(self->hop), "county", list.counties[i],
+                      "error", r->str, NULL);
         }
         freeReplyObject(r);
     }
-    if (!failed && empty_count > 0 &&
-        pending_unmark(self->pending, redis, empty, empty_count, now_ms) != 0)
+    if (!failed && pending_forget(self->pending, redis, &list, now_ms) != 0)
         failed = true;
-    free(empty);
-    freeReplyObject(counties);
+    pending_list_free(&list);
     return failed ? -1 : sent;
 }
 

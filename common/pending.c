@@ -44,6 +44,11 @@ void pending_destroy(pending_t **self_p)
     *self_p = NULL;
 }
 
+int64_t pending_grace_for(int64_t resend_after_ms)
+{
+    return 2 * resend_after_ms < 10000 ? 10000 : 2 * resend_after_ms;
+}
+
 int64_t pending_grace_ms(const pending_t *self)
 {
     return self->grace_ms;
@@ -77,29 +82,57 @@ int pending_mark(pending_t *self, rconn_t *redis, const char *county, int64_t no
     return 0;
 }
 
-redisReply *pending_counties(pending_t *self, rconn_t *redis)
+int pending_list(pending_t *self, rconn_t *redis, pending_list_t *list)
 {
-    redisReply *r = rconn_command(redis, "ZRANGE %s 0 -1", self->key);
-    if (r && r->type != REDIS_REPLY_ARRAY) {
-        freeReplyObject(r);
-        return NULL;
+    memset(list, 0, sizeof *list);
+    redisReply *r = rconn_command(redis, "ZRANGE %s 0 -1 WITHSCORES", self->key);
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        if (r)
+            freeReplyObject(r);
+        return -1;
     }
-    return r;
+    size_t n = r->elements / 2;
+    list->reply = r;
+    list->counties = calloc(n + 1, sizeof *list->counties);
+    list->marked_ms = calloc(n + 1, sizeof *list->marked_ms);
+    list->empty = calloc(n + 1, sizeof *list->empty);
+    if (!list->counties || !list->marked_ms || !list->empty) {
+        pending_list_free(list);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        list->counties[i] = r->element[2 * i]->str;
+        list->marked_ms[i] = strtoll(r->element[2 * i + 1]->str, NULL, 10);
+    }
+    list->count = n;
+    return 0;
 }
 
-int pending_unmark(pending_t *self, rconn_t *redis, const char *const *counties, size_t count,
-                   int64_t now_ms)
+void pending_list_free(pending_list_t *list)
 {
-    if (count == 0)
-        return 0;
+    if (list->reply)
+        freeReplyObject(list->reply);
+    free(list->counties);
+    free(list->marked_ms);
+    free(list->empty);
+    memset(list, 0, sizeof *list);
+}
+
+int pending_forget(pending_t *self, rconn_t *redis, const pending_list_t *list, int64_t now_ms)
+{
+    int64_t cutoff = now_ms - self->grace_ms;
     argv_t *a = &self->argv;
     argv_reset(a);
     argv_add(a, self->key);
-    argv_add_int(a, now_ms - self->grace_ms);
-    for (size_t i = 0; i < count; i++)
-        argv_add(a, counties[i]);
+    argv_add_int(a, cutoff);
+    for (size_t i = 0; i < list->count; i++)
+        if (list->empty[i] && list->marked_ms[i] < cutoff)
+            argv_add(a, list->counties[i]);
     if (a->failed)
         return -1;
+    if (a->count == 2)
+        return 0;
+    /* the script checks the mark again: a sender may have marked the county since */
     redisReply *r = rconn_eval(redis, &scripts_pending_unmark, 1, (int)a->count, a->args, a->lens);
     if (!r)
         return -1;

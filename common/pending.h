@@ -16,6 +16,7 @@
 #ifndef GRIDLINE_PENDING_H
 #define GRIDLINE_PENDING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,16 +26,27 @@ typedef struct pending pending_t;
 
 /* name: "router", "notifier", "aggregator" (outboxes) or "delivery". */
 pending_t *pending_new(const char *name, int64_t grace_ms);
+/* The grace gridline uses: twice the resend interval, at least 10 s. */
+int64_t pending_grace_for(int64_t resend_after_ms);
 void pending_destroy(pending_t **self_p);
 int64_t pending_grace_ms(const pending_t *self);
 /* Appends the mark of county (its reply is read and dropped by rconn) unless this object
  * marked it less than grace/2 ago. 0, or -1 if Redis is down. */
 int pending_mark(pending_t *self, rconn_t *redis, const char *county, int64_t now_ms);
-/* The counties of the index, as a reply (an array of strings) the caller frees; NULL when
- * Redis is down. */
-redisReply *pending_counties(pending_t *self, rconn_t *redis);
-/* Removes the counties found empty at now_ms, unless marked since now - grace (one call). */
-int pending_unmark(pending_t *self, rconn_t *redis, const char *const *counties, size_t count,
-                   int64_t now_ms);
+/* The counties of the index with their marks (ZRANGE WITHSCORES). */
+typedef struct {
+    size_t count;
+    const char **counties;
+    int64_t *marked_ms;
+    bool *empty; /* the sweeper sets these: the county's set was found empty */
+    redisReply *reply;
+} pending_list_t;
+
+/* 0, or -1 when Redis is down (list empty). Free with pending_list_free. */
+int pending_list(pending_t *self, rconn_t *redis, pending_list_t *list);
+void pending_list_free(pending_list_t *list);
+/* Forgets the counties of list found empty whose mark is older than now - grace (one script
+ * call, only when there is one to forget: an idle tick costs nothing more). */
+int pending_forget(pending_t *self, rconn_t *redis, const pending_list_t *list, int64_t now_ms);
 
 #endif

@@ -53,8 +53,7 @@ notifier_t *notifier_new(service_t *service)
     self->redis =
         rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
     self->inbox = inbox_new(HOP_NOTIFIER, cfg);
-    int64_t grace = 4 * (int64_t)cfg->outbox_resend_after_ms;
-    self->pending = pending_new("delivery", grace < 30000 ? 30000 : grace);
+    self->pending = pending_new("delivery", pending_grace_for(cfg->outbox_resend_after_ms));
     self->webhook = webhook_new(cfg->notifier_timeout_ms);
     self->batch = calloc(batch, sizeof *self->batch);
     self->events = calloc(batch, sizeof *self->events);
@@ -312,21 +311,19 @@ int notifier_drain(notifier_t *self)
 int notifier_sweep(notifier_t *self)
 {
     const config_t *cfg = self->service->config;
-    redisReply *counties = pending_counties(self->pending, self->redis);
-    if (!counties)
+    pending_list_t list;
+    if (pending_list(self->pending, self->redis, &list) != 0)
         return -1;
     int64_t now = clock_wall_ms();
     int64_t lease = now + cfg->outbox_resend_after_ms + 2 * (int64_t)cfg->notifier_timeout_ms;
-    size_t nc = counties->elements, appended = 0;
+    size_t nc = list.count, appended = 0;
     for (size_t i = 0; i < nc; i++) {
-        if (delivery_claim_append(self->redis, counties->element[i]->str, now, lease,
-                                  cfg->outbox_batch) != 0)
+        if (delivery_claim_append(self->redis, list.counties[i], now, lease, cfg->outbox_batch) !=
+            0)
             break;
         appended++;
     }
     redisReply **claims = calloc(nc ? nc : 1, sizeof *claims);
-    const char **empty = calloc(nc ? nc : 1, sizeof *empty);
-    size_t nempty = 0;
     for (size_t i = 0; i < appended; i++) {
         redisReply *r = rconn_reply(self->redis);
         if (claims)
@@ -344,9 +341,8 @@ int notifier_sweep(notifier_t *self)
         redisReply *r = claims[i];
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1)
             continue;
-        const char *county = counties->element[i]->str;
-        if (r->element[0]->integer == 0 && empty)
-            empty[nempty++] = county;
+        const char *county = list.counties[i];
+        list.empty[i] = r->element[0]->integer == 0;
         for (size_t k = 1; jobs && k + 1 < r->elements; k += 2) {
             const char *delivery = r->element[k]->str;
             const config_subscription_t *sub = s_subscription(self, delivery);
@@ -363,14 +359,12 @@ int notifier_sweep(notifier_t *self)
     }
     s_read_replies(self, (int)dropped);
     s_deliver(self, jobs, n);
-    if (empty && nempty > 0)
-        pending_unmark(self->pending, self->redis, empty, nempty, now);
+    pending_forget(self->pending, self->redis, &list, now);
     free(jobs);
-    free(empty);
     for (size_t i = 0; claims && i < appended; i++)
         if (claims[i])
             freeReplyObject(claims[i]);
     free(claims);
-    freeReplyObject(counties);
+    pending_list_free(&list);
     return appended < nc ? -1 : (int)n;
 }

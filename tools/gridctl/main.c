@@ -4,23 +4,29 @@
  *   gridctl stats [REGION] [DAY]    counts for a region (default the province) and local day
  *   gridctl pending                 what is in flight: outbox entries and webhook deliveries
  *                                   per county and hop, read straight from Redis
+ *   gridctl deadletters             entries parked after failing to apply (deadletter:{C})
+ *   gridctl replay ENTRY|all        put parked entries back into their outboxes, due now
  *   gridctl submit CHANNEL REGION CATEGORY DESCRIPTION   POST an appeal
  *
  * Addresses come from the same configuration as the services (--config FILE or
  * $GRIDLINE_CONFIG, then GRIDLINE_* variables). */
 #include <curl/curl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "jsonbuf.h"
 #include "keys.h"
 #include "log.h"
+#include "outbox.h"
 #include "rconn.h"
 #include "region.h"
+#include "scripts.h"
 
 extern char **environ;
 
@@ -31,6 +37,10 @@ static void s_usage(FILE *out)
                  "  stats [REGION] [YYYYMMDD]                    counts of a region and day\n"
                  "  pending                                      outbox entries and deliveries "
                  "in flight\n"
+                 "  deadletters                                  entries parked after failing "
+                 "to apply\n"
+                 "  replay ENTRY|all                             put parked entries back "
+                 "(ENTRY as deadletters lists it: HOP|ID:SEQ)\n"
                  "  submit CHANNEL REGION CATEGORY DESCRIPTION   create an appeal\n");
 }
 
@@ -135,6 +145,79 @@ static int s_pending(const config_t *cfg)
     return rc == 0 ? 0 : 1;
 }
 
+/* Every parked entry of every county: prints "ENTRY<TAB>parked at" lines, or replays them
+ * (only = NULL: all; else the one named). */
+static int s_deadletters(const config_t *cfg, bool replay, const char *only)
+{
+    char err[256];
+    region_table_t *regions = region_table_load(cfg->regions_file, err, sizeof err);
+    if (!regions) {
+        fprintf(stderr, "gridctl: %s\n", err);
+        return 1;
+    }
+    scripts_prepare();
+    rconn_t *redis =
+        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    if (!redis) {
+        region_table_destroy(&regions);
+        return 1;
+    }
+    rconn_set_scripts(redis, scripts_all);
+    int rc = 0, found = 0;
+    int64_t now = clock_wall_ms();
+    if (replay && only) {
+        int n = outbox_replay(redis, only, now);
+        if (n < 0)
+            fprintf(stderr, "gridctl: cannot replay '%s': %s\n", only,
+                    rconn_is_up(redis) ? "not HOP|ID:SEQ" : rconn_errstr(redis));
+        else if (n == 0)
+            fprintf(stderr, "gridctl: no parked entry '%s'\n", only);
+        else
+            printf("replayed %s\n", only);
+        rconn_destroy(&redis);
+        region_table_destroy(&regions);
+        return n == 1 ? 0 : 1;
+    }
+    size_t count = 0;
+    const region_t *const *counties = region_counties(regions, &count);
+    char key[KEYS_MAX];
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        keys_deadletter(key, counties[i]->code);
+        rc |= rconn_append(redis, "ZRANGE %s 0 -1 WITHSCORES", key);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "gridctl: %s\n", rconn_errstr(redis));
+    } else {
+        redisReply **lists = calloc(count, sizeof *lists);
+        for (size_t i = 0; lists && i < count; i++)
+            lists[i] = rconn_reply(redis);
+        for (size_t i = 0; lists && i < count; i++) {
+            redisReply *r = lists[i];
+            for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k + 1 < r->elements; k += 2) {
+                found++;
+                if (!replay) {
+                    char at[40];
+                    clock_iso(strtoll(r->element[k + 1]->str, NULL, 10), at);
+                    printf("%s\t%s\n", r->element[k]->str, at);
+                } else if (outbox_replay(redis, r->element[k]->str, now) == 1) {
+                    printf("replayed %s\n", r->element[k]->str);
+                } else {
+                    rc = 1;
+                }
+            }
+        }
+        for (size_t i = 0; lists && i < count; i++)
+            if (lists[i])
+                freeReplyObject(lists[i]);
+        free(lists);
+        if (!replay)
+            fprintf(stderr, "%d parked\n", found);
+    }
+    rconn_destroy(&redis);
+    region_table_destroy(&regions);
+    return rc == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option options[] = {{"config", required_argument, NULL, 'c'},
@@ -188,6 +271,10 @@ int main(int argc, char **argv)
         curl_free(day);
     } else if (strcmp(cmd, "pending") == 0 && nargs == 0) {
         rc = s_pending(cfg);
+    } else if (strcmp(cmd, "deadletters") == 0 && nargs == 0) {
+        rc = s_deadletters(cfg, false, NULL);
+    } else if (strcmp(cmd, "replay") == 0 && nargs == 1) {
+        rc = s_deadletters(cfg, true, strcmp(args[0], "all") == 0 ? NULL : args[0]);
     } else if (strcmp(cmd, "submit") == 0 && nargs == 4) {
         json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "channel", args[0], "region", args[1],
                                  "category", args[2], "description", args[3]);
