@@ -71,6 +71,11 @@ void outbox_destroy(outbox_t **self_p)
     *self_p = NULL;
 }
 
+void outbox_set_counties(outbox_t *self, const char *const *counties, size_t count)
+{
+    pending_set_counties(self->pending, counties, count);
+}
+
 hop_t outbox_hop(const outbox_t *self)
 {
     return self->hop;
@@ -99,7 +104,7 @@ int outbox_send(outbox_t *self, const uint8_t *event, size_t len)
 int outbox_sweep(outbox_t *self, rconn_t *redis, int64_t now_ms)
 {
     pending_list_t list;
-    if (pending_list(self->pending, redis, &list) != 0)
+    if (pending_list(self->pending, redis, now_ms, &list) != 0)
         return -1;
     const config_t *cfg = self->config;
     char key[KEYS_MAX], now[24], until[24], limit[16];

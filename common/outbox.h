@@ -31,6 +31,8 @@ void outbox_register_metrics(void);
 outbox_t *outbox_new(hop_t hop, const config_t *config, const char *sender);
 void outbox_destroy(outbox_t **self_p);
 hop_t outbox_hop(const outbox_t *self);
+/* Every county (static storage), for the sweeper's full passes (pending.h). */
+void outbox_set_counties(outbox_t *self, const char *const *counties, size_t count);
 /* outbox:{county}:<hop> into buf (KEYS_MAX bytes). */
 void outbox_key(const outbox_t *self, const char *county, char *buf);
 /* Marks county in the pending index, pipelined before the caller's script (pending.h). */

@@ -1,5 +1,7 @@
 #include "pending.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,21 +10,47 @@
 #include "keys.h"
 #include "scripts.h"
 
-/* The mark cache: county code (6 digits) -> when this object last marked it. 1024 slots,
- * open addressing; a full table just means marking every time. */
+/* The mark cache: county code (6 digits) -> when this process last marked it, per index
+ * name, shared by every pending_t of the process (each HTTP thread of intake has its own
+ * outboxes; one mark per county and half grace is enough for all of them). 1024 slots per
+ * name, open addressing; a full table just means marking every time. */
 #define S_SLOTS 1024
+#define S_NAMES 8
 
 typedef struct {
-    int county; /* 0 = free */
-    int64_t marked_ms;
+    _Atomic int county; /* 0 = free */
+    _Atomic int64_t marked_ms;
 } s_slot_t;
+
+static struct {
+    char name[32];
+    s_slot_t slots[S_SLOTS];
+} s_tables[S_NAMES];
+static pthread_mutex_t s_tables_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct pending {
     char key[KEYS_MAX];
     int64_t grace_ms;
-    s_slot_t slots[S_SLOTS];
+    s_slot_t *slots; /* s_tables[..].slots of this name, or NULL: no cache */
     argv_t argv;
+    const char *const *counties; /* for full passes */
+    size_t county_count;
+    int64_t last_full_ms;
 };
+
+static s_slot_t *s_table(const char *name)
+{
+    s_slot_t *slots = NULL;
+    pthread_mutex_lock(&s_tables_lock);
+    for (int i = 0; i < S_NAMES && !slots; i++) {
+        if (!s_tables[i].name[0])
+            snprintf(s_tables[i].name, sizeof s_tables[i].name, "%s", name);
+        if (strcmp(s_tables[i].name, name) == 0)
+            slots = s_tables[i].slots;
+    }
+    pthread_mutex_unlock(&s_tables_lock);
+    return slots;
+}
 
 pending_t *pending_new(const char *name, int64_t grace_ms)
 {
@@ -31,6 +59,7 @@ pending_t *pending_new(const char *name, int64_t grace_ms)
         return NULL;
     keys_pending(self->key, name);
     self->grace_ms = grace_ms;
+    self->slots = s_table(name);
     argv_init(&self->argv);
     return self;
 }
@@ -57,14 +86,17 @@ int64_t pending_grace_ms(const pending_t *self)
 static s_slot_t *s_slot(pending_t *self, const char *county)
 {
     int code = atoi(county);
-    if (code <= 0)
+    if (code <= 0 || !self->slots)
         return NULL;
     for (int i = 0; i < S_SLOTS; i++) {
         s_slot_t *slot = &self->slots[(code + i) % S_SLOTS];
-        if (slot->county == code || slot->county == 0) {
-            slot->county = code;
+        int seen = atomic_load(&slot->county);
+        if (seen == code)
             return slot;
-        }
+        if (seen == 0 && atomic_compare_exchange_strong(&slot->county, &seen, code))
+            return slot;
+        if (seen == code) /* another thread took the free slot for the same county */
+            return slot;
     }
     return NULL;
 }
@@ -72,19 +104,47 @@ static s_slot_t *s_slot(pending_t *self, const char *county)
 int pending_mark(pending_t *self, rconn_t *redis, const char *county, int64_t now_ms)
 {
     s_slot_t *slot = s_slot(self, county);
-    if (slot && slot->marked_ms && now_ms - slot->marked_ms < self->grace_ms / 2)
+    int64_t marked = slot ? atomic_load(&slot->marked_ms) : 0;
+    if (marked && now_ms - marked < self->grace_ms / 2 && now_ms >= marked)
         return 0;
     if (rconn_append_discard(redis, "ZADD %s GT %lld %s", self->key, (long long)now_ms, county) !=
         0)
         return -1;
     if (slot)
-        slot->marked_ms = now_ms;
+        atomic_store(&slot->marked_ms, now_ms);
     return 0;
 }
 
-int pending_list(pending_t *self, rconn_t *redis, pending_list_t *list)
+void pending_set_counties(pending_t *self, const char *const *counties, size_t count)
+{
+    self->counties = counties;
+    self->county_count = count;
+}
+
+static int s_full_list(pending_t *self, int64_t now_ms, pending_list_t *list)
+{
+    size_t n = self->county_count;
+    list->counties = calloc(n + 1, sizeof *list->counties);
+    list->marked_ms = calloc(n + 1, sizeof *list->marked_ms);
+    list->empty = calloc(n + 1, sizeof *list->empty);
+    if (!list->counties || !list->marked_ms || !list->empty) {
+        pending_list_free(list);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        list->counties[i] = self->counties[i];
+    list->count = n;
+    list->full = true;
+    self->last_full_ms = now_ms;
+    return 0;
+}
+
+int pending_list(pending_t *self, rconn_t *redis, int64_t now_ms, pending_list_t *list)
 {
     memset(list, 0, sizeof *list);
+    if (self->county_count &&
+        (!self->last_full_ms || now_ms - self->last_full_ms >= PENDING_FULL_PASS_MS))
+        return rconn_ensure(redis) == 0 ? s_full_list(self, now_ms, list) : -1;
     redisReply *r = rconn_command(redis, "ZRANGE %s 0 -1 WITHSCORES", self->key);
     if (!r || r->type != REDIS_REPLY_ARRAY) {
         if (r)
@@ -120,6 +180,13 @@ void pending_list_free(pending_list_t *list)
 
 int pending_forget(pending_t *self, rconn_t *redis, const pending_list_t *list, int64_t now_ms)
 {
+    if (list->full) {
+        for (size_t i = 0; i < list->count; i++)
+            if (!list->empty[i] && rconn_append_discard(redis, "ZADD %s GT %lld %s", self->key,
+                                                        (long long)now_ms, list->counties[i]) != 0)
+                return -1;
+        return 0;
+    }
     int64_t cutoff = now_ms - self->grace_ms;
     argv_t *a = &self->argv;
     argv_reset(a);

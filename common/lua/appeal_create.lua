@@ -10,7 +10,8 @@
 -- The id exists only once INCR ran, so the script writes it into the event: field 1 (tag
 -- 0x0A, length, bytes) placed first, which is where protobuf-c would put it too.
 -- The day counter never expires, and an id already taken is never handed out again: if the
--- counter was lost (an operator, a restore), INCR walks past the ids in use.
+-- counter was lost (an operator, a restore), INCR walks past the ids in use. The check costs
+-- no command: RPUSH of the history answers the list's length.
 if ARGV[3] == '1' then
   local prev = redis.call('GET', KEYS[2])
   if prev then return {2, prev} end
@@ -20,17 +21,21 @@ if ARGV[6] == '1' then
   if prev then return {3, prev} end
 end
 local tag = '{' .. ARGV[1] .. '}:'
+local event = ARGV[8]
 local id
 for _ = 1, 1000 do
   id = ARGV[2] .. string.format('%06d', redis.call('INCR', KEYS[1]))
-  if redis.call('EXISTS', 'appeal:' .. tag .. id) == 0 then break end
+  -- an appeal's history is created with it: a list longer than 1 means the id was taken
+  if redis.call('RPUSH', 'events:' .. tag .. id, string.char(10, #id) .. id .. event) == 1 then
+    break
+  end
+  redis.call('RPOP', 'events:' .. tag .. id)
   id = nil
 end
 if not id then return {4, ARGV[2]} end
 local fields = {'id', id, 'seq', 1}
 for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', 'appeal:' .. tag .. id, unpack(fields))
-redis.call('RPUSH', 'events:' .. tag .. id, string.char(10, #id) .. id .. ARGV[8])
 local member = id .. ':1'
 for i = 4, #KEYS do redis.call('ZADD', KEYS[i], ARGV[7], member) end
 if ARGV[3] == '1' then

@@ -15,11 +15,16 @@ end
 -- Leases what is due in sorted set `zkey`: each member with score <= now gets score
 -- `until_ms`, so no other sweeper takes it before then. fetch(member) gives its payload; a
 -- member without one is removed (there is nothing to send, ever). Returns
--- {members left in zkey, member, payload, member, payload, ...}.
+-- {n, member, payload, member, payload, ...}, n = 0 when the set is empty.
 local function lease_due(zkey, now, until_ms, limit, fetch)
-  local due = redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, tonumber(limit))
-  local out = {0}
-  for _, m in ipairs(due) do
+  -- the first `limit` entries by score, due or not: one command answers both what is due
+  -- (they come first) and whether the set is empty
+  local first = redis.call('ZRANGE', zkey, '-inf', '+inf', 'BYSCORE', 'LIMIT', 0,
+    tonumber(limit), 'WITHSCORES')
+  local out = {#first / 2}
+  for k = 1, #first, 2 do
+    local m = first[k]
+    if tonumber(first[k + 1]) > tonumber(now) then break end
     local payload = fetch(m)
     if payload then
       redis.call('ZADD', zkey, until_ms, m)
@@ -29,7 +34,6 @@ local function lease_due(zkey, now, until_ms, limit, fetch)
       redis.call('ZREM', zkey, m)
     end
   end
-  out[1] = redis.call('ZCARD', zkey)
   return out
 end
 

@@ -1,7 +1,7 @@
 -- notify_accept: consume a batch of one county's events and queue their deliveries (leased to
 -- the caller, who POSTs them at once; if it dies, another notifier retries them when the
--- lease ends). An event is accepted only while its outbox entry is there and the bytes
--- received are the stored event.
+-- lease ends). An event is accepted only if the bytes received are the stored event and its
+-- outbox entry is still there. One read (the stored event) and one ZREM per event.
 -- KEYS  1 outbox:{C}:notifier  2 delivery:{C}  3 delivery:{C}:body
 -- ARGV  1 county  2 lease-until ms  3 max tries  4 now ms  5 number of events, then per
 --       event: member, the event bytes as received, n, then n pairs (delivery member, body)
@@ -15,21 +15,22 @@ for e = 1, tonumber(ARGV[5]) do
   i = first + 2 * n
   local code = APPLIED
   local id, seq = split_member(member)
-  if not redis.call('ZSCORE', KEYS[1], member) then
+  local stored = id and stored_event(tag, id, seq)
+  if stored and stored ~= received then
+    code = FORGED
+  elseif not stored then
+    -- no event to compare with: a copy of an entry already gone, or an appeal gone
     code = DUPLICATE
-  else
-    local stored = id and stored_event(tag, id, seq)
-    if not stored then
+    if redis.call('ZSCORE', KEYS[1], member) then
       code = GONE
       if count_try(tag, 'notifier', KEYS[1], member, ARGV[3], ARGV[4]) then code = PARKED end
-    elseif stored ~= received then
-      code = FORGED
-    else
-      redis.call('ZREM', KEYS[1], member)
-      for d = first, first + 2 * n - 1, 2 do
-        redis.call('ZADD', KEYS[2], ARGV[2], ARGV[d])
-        redis.call('HSET', KEYS[3], ARGV[d], ARGV[d + 1])
-      end
+    end
+  elseif redis.call('ZREM', KEYS[1], member) == 0 then
+    code = DUPLICATE
+  else
+    for d = first, first + 2 * n - 1, 2 do
+      redis.call('ZADD', KEYS[2], ARGV[2], ARGV[d])
+      redis.call('HSET', KEYS[3], ARGV[d], ARGV[d + 1])
     end
   end
   out[e] = code

@@ -1,6 +1,6 @@
--- stats_apply: a batch of one county's events, each counted only if its outbox entry is
--- still there (consumed in the same step) and the bytes received are the stored event, with
--- the increments folded before writing.
+-- stats_apply: a batch of one county's events, each counted only if the bytes received are
+-- the stored event and its outbox entry is still there (consumed in the same step), with the
+-- increments folded before writing. One read (the stored event) and one ZREM per event.
 -- KEYS  1 outbox:{C}:aggregator
 -- ARGV  1 county  2 max tries  3 now ms  4 number of events, then per event: member, the
 --       event bytes as received, n, then n pairs of (stats key, field)
@@ -13,23 +13,24 @@ for e = 1, tonumber(ARGV[4]) do
   i = i + 3
   local code = APPLIED
   local id, seq = split_member(member)
-  if not redis.call('ZSCORE', KEYS[1], member) then
+  local stored = id and stored_event(tag, id, seq)
+  if stored and stored ~= received then
+    code = FORGED
+  elseif not stored then
+    -- no event to compare with: a copy of an entry already gone, or an appeal gone
     code = DUPLICATE
-  else
-    local stored = id and stored_event(tag, id, seq)
-    if not stored then
+    if redis.call('ZSCORE', KEYS[1], member) then
       code = GONE
       if count_try(tag, 'aggregator', KEYS[1], member, ARGV[2], ARGV[3]) then code = PARKED end
-    elseif stored ~= received then
-      code = FORGED
-    else
-      redis.call('ZREM', KEYS[1], member)
-      for f = 0, n - 1 do
-        local k, fld = ARGV[i + 2 * f], ARGV[i + 2 * f + 1]
-        local h = acc[k]
-        if not h then h = {}; acc[k] = h; order[#order + 1] = k end
-        h[fld] = (h[fld] or 0) + 1
-      end
+    end
+  elseif redis.call('ZREM', KEYS[1], member) == 0 then
+    code = DUPLICATE
+  else
+    for f = 0, n - 1 do
+      local k, fld = ARGV[i + 2 * f], ARGV[i + 2 * f + 1]
+      local h = acc[k]
+      if not h then h = {}; acc[k] = h; order[#order + 1] = k end
+      h[fld] = (h[fld] or 0) + 1
     end
   end
   i = i + 2 * n

@@ -80,6 +80,12 @@ appeal_create_result_t collector_submit(collector_t *self, const Gridline__Appea
     return result;
 }
 
+void collector_set_counties(collector_t *self, const char *const *counties, size_t count)
+{
+    for (int i = 0; i < S_OUTBOXES; i++)
+        outbox_set_counties(self->outboxes[i], counties, count);
+}
+
 int collector_sweep(collector_t *self)
 {
     int64_t now = clock_wall_ms();

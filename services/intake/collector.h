@@ -22,6 +22,8 @@ rconn_t *collector_redis(collector_t *self);
 appeal_create_result_t collector_submit(collector_t *self, const Gridline__Appeal *appeal,
                                         const char *idempotency_key, const char *fingerprint,
                                         char id[KEYS_ID_MAX]);
+/* Every county (static storage), for the sweeper's full passes (pending.h). */
+void collector_set_counties(collector_t *self, const char *const *counties, size_t count);
 /* Re-sends what the outboxes of its hops still hold. Entries re-sent, or -1 (Redis down). */
 int collector_sweep(collector_t *self);
 

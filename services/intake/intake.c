@@ -47,6 +47,7 @@ intake_t *intake_new(service_t *service)
         intake_destroy(&self);
         return NULL;
     }
+    collector_set_counties(self->sweeper, service->counties, service->county_count);
     const char *name = "gridline_intake_appeals_total", *help = "POST /v1/appeals by outcome";
     self->created = metrics_register(METRIC_COUNTER, name, "result=\"created\"", help);
     self->replayed = metrics_register(METRIC_COUNTER, name, "result=\"replayed\"", help);

@@ -32,7 +32,7 @@ int delivery_accept_append(rconn_t *redis, argv_t *scratch, const char *county,
 /* Outcomes (hop_outcome_t) of count events. 0; -1 Redis down; -2 a script error (logged). */
 int delivery_accept_read(rconn_t *redis, size_t count, long long *outcomes);
 /* Appends a lease of due deliveries of a county; its reply (read with rconn_reply) is
- * {deliveries left, member, body, ...}. */
+ * {n, member, body, ...}, n = 0 when the county has no delivery left. */
 int delivery_claim_append(rconn_t *redis, const char *county, int64_t now_ms,
                           int64_t lease_until_ms, int limit);
 /* Appends: forget a delivery (done, or never deliverable). */

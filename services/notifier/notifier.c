@@ -54,6 +54,8 @@ notifier_t *notifier_new(service_t *service)
         rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
     self->inbox = inbox_new(HOP_NOTIFIER, cfg);
     self->pending = pending_new("delivery", pending_grace_for(cfg->outbox_resend_after_ms));
+    if (self->pending)
+        pending_set_counties(self->pending, service->counties, service->county_count);
     self->webhook = webhook_new(cfg->notifier_timeout_ms);
     self->batch = calloc(batch, sizeof *self->batch);
     self->events = calloc(batch, sizeof *self->events);
@@ -312,9 +314,9 @@ int notifier_sweep(notifier_t *self)
 {
     const config_t *cfg = self->service->config;
     pending_list_t list;
-    if (pending_list(self->pending, self->redis, &list) != 0)
-        return -1;
     int64_t now = clock_wall_ms();
+    if (pending_list(self->pending, self->redis, now, &list) != 0)
+        return -1;
     int64_t lease = now + cfg->outbox_resend_after_ms + 2 * (int64_t)cfg->notifier_timeout_ms;
     size_t nc = list.count, appended = 0;
     for (size_t i = 0; i < nc; i++) {

@@ -55,6 +55,9 @@ router_t *router_new(service_t *service)
     self->inbox = inbox_new(HOP_ROUTER, cfg);
     self->outboxes[S_TO_NOTIFIER] = outbox_new(HOP_NOTIFIER, cfg, service->instance);
     self->outboxes[S_TO_AGGREGATOR] = outbox_new(HOP_AGGREGATOR, cfg, service->instance);
+    for (int i = 0; i < S_OUTBOXES; i++)
+        if (self->outboxes[i])
+            outbox_set_counties(self->outboxes[i], service->counties, service->county_count);
     self->assignments = calloc(batch, sizeof *self->assignments);
     self->changes = calloc(batch, sizeof *self->changes);
     self->outcomes = calloc(batch, sizeof *self->outcomes);

@@ -309,6 +309,29 @@ static void test_outbox_sweep_leases_and_forgets_empty_counties(void **state)
     assert_int_equal(fixture_int("ZSCORE pending:router %s", C), -999);
 }
 
+/* The index lost a county (deleted by hand): the start-up full pass finds its entry, sends it
+ * and marks the county again; later sweeps read the index only. */
+static void test_outbox_full_pass_repairs_the_index(void **state)
+{
+    s_received();
+    fixture_do("DEL %s", "outbox:{150123}:router");
+    fixture_do("DEL %s", "pending:router");
+    fixture_do("ZADD outbox:{150123}:router 1000 %s", C "-20261125-000004:1");
+    static const char *counties[] = {"150102", C};
+    outbox_t *sweeper = outbox_new(HOP_ROUTER, s_config, "test");
+    outbox_set_counties(sweeper, counties, 2);
+    assert_int_equal(outbox_sweep(sweeper, fixture_redis, DAY_MS), 1);
+    assert_int_equal(fixture_int("ZSCORE pending:router %s", C), DAY_MS);
+    assert_int_equal(fixture_int("ZSCORE pending:router %s", "150102"), -999);
+    /* not a full pass again before PENDING_FULL_PASS_MS */
+    fixture_do("DEL %s", "pending:router");
+    assert_int_equal(outbox_sweep(sweeper, fixture_redis, DAY_MS + 10000), 0);
+    assert_int_equal(outbox_sweep(sweeper, fixture_redis, DAY_MS + PENDING_FULL_PASS_MS), 1);
+    outbox_destroy(&sweeper);
+    usleep(100000);
+    assert_int_equal(s_received(), 2);
+}
+
 static void test_pending_marks_once_per_half_grace(void **state)
 {
     pending_t *p = pending_new("router", 30000);
@@ -414,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_advance_refuses_forged_bytes),
         cmocka_unit_test(test_advance_parks_what_cannot_apply),
         cmocka_unit_test(test_outbox_sweep_leases_and_forgets_empty_counties),
+        cmocka_unit_test(test_outbox_full_pass_repairs_the_index),
         cmocka_unit_test(test_pending_marks_once_per_half_grace),
         cmocka_unit_test(test_rconn_tracks_pipelines),
         cmocka_unit_test(test_rconn_script_shas_are_known_before_connecting),
