@@ -128,6 +128,114 @@ static void test_sections_replace_and_validate(void **state)
     s_refuse("subscriptions:\n  - just-a-string\n", "subscriptions[0]: must be a mapping");
 }
 
+static void test_subscription_names(void **state)
+{
+    const char *ok = "subscriptions:\n  - {name: a.B_c-9, url: \"http://x/\"}\n";
+    config_t *cfg = s_load(ok);
+    assert_string_equal(cfg->subscriptions[0].name, "a.B_c-9");
+    config_destroy(&cfg);
+    char yaml[512];
+    snprintf(yaml, sizeof yaml, "subscriptions:\n  - {name: %.64s, url: \"http://x/\"}\n",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    cfg = s_load(yaml);
+    assert_int_equal(strlen(cfg->subscriptions[0].name), 64);
+    config_destroy(&cfg);
+    snprintf(yaml, sizeof yaml, "subscriptions:\n  - {name: %.65s, url: \"http://x/\"}\n",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    s_refuse(yaml, "t.yaml:2: subscriptions[0].name: \"aaaa");
+    s_refuse(yaml, "is longer than 64 bytes");
+    /* a CR/LF would put a header of its own into the webhook request */
+    s_refuse("subscriptions:\n  - {name: \"a\\r\\nX-Evil: 1\", url: \"http://x/\"}\n",
+             "t.yaml:2: subscriptions[0].name: \"a??X-Evil: 1\" contains a control character");
+    s_refuse("subscriptions:\n  - {name: \"two words\", url: \"http://x/\"}\n",
+             "subscriptions[0].name: \"two words\" must be [A-Za-z0-9._-]{1,64}");
+    s_refuse("subscriptions:\n  - {name: \"a|b\", url: \"http://x/\"}\n", "must be [A-Za-z0-9._-]");
+    s_refuse("subscriptions:\n  - {name: \"\", url: \"http://x/\"}\n", "subscriptions[0].name");
+    s_refuse("subscriptions:\n  - {name: a, url: \"http://\"}\n", "subscriptions[0].url");
+    s_refuse("subscriptions:\n  - {name: a, url: \"http://x/a b\"}\n", "subscriptions[0].url");
+    s_refuse("directory:\n  - {department: heat, region: \"123456789012345\", assignee: x}\n",
+             "directory[0].region: \"123456789012345\" is longer than 14 bytes");
+    s_refuse("directory:\n  - {department: heat, region: \"15\", assignee: \"a\\nb\"}\n",
+             "directory[0].assignee: \"a?b\" contains a control character");
+    s_refuse("subscriptions:\n  - {name: a, name: b, url: \"http://x/\"}\n",
+             "subscriptions[0].name: given twice");
+    s_refuse("subscriptions:\n  - {name: a, url: [\"http://x/\"]}\n",
+             "subscriptions[0].url: must be a single value");
+    s_refuse("subscriptions: {name: a}\n", "t.yaml:1: subscriptions: must be a list");
+    cfg = s_load("subscriptions: []\ncategories:\n  - {name: x, department: y}\n");
+    assert_int_equal(cfg->subscription_count, 0);
+    assert_string_equal(cfg->categories[0].label, "");
+    config_destroy(&cfg);
+}
+
+/* Every error of a file, not only the first, each with file:line: key. */
+static void test_all_errors_reported(void **state)
+{
+    config_t *cfg = config_new();
+    const char *yaml = "redis:\n"
+                       "  prot: 1\n"       /* 2: unknown key */
+                       "  port: 0\n"       /* 3: out of range */
+                       "log.level: loud\n" /* 4 */
+                       "subscriptions:\n"
+                       "  - {name: ok, url: \"http://x/\"}\n"      /* 6: fine */
+                       "  - {name: \"x\\ny\", url: \"ftp://x\"}\n" /* 7: two errors */
+                       "  - {name: ok, colour: red}\n"             /* 8: three */
+                       "directory:\n"
+                       "  - {department: heat, region: \"15a\", assignee: x}\n" /* 10 */
+                       "nope: 1\n";                                             /* 11 */
+    assert_int_equal(config_load_string(cfg, yaml, "bad.yaml"), -1);
+    const char *want[] = {
+        "bad.yaml:2: redis.prot: unknown key",
+        "bad.yaml:3: redis.port: \"0\" is not an integer (1..65535)",
+        "bad.yaml:4: log.level: \"loud\" is not one of",
+        "bad.yaml:7: subscriptions[1].name: \"x?y\" contains a control character",
+        "bad.yaml:7: subscriptions[1].url: \"ftp://x\" must be an http(s) URL",
+        "bad.yaml:8: subscriptions[2].colour: unknown field",
+        "bad.yaml:8: subscriptions[2].url: required",
+        "bad.yaml:8: subscriptions[2].name: \"ok\" appears twice",
+        "bad.yaml:10: directory[0].region: \"15a\" must be a region code prefix",
+        "bad.yaml:11: nope: unknown key",
+    };
+    size_t count = 0;
+    const char *const *errors = config_errors(cfg, &count);
+    for (size_t i = 0; i < count && i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(errors[i], want[i]))
+            fail_msg("error %zu '%s' does not contain '%s'", i, errors[i], want[i]);
+    assert_int_equal(count, sizeof want / sizeof want[0]);
+    assert_string_equal(config_errstr(cfg), errors[0]);
+
+    /* the environment's errors are added to the file's; errstr is the first of the last call */
+    char *env[] = {"GRIDLINE_REDIS_PROT=1", "GRIDLINE_REDIS_PORT=x", "GRIDLINE_LOG_LEVEL=debug",
+                   NULL};
+    assert_int_equal(config_apply_env(cfg, env), -1);
+    errors = config_errors(cfg, &count);
+    assert_int_equal(count, sizeof want / sizeof want[0] + 2);
+    assert_non_null(strstr(errors[count - 2], "GRIDLINE_REDIS_PROT: unknown variable"));
+    assert_non_null(strstr(errors[count - 1], "GRIDLINE_REDIS_PORT: redis.port: \"x\""));
+    assert_string_equal(config_errstr(cfg), errors[count - 2]);
+    assert_string_equal(cfg->log_level, "debug"); /* the good ones still apply */
+    config_destroy(&cfg);
+
+    /* no errors: an empty list */
+    cfg = config_new();
+    errors = config_errors(cfg, &count);
+    assert_int_equal(count, 0);
+    assert_string_equal(config_errstr(cfg), "");
+    config_destroy(&cfg);
+
+    /* many errors: a bounded list that says so */
+    char big[8192] = "";
+    for (int i = 0; i < 150; i++)
+        snprintf(big + strlen(big), sizeof big - strlen(big), "k%d: 1\n", i);
+    cfg = config_new();
+    assert_int_equal(config_load_string(cfg, big, "big.yaml"), -1);
+    errors = config_errors(cfg, &count);
+    assert_int_equal(count, 100);
+    assert_string_equal(errors[0], "big.yaml:1: k0: unknown key");
+    assert_non_null(strstr(errors[99], "more errors left out"));
+    config_destroy(&cfg);
+}
+
 static void test_set_print_and_help(void **state)
 {
     config_t *cfg = config_new();
@@ -178,6 +286,8 @@ int main(void)
         cmocka_unit_test(test_env_beats_file),
         cmocka_unit_test(test_errors_name_line_and_key),
         cmocka_unit_test(test_sections_replace_and_validate),
+        cmocka_unit_test(test_subscription_names),
+        cmocka_unit_test(test_all_errors_reported),
         cmocka_unit_test(test_set_print_and_help),
         cmocka_unit_test(test_files),
     };
