@@ -708,6 +708,29 @@ int config_apply_env(config_t *self, char *const *envp)
     return s_end(self);
 }
 
+int config_check(const char *path, char *const *envp, FILE *out, FILE *err)
+{
+    config_t *self = config_new();
+    if (!self) {
+        fprintf(err, "out of memory\n");
+        return -1;
+    }
+    if (path && *path)
+        config_load_file(self, path);
+    config_apply_env(self, envp);
+    size_t count = 0;
+    const char *const *errors = config_errors(self, &count);
+    for (size_t i = 0; i < count; i++)
+        fprintf(err, "%s\n", errors[i]);
+    const char *name = path && *path ? path : "(defaults)";
+    if (count)
+        fprintf(err, "%s: %zu error%s\n", name, count, count == 1 ? "" : "s");
+    else
+        fprintf(out, "%s: ok\n", name);
+    config_destroy(&self);
+    return count ? -1 : 0;
+}
+
 static void s_value(const config_t *self, const s_key_t *key, char *out, size_t size)
 {
     const void *field = (const char *)self + key->offset;

@@ -97,6 +97,10 @@ const char *config_errstr(const config_t *self);
 /* Every error recorded since config_new, in order; *count gets how many (at most 100: the
  * last then says that more were left out). The array lives as long as self. */
 const char *const *config_errors(const config_t *self, size_t *count);
+/* --check-config: the defaults, then the file at path (NULL or "": none), then the GRIDLINE_*
+ * variables of envp. Prints every error to err, one a line, or "<path>: ok" to out. Starts
+ * nothing. 0 if the configuration is valid, -1 if not. */
+int config_check(const char *path, char *const *envp, FILE *out, FILE *err);
 /* "key = value" for every scalar (password as ***), then the sections. */
 void config_print(const config_t *self, FILE *out);
 /* Every key with its variable, default and meaning, and the lists' fields (for --help). */

@@ -236,6 +236,65 @@ static void test_all_errors_reported(void **state)
     config_destroy(&cfg);
 }
 
+static char *s_write_temp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/gridline-config-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void test_check(void **state)
+{
+    char *out_text = NULL, *err_text = NULL;
+    size_t out_len = 0, err_len = 0;
+    FILE *out = open_memstream(&out_text, &out_len);
+    FILE *err = open_memstream(&err_text, &err_len);
+    char *path = s_write_temp("redis: {port: 0}\nsubscriptions:\n  - {name: \"a b\", url: x}\n");
+    char *env[] = {"GRIDLINE_NOTIFIER_TIMEOUT_MS=1", "GRIDLINE_BOGUS=1", NULL};
+    assert_int_equal(config_check(path, env, out, err), -1);
+    fclose(out);
+    fclose(err);
+    assert_int_equal(out_len, 0);
+    char want[256];
+    snprintf(want, sizeof want,
+             "%s:1: redis.port: \"0\" is not an integer (1..65535)\n"
+             "%s:3: subscriptions[0].name: \"a b\" must be [A-Za-z0-9._-]{1,64}\n"
+             "%s:3: subscriptions[0].url: \"x\" must be an http(s) URL\n",
+             path, path, path);
+    if (strncmp(err_text, want, strlen(want)) != 0)
+        fail_msg("got:\n%s\nwant first:\n%s", err_text, want);
+    assert_non_null(strstr(err_text, "GRIDLINE_NOTIFIER_TIMEOUT_MS: notifier.timeout_ms: \"1\""));
+    assert_non_null(strstr(err_text, "GRIDLINE_BOGUS: unknown variable"));
+    assert_non_null(strstr(err_text, ": 5 errors\n"));
+    free(out_text);
+    free(err_text);
+    unlink(path);
+
+    out = open_memstream(&out_text, &out_len);
+    err = open_memstream(&err_text, &err_len);
+    char *none[] = {NULL};
+    assert_int_equal(config_check("config/demo.yaml", none, out, err), 0);
+    fclose(out);
+    fclose(err);
+    assert_string_equal(out_text, "config/demo.yaml: ok\n");
+    assert_int_equal(err_len, 0);
+    free(out_text);
+    free(err_text);
+
+    out = open_memstream(&out_text, &out_len);
+    err = open_memstream(&err_text, &err_len);
+    assert_int_equal(config_check("/nonexistent/x.yaml", none, out, err), -1);
+    fclose(out);
+    fclose(err);
+    assert_non_null(strstr(err_text, "/nonexistent/x.yaml: No such file"));
+    free(out_text);
+    free(err_text);
+}
+
 static void test_set_print_and_help(void **state)
 {
     config_t *cfg = config_new();
@@ -288,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_sections_replace_and_validate),
         cmocka_unit_test(test_subscription_names),
         cmocka_unit_test(test_all_errors_reported),
+        cmocka_unit_test(test_check),
         cmocka_unit_test(test_set_print_and_help),
         cmocka_unit_test(test_files),
     };
