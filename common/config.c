@@ -545,11 +545,23 @@ static void s_element(s_walk_t *w, const f_section_t *sec, size_t index, yaml_no
     }
 }
 
-/* A list section: replaces the one there was. */
+/* An empty value (`key:`, `~`, `null`), which for a list means none. */
+static bool s_null(const yaml_node_t *node)
+{
+    if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    const char *v = s_scalar(node);
+    return !*v || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+           strcmp(v, "NULL") == 0;
+}
+
+/* A list section (a sequence, or empty): replaces the one there was. */
 static void s_section(s_walk_t *w, const f_section_t *sec, yaml_node_t *seq)
 {
     config_t *self = w->self;
-    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
+    size_t n = seq->type == YAML_SEQUENCE_NODE
+                   ? (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start)
+                   : 0;
     s_free_section(self, sec);
     char **items = (char **)((char *)self + sec->items_offset);
     size_t *count = (size_t *)((char *)self + sec->count_offset);
@@ -597,7 +609,7 @@ static void s_mapping(s_walk_t *w, const char *prefix, yaml_node_t *map)
         char name[128];
         snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", s_scalar(k));
         const f_section_t *sec = *prefix ? NULL : s_section_decl(name);
-        if (sec && v->type == YAML_SEQUENCE_NODE) {
+        if (sec && (v->type == YAML_SEQUENCE_NODE || s_null(v))) {
             s_section(w, sec, v);
         } else if (sec) {
             s_fail(self, "%s:%d: %s: must be a list (- {...} items, or [] for none)", w->origin,

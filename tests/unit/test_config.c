@@ -162,8 +162,15 @@ static void test_subscription_names(void **state)
     s_refuse("subscriptions:\n  - {name: a, url: [\"http://x/\"]}\n",
              "subscriptions[0].url: must be a single value");
     s_refuse("subscriptions: {name: a}\n", "t.yaml:1: subscriptions: must be a list");
+    s_refuse("directory: \"\"\n", "t.yaml:1: directory: must be a list");
     cfg = s_load("subscriptions: []\ncategories:\n  - {name: x, department: y}\n");
     assert_int_equal(cfg->subscription_count, 0);
+    config_destroy(&cfg);
+    cfg = s_load("subscriptions:\n  - {name: a, url: \"http://x/\"}\n"
+                 "subscriptions:\n  # all commented out\ndirectory: ~\ncategories:\n"
+                 "  - {name: x, department: y}\n");
+    assert_int_equal(cfg->subscription_count, 0);
+    assert_int_equal(cfg->directory_count, 0);
     assert_string_equal(cfg->categories[0].label, "");
     config_destroy(&cfg);
 }
