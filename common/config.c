@@ -3,7 +3,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -224,12 +226,13 @@ static const char s_default_yaml[] =
     "  - {name: education, department: education, label: 教育}\n"
     "  - {name: other, department: general-office, label: 其他}\n";
 
-/* ---- the object: a config_t with its errors --------------------- */
+/* ---- the object: a config_t with its reference count and its errors --------------------- */
 
 #define S_MAX_ERRORS 100
 
 typedef struct {
     config_t pub; /* first: a config_t * is a s_config_t * */
+    atomic_size_t refs;
     char **errors;
     size_t error_count;
     size_t call_errors; /* errors of the call under way */
@@ -366,12 +369,26 @@ static void s_free(config_t *self)
     free(priv);
 }
 
-void config_destroy(config_t **self_p)
+config_t *config_ref(config_t *self)
+{
+    if (self)
+        atomic_fetch_add_explicit(&s_priv(self)->refs, 1, memory_order_relaxed);
+    return self;
+}
+
+void config_release(config_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    s_free(*self_p);
+    config_t *self = *self_p;
     *self_p = NULL;
+    if (atomic_fetch_sub_explicit(&s_priv(self)->refs, 1, memory_order_acq_rel) == 1)
+        s_free(self);
+}
+
+void config_destroy(config_t **self_p)
+{
+    config_release(self_p);
 }
 
 config_t *config_new(void)
@@ -379,6 +396,7 @@ config_t *config_new(void)
     s_config_t *priv = calloc(1, sizeof *priv);
     if (!priv)
         return NULL;
+    atomic_init(&priv->refs, 1);
     config_t *self = &priv->pub;
     for (size_t i = 0; i < S_KEY_COUNT; i++)
         if (s_set(self, &s_keys[i], s_keys[i].fallback, "") != 0)
@@ -826,4 +844,53 @@ const config_category_t *config_category(const config_t *self, const char *name)
         if (strcmp(self->categories[i].name, name) == 0)
             return &self->categories[i];
     return NULL;
+}
+
+/* ---- the current snapshot ------------------------------------------------------------- */
+
+/* A mutex, not a bare atomic pointer: taking a reference has to happen before a concurrent
+ * swap can drop the slot's own, and the critical sections are a few instructions. */
+struct config_slot {
+    pthread_mutex_t lock;
+    config_t *current;
+};
+
+config_slot_t *config_slot_new(config_t *cfg)
+{
+    config_slot_t *self = calloc(1, sizeof *self);
+    if (!self || pthread_mutex_init(&self->lock, NULL) != 0) {
+        free(self);
+        config_release(&cfg);
+        return NULL;
+    }
+    self->current = cfg;
+    return self;
+}
+
+config_t *config_slot_get(config_slot_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    config_t *cfg = config_ref(self->current);
+    pthread_mutex_unlock(&self->lock);
+    return cfg;
+}
+
+void config_slot_swap(config_slot_t *self, config_t *cfg)
+{
+    pthread_mutex_lock(&self->lock);
+    config_t *old = self->current;
+    self->current = cfg;
+    pthread_mutex_unlock(&self->lock);
+    config_release(&old); /* outside the lock: freeing may take a while */
+}
+
+void config_slot_destroy(config_slot_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    config_slot_t *self = *self_p;
+    config_release(&self->current);
+    pthread_mutex_destroy(&self->lock);
+    free(self);
+    *self_p = NULL;
 }

@@ -1,7 +1,9 @@
 /* config: defaults, YAML (nested and dotted), environment overrides, sections, and errors that
  * name origin, line and key. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -302,6 +304,121 @@ static void test_check(void **state)
     free(err_text);
 }
 
+static void test_references(void **state)
+{
+    config_t *cfg = config_new();
+    config_t *other = config_ref(cfg);
+    assert_ptr_equal(other, cfg);
+    assert_null(config_ref(NULL));
+    config_release(&cfg);
+    assert_null(cfg);
+    assert_int_equal(other->redis_port, 6390); /* still there: one reference left */
+    config_release(&other);
+    assert_null(other);
+    config_release(&other);
+    config_release(NULL);
+
+    /* a slot hands out the snapshot it holds; a swap leaves held ones alone */
+    config_t *first = config_new();
+    assert_int_equal(config_set(first, "redis.port", "7001"), 0);
+    config_slot_t *slot = config_slot_new(first);
+    assert_non_null(slot);
+    config_t *held = config_slot_get(slot);
+    assert_ptr_equal(held, first);
+    config_t *second = config_new();
+    assert_int_equal(config_set(second, "redis.port", "7002"), 0);
+    config_slot_swap(slot, second);
+    assert_int_equal(held->redis_port, 7001);
+    config_t *now = config_slot_get(slot);
+    assert_int_equal(now->redis_port, 7002);
+    config_release(&held); /* frees the first snapshot */
+    config_release(&now);
+    config_slot_destroy(&slot);
+    assert_null(slot);
+    config_slot_destroy(&slot);
+
+    slot = config_slot_new(NULL);
+    assert_null(config_slot_get(slot));
+    config_slot_swap(slot, config_new());
+    now = config_slot_get(slot);
+    assert_non_null(now);
+    config_release(&now);
+    config_slot_destroy(&slot);
+}
+
+/* Readers take and drop snapshots while a writer swaps in new ones: every snapshot a reader
+ * sees is whole (its keys agree with each other) and never older than one seen before. */
+typedef struct {
+    config_slot_t *slot;
+    atomic_int *stop;
+    long seen;
+    long torn;
+    long backwards;
+} s_reader_t;
+
+static void *s_reader(void *arg)
+{
+    s_reader_t *r = arg;
+    int last = 0;
+    while (!atomic_load(r->stop)) {
+        config_t *cfg = config_slot_get(r->slot);
+        int port = cfg->redis_port;
+        if (cfg->intake_http_port != port || cfg->subscription_count != (size_t)(port % 3) ||
+            (cfg->subscription_count && cfg->subscriptions[0].url[7] != 'h'))
+            r->torn++;
+        if (port < last)
+            r->backwards++;
+        last = port;
+        r->seen++;
+        config_release(&cfg);
+    }
+    return NULL;
+}
+
+static config_t *s_numbered(int n)
+{
+    config_t *cfg = config_new();
+    char port[16], yaml[256] = "subscriptions:\n";
+    snprintf(port, sizeof port, "%d", n);
+    for (int i = 0; i < n % 3; i++)
+        snprintf(yaml + strlen(yaml), sizeof yaml - strlen(yaml),
+                 "  - {name: s%d, url: \"http://host/%d\"}\n", i, n);
+    if (config_set(cfg, "redis.port", port) != 0 ||
+        config_set(cfg, "intake.http_port", port) != 0 ||
+        config_load_string(cfg, yaml, "t.yaml") != 0)
+        fail_msg("%s", config_errstr(cfg));
+    return cfg;
+}
+
+static void test_slot_threads(void **state)
+{
+    enum { READERS = 4, SWAPS = 2000 };
+    atomic_int stop;
+    atomic_init(&stop, 0);
+    config_slot_t *slot = config_slot_new(s_numbered(1));
+    pthread_t threads[READERS];
+    s_reader_t readers[READERS];
+    for (int i = 0; i < READERS; i++) {
+        readers[i] = (s_reader_t){slot, &stop, 0, 0, 0};
+        assert_int_equal(pthread_create(&threads[i], NULL, s_reader, &readers[i]), 0);
+    }
+    for (int n = 2; n <= SWAPS; n++)
+        config_slot_swap(slot, s_numbered(n));
+    atomic_store(&stop, 1);
+    long seen = 0;
+    for (int i = 0; i < READERS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(readers[i].torn, 0);
+        assert_int_equal(readers[i].backwards, 0);
+        seen += readers[i].seen;
+    }
+    assert_true(seen > 0);
+    config_t *last = config_slot_get(slot);
+    assert_int_equal(last->redis_port, SWAPS);
+    config_release(&last);
+    config_slot_destroy(&slot);
+}
+
 static void test_set_print_and_help(void **state)
 {
     config_t *cfg = config_new();
@@ -355,6 +472,8 @@ int main(void)
         cmocka_unit_test(test_subscription_names),
         cmocka_unit_test(test_all_errors_reported),
         cmocka_unit_test(test_check),
+        cmocka_unit_test(test_references),
+        cmocka_unit_test(test_slot_threads),
         cmocka_unit_test(test_set_print_and_help),
         cmocka_unit_test(test_files),
     };
