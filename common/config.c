@@ -81,7 +81,7 @@ static const s_key_t s_keys[] = {
 
 /* ---- list sections --------------------------------------------------------------------- */
 
-typedef enum { F_STRING, F_INT, F_BOOL } f_type_t;
+typedef enum { FT_STRING, FT_INT, FT_BOOL } f_type_t;
 
 /* A validator of one string field: NULL if value is acceptable, else what it must be. */
 typedef const char *(f_check_fn)(const char *value);
@@ -89,12 +89,12 @@ typedef const char *(f_check_fn)(const char *value);
 /* One field of a list element. Strings never contain control characters (CR, LF, ...). */
 typedef struct {
     const char *name;
-    f_type_t type;        /* F_STRING: char *, F_INT: int, F_BOOL: bool */
+    f_type_t type;        /* FT_STRING: char *, FT_INT: int, FT_BOOL: bool */
     bool required;        /* else absent = fallback */
     size_t offset;        /* in the element struct */
-    size_t max_len;       /* F_STRING: most bytes */
-    long min, max;        /* F_INT: bounds */
-    f_check_fn *check;    /* F_STRING: NULL or a validator */
+    size_t max_len;       /* FT_STRING: most bytes */
+    long min, max;        /* FT_INT: bounds */
+    f_check_fn *check;    /* FT_STRING: NULL or a validator */
     const char *fallback; /* when absent and not required; NULL: "", 0, false */
     bool secret;          /* printed as *** */
 } f_field_t;
@@ -112,29 +112,35 @@ typedef struct {
 
 #define REQUIRED true
 #define OPTIONAL false
-/* A string field: struct, field, REQUIRED/OPTIONAL, longest in bytes, validator or NULL. */
-#define F_STR(type, field, req, len, check)                                                        \
+/* A string field: element struct, field, REQUIRED/OPTIONAL, longest in bytes, validator. */
+#define F_STR(T, f, req, len, fn)                                                                  \
     {                                                                                              \
-#field, F_STRING, req, offsetof(type, field), len, 0, 0, check, NULL, false                \
+        .name = #f, .type = FT_STRING, .required = req, .offset = offsetof(T, f), .max_len = len,  \
+        .check = fn                                                                                \
     }
-#define F_SECRET(type, field, req, len)                                                            \
+/* A string field printed as ***. */
+#define F_SECRET(T, f, req, len)                                                                   \
     {                                                                                              \
-#field, F_STRING, req, offsetof(type, field), len, 0, 0, NULL, NULL, true                  \
+        .name = #f, .type = FT_STRING, .required = req, .offset = offsetof(T, f), .max_len = len,  \
+        .secret = true                                                                             \
     }
-/* An int field: struct, field, REQUIRED/OPTIONAL, bounds, default when absent. */
-#define F_INT(type, field, req, lo, hi, def)                                                       \
+/* An int field: element struct, field, REQUIRED/OPTIONAL, bounds, default when absent. */
+#define F_INT(T, f, req, lo, hi, def)                                                              \
     {                                                                                              \
-#field, F_INT, req, offsetof(type, field), 0, lo, hi, NULL, def, false                     \
+        .name = #f, .type = FT_INT, .required = req, .offset = offsetof(T, f), .min = lo,          \
+        .max = hi, .fallback = def                                                                 \
     }
-/* A bool field (true/false, yes/no, on/off): struct, field, REQUIRED/OPTIONAL, default. */
-#define F_BOOL(type, field, req, def)                                                              \
+/* A bool field (true/false, yes/no, on/off): element struct, field, REQUIRED/OPTIONAL, default. */
+#define F_BOOL(T, f, req, def)                                                                     \
     {                                                                                              \
-#field, F_BOOL, req, offsetof(type, field), 0, 0, 0, NULL, def, false                      \
+        .name = #f, .type = FT_BOOL, .required = req, .offset = offsetof(T, f), .fallback = def    \
     }
-#define F_SECTION(field, count, type, fields, unique)                                              \
+/* A section: config_t's array and count fields, element struct, field table, unique field. */
+#define F_SECTION(items, count, T, table, uniq)                                                    \
     {                                                                                              \
-#field, sizeof(type), offsetof(config_t, field), offsetof(config_t, count), fields,        \
-            sizeof fields / sizeof fields[0], unique                                               \
+        .name = #items, .elem_size = sizeof(T), .items_offset = offsetof(config_t, items),         \
+        .count_offset = offsetof(config_t, count), .fields = table,                                \
+        .field_count = sizeof table / sizeof table[0], .unique = uniq                              \
     }
 
 /* A region code prefix: 0..14 digits ("" = everywhere). */
@@ -348,7 +354,7 @@ static void s_free_section(config_t *self, const f_section_t *sec)
     size_t *count = (size_t *)((char *)self + sec->count_offset);
     for (size_t i = 0; *items && i < *count; i++)
         for (size_t f = 0; f < sec->field_count; f++)
-            if (sec->fields[f].type == F_STRING)
+            if (sec->fields[f].type == FT_STRING)
                 free(*(char **)(*items + i * sec->elem_size + sec->fields[f].offset));
     free(*items);
     *items = NULL;
@@ -458,7 +464,7 @@ static int s_field(s_walk_t *w, const f_field_t *f, void *elem, const char *valu
     config_t *self = w->self;
     void *target = (char *)elem + f->offset;
     char shown[48];
-    if (f->type == F_STRING) {
+    if (f->type == FT_STRING) {
         size_t len = strlen(value);
         if (len > f->max_len)
             return s_fail(self, "%s:%d: %s.%s: \"%s\" is longer than %zu bytes", w->origin, line,
@@ -476,7 +482,7 @@ static int s_field(s_walk_t *w, const f_field_t *f, void *elem, const char *valu
             return s_fail(self, "out of memory");
         free(*(char **)target);
         *(char **)target = copy;
-    } else if (f->type == F_INT) {
+    } else if (f->type == FT_INT) {
         char *end = NULL;
         errno = 0;
         long n = strtol(value, &end, 10);
@@ -549,16 +555,16 @@ static void s_element(s_walk_t *w, const f_section_t *sec, size_t index, yaml_no
                 s_fail(self, "%s:%d: %s.%s: required", w->origin, s_line(item), at, field->name);
             continue;
         }
-        const char *fallback = field->fallback           ? field->fallback
-                               : field->type == F_STRING ? ""
-                               : field->type == F_INT    ? "0"
-                                                         : "false";
+        const char *fallback = field->fallback            ? field->fallback
+                               : field->type == FT_STRING ? ""
+                               : field->type == FT_INT    ? "0"
+                                                          : "false";
         s_field(w, field, elem, fallback, s_line(item), at);
     }
     /* strings are never NULL, even after an error */
     for (size_t f = 0; f < sec->field_count; f++) {
         char **s = (char **)((char *)elem + sec->fields[f].offset);
-        if (sec->fields[f].type == F_STRING && !*s && !(*s = strdup("")))
+        if (sec->fields[f].type == FT_STRING && !*s && !(*s = strdup("")))
             s_fail(self, "out of memory");
     }
 }
@@ -806,9 +812,9 @@ void config_print(const config_t *self, FILE *out)
                 const f_field_t *field = &sec->fields[f];
                 const void *v = elem + field->offset;
                 fprintf(out, "%s%s: ", f ? ", " : "", field->name);
-                if (field->type == F_INT)
+                if (field->type == FT_INT)
                     fprintf(out, "%d", *(const int *)v);
-                else if (field->type == F_BOOL)
+                else if (field->type == FT_BOOL)
                     fprintf(out, "%s", *(const bool *)v ? "true" : "false");
                 else if (field->secret && **(char *const *)v)
                     fprintf(out, "\"***\"");
