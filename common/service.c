@@ -39,11 +39,15 @@ bool service_stopping(void)
 static void s_usage(const service_t *self, FILE *out)
 {
     fprintf(out,
-            "usage: gridline-%s [--config FILE] [--print-config] [--help] [--version]\n\n"
+            "usage: gridline-%s [--config FILE] [--print-config] [--check-config FILE] [--help] "
+            "[--version]\n\n"
             "%s\n\n"
             "  -c, --config FILE   YAML configuration (default: $GRIDLINE_CONFIG, else built-in "
             "defaults)\n"
             "      --print-config  print the effective configuration and exit\n"
+            "      --check-config FILE\n"
+            "                      check FILE and the GRIDLINE_* variables, starting nothing;\n"
+            "                      print every error and exit 2, or \"ok\" and exit 0\n"
             "  -h, --help          this text\n"
             "  -V, --version       print the version and exit\n\n",
             self->name, self->summary);
@@ -58,12 +62,14 @@ int service_start(service_t *self, int argc, char **argv)
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'},
         {"print-config", no_argument, NULL, 'p'},
+        {"check-config", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = getenv("GRIDLINE_CONFIG");
     bool print_config = false;
+    const char *check_path = NULL;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
@@ -73,6 +79,9 @@ int service_start(service_t *self, int argc, char **argv)
             break;
         case 'p':
             print_config = true;
+            break;
+        case 'C':
+            check_path = optarg;
             break;
         case 'h':
             s_usage(self, stdout);
@@ -90,6 +99,8 @@ int service_start(service_t *self, int argc, char **argv)
                 argv[optind]);
         return -1;
     }
+    if (check_path) /* no Redis, no sockets, no logging: the file and the environment only */
+        return config_check(check_path, environ, stdout, stderr) == 0 ? 1 : -1;
     self->config = config_new();
     if (!self->config) {
         fprintf(stderr, "gridline-%s: out of memory\n", self->name);

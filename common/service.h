@@ -1,6 +1,7 @@
 /* service: what every gridline process does before and after its own work.
  *
- * service_start parses the command line (--help, --config FILE, --print-config, --version),
+ * service_start parses the command line (--help, --config FILE, --print-config, --version,
+ * --check-config FILE: config_check and exit),
  * loads the configuration (the file named by --config or $GRIDLINE_CONFIG, then GRIDLINE_*
  * environment overrides), sets up logging and the clock, loads the region table, and
  * installs SIGTERM/SIGINT handlers that only raise a flag: the main loop sees it, finishes
