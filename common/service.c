@@ -106,10 +106,13 @@ int service_start(service_t *self, int argc, char **argv)
         fprintf(stderr, "gridline-%s: out of memory\n", self->name);
         return -1;
     }
-    if ((config_path && *config_path && config_load_file(self->config, config_path) != 0) ||
-        config_apply_env(self->config, environ) != 0) {
-        fprintf(stderr, "gridline-%s: configuration: %s\n", self->name,
-                config_errstr(self->config));
+    int bad = config_path && *config_path && config_load_file(self->config, config_path) != 0;
+    bad |= config_apply_env(self->config, environ) != 0;
+    if (bad) { /* every mistake at once, not one per attempt */
+        size_t count = 0;
+        const char *const *errors = config_errors(self->config, &count);
+        for (size_t i = 0; i < count; i++)
+            fprintf(stderr, "gridline-%s: configuration: %s\n", self->name, errors[i]);
         config_destroy(&self->config);
         return -1;
     }
