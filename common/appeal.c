@@ -345,21 +345,5 @@ int appeal_advance_append(rconn_t *redis, argv_t *a, const appeal_batch_t *batch
 
 int appeal_advance_read(rconn_t *redis, size_t count, long long *outcomes, uint32_t *seqs)
 {
-    redisReply *r = rconn_reply(redis);
-    if (!r)
-        return -1;
-    int rc = 0;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * count) {
-        log_error("appeal_advance failed", "error",
-                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply", NULL);
-        rc = -2;
-    } else {
-        for (size_t i = 0; i < count; i++) {
-            outcomes[i] = r->element[2 * i]->integer;
-            if (seqs)
-                seqs[i] = (uint32_t)r->element[2 * i + 1]->integer;
-        }
-    }
-    freeReplyObject(r);
-    return rc;
+    return hop_read_outcomes(redis, scripts_appeal_advance.name, count, true, outcomes, seqs);
 }

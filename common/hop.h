@@ -6,7 +6,12 @@
 #ifndef GRIDLINE_HOP_H
 #define GRIDLINE_HOP_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "config.h"
+#include "rconn.h"
 
 typedef enum {
     HOP_ROUTER = 0,
@@ -35,6 +40,12 @@ typedef enum {
 #define HOP_OUTCOME_COUNT 6
 /* "applied", "duplicate", ...; "unknown" for other values */
 const char *hop_outcome_name(long long outcome);
+
+/* Reads the reply of one apply script (a flat array of count outcome codes, or, with pairs
+ * set, count (code, seq) pairs into outcomes and seqs). 0; -1 Redis down; -2 an error reply
+ * or another shape (logged, naming script). */
+int hop_read_outcomes(rconn_t *redis, const char *script, size_t count, bool pairs,
+                      long long *outcomes, uint32_t *seqs);
 
 /* How many times an entry may fail to apply (stale, gone) before it is parked. */
 #define HOP_MAX_TRIES 5

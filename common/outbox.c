@@ -148,6 +148,18 @@ int outbox_sweep(outbox_t *self, rconn_t *redis, int64_t now_ms)
     return failed ? -1 : sent;
 }
 
+int outbox_sweep_all(outbox_t *const *outboxes, size_t count, rconn_t *redis, int64_t now_ms)
+{
+    int total = 0;
+    for (size_t i = 0; i < count; i++) {
+        int n = outbox_sweep(outboxes[i], redis, now_ms);
+        if (n < 0)
+            return -1;
+        total += n;
+    }
+    return total;
+}
+
 int outbox_replay(rconn_t *redis, const char *parked, int64_t now_ms)
 {
     const char *bar = strchr(parked, '|');

@@ -45,6 +45,9 @@ int outbox_send(outbox_t *self, const uint8_t *event, size_t len);
  * number of entries re-sent, -1 if Redis could not be reached. */
 int outbox_sweep(outbox_t *self, rconn_t *redis, int64_t now_ms);
 
+/* outbox_sweep of each of count outboxes: entries re-sent in all, or -1 (Redis down). */
+int outbox_sweep_all(outbox_t *const *outboxes, size_t count, rconn_t *redis, int64_t now_ms);
+
 /* The dead-letter set (deadletter:{C}): entries that could not apply HOP_MAX_TRIES times.
  * outbox_replay puts "<hop>|<id>:<seq>" back into its outbox, due now, and marks the county.
  * 1 replayed, 0 no such parked entry, -1 Redis down or a bad member. */

@@ -101,14 +101,19 @@ static s_slot_t *s_slot(pending_t *self, const char *county)
     return NULL;
 }
 
+/* The mark itself: GT, so an older mark (another host's clock) never moves it back. */
+static int s_mark(pending_t *self, rconn_t *redis, const char *county, int64_t now_ms)
+{
+    return rconn_append_discard(redis, "ZADD %s GT %lld %s", self->key, (long long)now_ms, county);
+}
+
 int pending_mark(pending_t *self, rconn_t *redis, const char *county, int64_t now_ms)
 {
     s_slot_t *slot = s_slot(self, county);
     int64_t marked = slot ? atomic_load(&slot->marked_ms) : 0;
     if (marked && now_ms - marked < self->grace_ms / 2 && now_ms >= marked)
         return 0;
-    if (rconn_append_discard(redis, "ZADD %s GT %lld %s", self->key, (long long)now_ms, county) !=
-        0)
+    if (s_mark(self, redis, county, now_ms) != 0)
         return -1;
     if (slot)
         atomic_store(&slot->marked_ms, now_ms);
@@ -121,16 +126,23 @@ void pending_set_counties(pending_t *self, const char *const *counties, size_t c
     self->county_count = count;
 }
 
-static int s_full_list(pending_t *self, int64_t now_ms, pending_list_t *list)
+/* Room for n counties in list. 0, or -1 (list freed). */
+static int s_list_alloc(pending_list_t *list, size_t n)
 {
-    size_t n = self->county_count;
     list->counties = calloc(n + 1, sizeof *list->counties);
     list->marked_ms = calloc(n + 1, sizeof *list->marked_ms);
     list->empty = calloc(n + 1, sizeof *list->empty);
-    if (!list->counties || !list->marked_ms || !list->empty) {
-        pending_list_free(list);
+    if (list->counties && list->marked_ms && list->empty)
+        return 0;
+    pending_list_free(list);
+    return -1;
+}
+
+static int s_full_list(pending_t *self, int64_t now_ms, pending_list_t *list)
+{
+    size_t n = self->county_count;
+    if (s_list_alloc(list, n) != 0)
         return -1;
-    }
     for (size_t i = 0; i < n; i++)
         list->counties[i] = self->counties[i];
     list->count = n;
@@ -153,13 +165,8 @@ int pending_list(pending_t *self, rconn_t *redis, int64_t now_ms, pending_list_t
     }
     size_t n = r->elements / 2;
     list->reply = r;
-    list->counties = calloc(n + 1, sizeof *list->counties);
-    list->marked_ms = calloc(n + 1, sizeof *list->marked_ms);
-    list->empty = calloc(n + 1, sizeof *list->empty);
-    if (!list->counties || !list->marked_ms || !list->empty) {
-        pending_list_free(list);
+    if (s_list_alloc(list, n) != 0)
         return -1;
-    }
     for (size_t i = 0; i < n; i++) {
         list->counties[i] = r->element[2 * i]->str;
         list->marked_ms[i] = strtoll(r->element[2 * i + 1]->str, NULL, 10);

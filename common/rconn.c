@@ -404,26 +404,29 @@ static int s_appended(rconn_t *self, int rc, unsigned char discard)
     return 0;
 }
 
-int rconn_append(rconn_t *self, const char *fmt, ...)
+static int s_vappend(rconn_t *self, unsigned char discard, const char *fmt, va_list ap)
 {
     if (rconn_ensure(self) != 0)
         return -1;
+    return s_appended(self, redisvAppendCommand(self->ctx, fmt, ap), discard);
+}
+
+int rconn_append(rconn_t *self, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    int rc = redisvAppendCommand(self->ctx, fmt, ap);
+    int rc = s_vappend(self, 0, fmt, ap);
     va_end(ap);
-    return s_appended(self, rc, 0);
+    return rc;
 }
 
 int rconn_append_discard(rconn_t *self, const char *fmt, ...)
 {
-    if (rconn_ensure(self) != 0)
-        return -1;
     va_list ap;
     va_start(ap, fmt);
-    int rc = redisvAppendCommand(self->ctx, fmt, ap);
+    int rc = s_vappend(self, 1, fmt, ap);
     va_end(ap);
-    return s_appended(self, rc, 1);
+    return rc;
 }
 
 int rconn_appendv(rconn_t *self, int argc, const char **argv, const size_t *argvlen)

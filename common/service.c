@@ -180,14 +180,23 @@ void service_finish(service_t *self)
     config_destroy(&self->config);
 }
 
+rconn_t *service_redis_new(const config_t *cfg)
+{
+    scripts_prepare();
+    rconn_t *redis =
+        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    if (redis)
+        rconn_set_scripts(redis, scripts_all);
+    return redis;
+}
+
 int service_health(void *arg, char *why, size_t whylen)
 {
     service_t *self = arg;
     const config_t *cfg = self->config;
     pthread_mutex_lock(&s_health_lock);
     if (!s_health_redis)
-        s_health_redis =
-            rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+        s_health_redis = service_redis_new(cfg);
     redisReply *r = s_health_redis ? rconn_command(s_health_redis, "PING") : NULL;
     int rc = 0;
     if (!r) {

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "httpd.h"
+#include "rconn.h"
 #include "region.h"
 
 typedef struct {
@@ -32,6 +33,10 @@ typedef struct {
 int service_start(service_t *self, int argc, char **argv);
 void service_finish(service_t *self);
 bool service_stopping(void);
+/* A Redis connection as the configuration says, with gridline's scripts (prepared). NULL on
+ * OOM. */
+rconn_t *service_redis_new(const config_t *config);
+
 /* A /healthz callback (httpd_health_fn) for a service: PINGs Redis on a connection of its
  * own (any thread, serialized). arg is the service_t. */
 int service_health(void *arg, char *why, size_t whylen);

@@ -2,6 +2,10 @@
 -- script (scripts/embed-lua.sh), so a script is still one self-contained EVAL: it touches
 -- only keys in the slot of its county hash tag.
 
+-- Outcome codes shared with C (hop.h): applied, duplicate copy, appeal at another seq,
+-- appeal gone, received bytes differ from the stored event, parked in the dead-letter set.
+local APPLIED, DUPLICATE, STALE, GONE, FORGED, PARKED = 1, 0, -1, -2, -3, -4
+
 -- The stored event `seq` of appeal `id` in county tag `tag` ("{150123}:"), or false.
 local function stored_event(tag, id, seq)
   return redis.call('LINDEX', 'events:' .. tag .. id, tonumber(seq) - 1)
@@ -51,6 +55,20 @@ local function count_try(tag, hop, outbox, member, max_tries, now)
   return true
 end
 
--- Outcome codes shared with C (appeal.h): applied, duplicate copy, appeal at another seq,
--- appeal gone, received bytes differ from the stored event, parked in the dead-letter set.
-local APPLIED, DUPLICATE, STALE, GONE, FORGED, PARKED = 1, 0, -1, -2, -3, -4
+-- A receiver's check-and-consume of one received event: only if the bytes received are the
+-- stored event (one read) and its outbox entry is still there (one ZREM). Returns a code; on
+-- APPLIED the entry is consumed and the caller makes the event's effects in the same script.
+local function consume(tag, hop, outbox, member, received, max_tries, now)
+  local id, seq = split_member(member)
+  local stored = id and stored_event(tag, id, seq)
+  if stored and stored ~= received then return FORGED end
+  if not stored then
+    -- nothing to compare with: a copy of an entry already gone, or an appeal gone
+    if not redis.call('ZSCORE', outbox, member) then return DUPLICATE end
+    if count_try(tag, hop, outbox, member, max_tries, now) then return PARKED end
+    return GONE
+  end
+  if redis.call('ZREM', outbox, member) == 0 then return DUPLICATE end
+  return APPLIED
+end
+

@@ -13,21 +13,8 @@ for e = 1, tonumber(ARGV[5]) do
   local member, received, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local first = i + 3
   i = first + 2 * n
-  local code = APPLIED
-  local id, seq = split_member(member)
-  local stored = id and stored_event(tag, id, seq)
-  if stored and stored ~= received then
-    code = FORGED
-  elseif not stored then
-    -- no event to compare with: a copy of an entry already gone, or an appeal gone
-    code = DUPLICATE
-    if redis.call('ZSCORE', KEYS[1], member) then
-      code = GONE
-      if count_try(tag, 'notifier', KEYS[1], member, ARGV[3], ARGV[4]) then code = PARKED end
-    end
-  elseif redis.call('ZREM', KEYS[1], member) == 0 then
-    code = DUPLICATE
-  else
+  local code = consume(tag, 'notifier', KEYS[1], member, received, ARGV[3], ARGV[4])
+  if code == APPLIED then
     for d = first, first + 2 * n - 1, 2 do
       redis.call('ZADD', KEYS[2], ARGV[2], ARGV[d])
       redis.call('HSET', KEYS[3], ARGV[d], ARGV[d + 1])

@@ -11,21 +11,8 @@ local i = 5
 for e = 1, tonumber(ARGV[4]) do
   local member, received, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   i = i + 3
-  local code = APPLIED
-  local id, seq = split_member(member)
-  local stored = id and stored_event(tag, id, seq)
-  if stored and stored ~= received then
-    code = FORGED
-  elseif not stored then
-    -- no event to compare with: a copy of an entry already gone, or an appeal gone
-    code = DUPLICATE
-    if redis.call('ZSCORE', KEYS[1], member) then
-      code = GONE
-      if count_try(tag, 'aggregator', KEYS[1], member, ARGV[2], ARGV[3]) then code = PARKED end
-    end
-  elseif redis.call('ZREM', KEYS[1], member) == 0 then
-    code = DUPLICATE
-  else
+  local code = consume(tag, 'aggregator', KEYS[1], member, received, ARGV[2], ARGV[3])
+  if code == APPLIED then
     for f = 0, n - 1 do
       local k, fld = ARGV[i + 2 * f], ARGV[i + 2 * f + 1]
       local h = acc[k]

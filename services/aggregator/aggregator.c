@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "rconn.h"
 #include "scripts.h"
+#include "service.h"
 #include "tally.h"
 
 /* Events per stats_apply call at most: a call's arguments stay in the thousands. */
@@ -45,8 +46,7 @@ aggregator_t *aggregator_new(service_t *service)
         return NULL;
     self->service = service;
     size_t batch = (size_t)cfg->outbox_batch;
-    self->redis =
-        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    self->redis = service_redis_new(cfg);
     self->inbox = inbox_new(HOP_AGGREGATOR, cfg);
     self->batch = calloc(batch, sizeof *self->batch);
     self->events = calloc(batch, sizeof *self->events);
@@ -59,7 +59,6 @@ aggregator_t *aggregator_new(service_t *service)
         aggregator_destroy(&self);
         return NULL;
     }
-    rconn_set_scripts(self->redis, scripts_all);
     self->batches = metrics_register(METRIC_COUNTER, "gridline_aggregator_batches_total", NULL,
                                      "stats_apply calls");
     return self;
@@ -289,7 +288,7 @@ void aggregator_handle(void *arg, const http_request_t *req, http_response_t *re
 void *aggregator_thread_new(void *arg)
 {
     const config_t *cfg = ((aggregator_t *)arg)->service->config;
-    return rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    return service_redis_new(cfg);
 }
 
 void aggregator_thread_destroy(void *arg, void *state)

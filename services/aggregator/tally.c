@@ -83,18 +83,5 @@ int tally_apply_append(rconn_t *redis, argv_t *a, const char *county, int64_t no
 
 int tally_apply_read(rconn_t *redis, size_t count, long long *outcomes)
 {
-    redisReply *r = rconn_reply(redis);
-    if (!r)
-        return -1;
-    int rc = 0;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != count) {
-        log_error("stats_apply failed", "error",
-                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply", NULL);
-        rc = -2;
-    } else {
-        for (size_t i = 0; i < count; i++)
-            outcomes[i] = r->element[i]->integer;
-    }
-    freeReplyObject(r);
-    return rc;
+    return hop_read_outcomes(redis, scripts_stats_apply.name, count, false, outcomes, NULL);
 }

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "outbox.h"
 #include "scripts.h"
+#include "service.h"
 
 enum { S_TO_ROUTER, S_TO_AGGREGATOR, S_OUTBOXES };
 
@@ -22,15 +23,13 @@ collector_t *collector_new(const config_t *cfg, const char *instance)
     if (!self)
         return NULL;
     self->config = cfg;
-    self->redis =
-        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    self->redis = service_redis_new(cfg);
     self->outboxes[S_TO_ROUTER] = outbox_new(HOP_ROUTER, cfg, instance);
     self->outboxes[S_TO_AGGREGATOR] = outbox_new(HOP_AGGREGATOR, cfg, instance);
     if (!self->redis || !self->outboxes[S_TO_ROUTER] || !self->outboxes[S_TO_AGGREGATOR]) {
         collector_destroy(&self);
         return NULL;
     }
-    rconn_set_scripts(self->redis, scripts_all);
     return self;
 }
 
@@ -88,13 +87,5 @@ void collector_set_counties(collector_t *self, const char *const *counties, size
 
 int collector_sweep(collector_t *self)
 {
-    int64_t now = clock_wall_ms();
-    int total = 0;
-    for (int i = 0; i < S_OUTBOXES; i++) {
-        int n = outbox_sweep(self->outboxes[i], self->redis, now);
-        if (n < 0)
-            return -1;
-        total += n;
-    }
-    return total;
+    return outbox_sweep_all(self->outboxes, S_OUTBOXES, self->redis, clock_wall_ms());
 }

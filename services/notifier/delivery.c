@@ -40,20 +40,7 @@ int delivery_accept_append(rconn_t *redis, argv_t *a, const char *county, int64_
 
 int delivery_accept_read(rconn_t *redis, size_t count, long long *outcomes)
 {
-    redisReply *r = rconn_reply(redis);
-    if (!r)
-        return -1;
-    int rc = 0;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != count) {
-        log_error("notify_accept failed", "error",
-                  r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply", NULL);
-        rc = -2;
-    } else {
-        for (size_t i = 0; i < count; i++)
-            outcomes[i] = r->element[i]->integer;
-    }
-    freeReplyObject(r);
-    return rc;
+    return hop_read_outcomes(redis, scripts_notify_accept.name, count, false, outcomes, NULL);
 }
 
 int delivery_claim_append(rconn_t *redis, const char *county, int64_t now_ms,

@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "rconn.h"
 #include "scripts.h"
+#include "service.h"
 #include "webhook.h"
 
 /* One received event: the deliveries it makes (one per matching subscription). */
@@ -50,8 +51,7 @@ notifier_t *notifier_new(service_t *service)
         return NULL;
     self->service = service;
     size_t batch = (size_t)cfg->outbox_batch;
-    self->redis =
-        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    self->redis = service_redis_new(cfg);
     self->inbox = inbox_new(HOP_NOTIFIER, cfg);
     self->pending = pending_new("delivery", pending_grace_for(cfg->outbox_resend_after_ms));
     if (self->pending)
@@ -68,7 +68,6 @@ notifier_t *notifier_new(service_t *service)
         notifier_destroy(&self);
         return NULL;
     }
-    rconn_set_scripts(self->redis, scripts_all);
     const char *name = "gridline_notifier_deliveries_total", *help = "webhook POSTs by outcome";
     self->delivered = metrics_register(METRIC_COUNTER, name, "result=\"delivered\"", help);
     self->failed = metrics_register(METRIC_COUNTER, name, "result=\"failed\"", help);

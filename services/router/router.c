@@ -15,6 +15,7 @@
 #include "rconn.h"
 #include "routing.h"
 #include "scripts.h"
+#include "service.h"
 
 enum { S_TO_NOTIFIER, S_TO_AGGREGATOR, S_OUTBOXES };
 
@@ -50,8 +51,7 @@ router_t *router_new(service_t *service)
         return NULL;
     self->service = service;
     size_t batch = (size_t)cfg->outbox_batch;
-    self->redis =
-        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    self->redis = service_redis_new(cfg);
     self->inbox = inbox_new(HOP_ROUTER, cfg);
     self->outboxes[S_TO_NOTIFIER] = outbox_new(HOP_NOTIFIER, cfg, service->instance);
     self->outboxes[S_TO_AGGREGATOR] = outbox_new(HOP_AGGREGATOR, cfg, service->instance);
@@ -71,7 +71,6 @@ router_t *router_new(service_t *service)
         router_destroy(&self);
         return NULL;
     }
-    rconn_set_scripts(self->redis, scripts_all);
     return self;
 }
 
@@ -247,13 +246,5 @@ int router_drain(router_t *self)
 
 int router_sweep(router_t *self)
 {
-    int64_t now = clock_wall_ms();
-    int total = 0;
-    for (int i = 0; i < S_OUTBOXES; i++) {
-        int n = outbox_sweep(self->outboxes[i], self->redis, now);
-        if (n < 0)
-            return -1;
-        total += n;
-    }
-    return total;
+    return outbox_sweep_all(self->outboxes, S_OUTBOXES, self->redis, clock_wall_ms());
 }

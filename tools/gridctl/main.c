@@ -27,6 +27,7 @@
 #include "rconn.h"
 #include "region.h"
 #include "scripts.h"
+#include "service.h"
 
 extern char **environ;
 
@@ -90,21 +91,31 @@ static char *s_escape(const char *text)
     return curl_easy_escape(NULL, text, 0);
 }
 
-static int s_pending(const config_t *cfg)
+/* The region table and a Redis connection, for the commands that read Redis directly.
+ * 0, or -1 (said on stderr). */
+static int s_open(const config_t *cfg, region_table_t **regions, rconn_t **redis)
 {
     char err[256];
-    region_table_t *regions = region_table_load(cfg->regions_file, err, sizeof err);
-    if (!regions) {
+    *regions = region_table_load(cfg->regions_file, err, sizeof err);
+    if (!*regions) {
         fprintf(stderr, "gridctl: %s\n", err);
-        return 1;
+        return -1;
     }
-    rconn_t *redis =
-        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
-    if (!redis) {
+    *redis = service_redis_new(cfg);
+    if (!*redis) {
         fprintf(stderr, "gridctl: out of memory\n");
-        region_table_destroy(&regions);
-        return 1;
+        region_table_destroy(regions);
+        return -1;
     }
+    return 0;
+}
+
+static int s_pending(const config_t *cfg)
+{
+    region_table_t *regions;
+    rconn_t *redis;
+    if (s_open(cfg, &regions, &redis) != 0)
+        return 1;
     size_t count = 0;
     const region_t *const *counties = region_counties(regions, &count);
     static const char *hops[] = {"router", "notifier", "aggregator"};
@@ -149,20 +160,10 @@ static int s_pending(const config_t *cfg)
  * (only = NULL: all; else the one named). */
 static int s_deadletters(const config_t *cfg, bool replay, const char *only)
 {
-    char err[256];
-    region_table_t *regions = region_table_load(cfg->regions_file, err, sizeof err);
-    if (!regions) {
-        fprintf(stderr, "gridctl: %s\n", err);
+    region_table_t *regions;
+    rconn_t *redis;
+    if (s_open(cfg, &regions, &redis) != 0)
         return 1;
-    }
-    scripts_prepare();
-    rconn_t *redis =
-        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
-    if (!redis) {
-        region_table_destroy(&regions);
-        return 1;
-    }
-    rconn_set_scripts(redis, scripts_all);
     int rc = 0, found = 0;
     int64_t now = clock_wall_ms();
     if (replay && only) {
