@@ -1,4 +1,4 @@
-/* zsock: PUSH -> PULL over real TCP on loopback; a send with no receiver never blocks. */
+/* gsock: PUSH -> PULL over real TCP on loopback; a send with no receiver never blocks. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
