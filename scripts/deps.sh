@@ -1,24 +1,56 @@
 #!/usr/bin/env bash
-# Installs the Debian packages gridline builds, runs and tests with (only the missing ones).
+# Installs the Debian packages gridline needs (only the missing ones), by purpose:
+#   run    build and run gridline: compiler, protoc-c, the libraries, redis-server, curl
+#          (scripts/run.sh waits for /healthz with curl; it needs neither jq nor procps)
+#   test   run + what only the tests use: cmocka (unit), jq (e2e reads JSON answers)
+#   fuzz   test + clang and its libFuzzer/sanitizer runtimes (make fuzz)
+#   bench  run + jq (bench/run.sh reads the aggregator's JSON)
+# Usage: scripts/deps.sh [run|test|fuzz|bench]...   (no argument: test, what CI needs)
+# `make run`/`make up` ask for run only, `make test` for test, `make fuzz` for fuzz.
 # Uses sudo only when not root. Safe to run again: does nothing when all are present.
 set -euo pipefail
-packages=(
+run_pkgs=(
   build-essential pkg-config protobuf-c-compiler
   libzmq3-dev libprotobuf-c-dev libhiredis-dev libmicrohttpd-dev libjansson-dev
-  libcurl4-openssl-dev libyaml-dev libcmocka-dev
-  redis-server redis-tools curl jq procps
+  libcurl4-openssl-dev libyaml-dev
+  redis-server redis-tools curl
 )
+test_pkgs=(libcmocka-dev jq)
+fuzz_pkgs=(clang libclang-rt-14-dev)
+bench_pkgs=(jq)
+
+sets=("$@")
+[ ${#sets[@]} -gt 0 ] || sets=(test)
+packages=("${run_pkgs[@]}")
+for s in "${sets[@]}"; do
+  case "$s" in
+    run) ;;
+    test) packages+=("${test_pkgs[@]}") ;;
+    fuzz) packages+=("${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+    bench) packages+=("${bench_pkgs[@]}") ;;
+    *) echo "usage: scripts/deps.sh [run|test|fuzz|bench]..." >&2; exit 2 ;;
+  esac
+done
+# one of each, in order
+declare -A seen
+uniq=()
+for p in "${packages[@]}"; do
+  [ -n "${seen[$p]:-}" ] || uniq+=("$p")
+  seen[$p]=1
+done
+packages=("${uniq[@]}")
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "deps: all ${#packages[@]} Debian packages present"
+  echo "deps: all ${#packages[@]} Debian packages present (${sets[*]})"
   exit 0
 fi
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "deps: installing ${missing[*]}"
+echo "deps: installing ${missing[*]} (${sets[*]})"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -86,6 +86,11 @@ int rules_time(const char *field, const char *text, int64_t *ms, rules_error_t *
 int rules_parse_time(const char *text, int64_t *ms)
 {
     int y, mo, d, h, mi, s, n = 0;
+    /* digits where RFC 3339 has them: sscanf's %d alone also takes spaces and signs */
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == 'd' ? !isdigit((unsigned char)text[i]) : text[i] != shape[i])
+            return -1;
     if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &n) != 6 || n != 19)
         return -1;
     const char *p = text + n;
@@ -105,7 +110,9 @@ int rules_parse_time(const char *text, int64_t *ms)
         p++;
     } else if (*p == '+' || *p == '-') {
         int oh, om, m = 0;
-        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &m) != 2 || m != 5 || oh > 23 || om > 59)
+        if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) ||
+            !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]) ||
+            sscanf(p + 1, "%2d:%2d%n", &oh, &om, &m) != 2 || m != 5 || oh > 23 || om > 59)
             return -1;
         offset_min = (oh * 60 + om) * (*p == '-' ? -1 : 1);
         p += 6;

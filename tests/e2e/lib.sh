@@ -21,15 +21,26 @@ export GRIDLINE_OUTBOX_RESEND_AFTER_MS=${GRIDLINE_OUTBOX_RESEND_AFTER_MS:-1000}
 export GRIDLINE_OUTBOX_SWEEP_INTERVAL_MS=${GRIDLINE_OUTBOX_SWEEP_INTERVAL_MS:-200}
 unset GRIDLINE_CONFIG
 
+# Sanitizer builds (BUILD=build-san-*): reports go to files tests/run.sh named, or to this
+# test's own directory; any report, or one in a service log, fails the test (see e2e_cleanup).
+source "$E2E_ROOT/tests/san/env.sh"
+[ -n "${SAN_LOG_DIR:-}" ] || san_env "$E2E_DIR/san"
+
 e2e_cleanup() {
-  local pid
+  local pid rc=$?
   for pid in "${E2E_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
   wait 2>/dev/null
+  if san_reports "$E2E_DIR" "$SAN_LOG_DIR" | sed 's/^/# /' | grep .; then
+    echo "not ok - sanitizer report (files in $SAN_LOG_DIR or $E2E_DIR)"
+    E2E_FAILED=1
+    rc=1
+  fi
   if [ "$E2E_FAILED" -eq 0 ] && [ -z "${E2E_KEEP:-}" ]; then
     rm -rf "$E2E_DIR"
   else
     echo "# logs kept in $E2E_DIR"
   fi
+  exit "$rc"
 }
 trap e2e_cleanup EXIT
 

@@ -148,6 +148,12 @@ static void test_helpers(void **state)
     assert_int_equal(submission_parse_time("2026-11-24T08:30:00.5+08:00", &ms), 0);
     assert_int_equal(ms, 1795480200500LL);
     assert_int_equal(submission_parse_time("2026-11-24T08:30:00", &ms), -1);
+    /* found by make fuzz: sscanf's %d took spaces and signs where digits belong */
+    assert_int_equal(submission_parse_time("2026-11-24T 8:30:00.5+08:00", &ms), -1);
+    assert_int_equal(submission_parse_time("2026-11-24T-1:-1:-1Z", &ms), -1);
+    assert_int_equal(submission_parse_time("+026-11-24T08:30:00Z", &ms), -1);
+    assert_int_equal(submission_parse_time("2026-11-24T08:30:00+-1:-1", &ms), -1);
+    assert_int_equal(submission_parse_time("2026-11-24T08:30:00+ 8:00", &ms), -1);
     assert_int_equal(submission_check_idempotency_key("abc-123"), 0);
     assert_int_equal(submission_check_idempotency_key(""), -1);
     assert_int_equal(submission_check_idempotency_key("a b"), -1);
