@@ -29,7 +29,7 @@ SAN_FLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 OPT     ?= -O1
 endif
 BUILD   ?= build
-PKGS    := libzmq libprotobuf-c hiredis libmicrohttpd jansson yaml-0.1 libcurl
+PKGS    := libzmq libprotobuf-c hiredis libmicrohttpd jansson yaml-0.1 libcurl libcrypto
 OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += $(SAN_FLAGS)
@@ -42,7 +42,9 @@ CFLAGS  += $(PKG_CFLAGS)
 
 GEN_SRC    := $(BUILD)/gen/gridline.pb-c.c
 COMMON_SRC := $(wildcard common/*.c)
-COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC)) $(BUILD)/gen/gridline.pb-c.o
+LUA_SRC    := $(filter-out common/lua/lib.lua,$(wildcard common/lua/*.lua))
+COMMON_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(COMMON_SRC)) $(BUILD)/gen/gridline.pb-c.o \
+              $(BUILD)/gen/scripts_lua.o
 LIB        := $(BUILD)/libgridline.a
 
 SERVICES   := intake router notifier aggregator
@@ -51,6 +53,8 @@ TOOLS      := loadgen sink gridctl
 TOOL_BINS  := $(BUILD)/gridline-loadgen $(BUILD)/gridline-sink $(BUILD)/gridctl
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+# Helpers of the end-to-end tests (a forged-frame sender): built, never run as tests.
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
 # Every fuzz target (tests/fuzz/fuzz_<name>.c) is also a unit test, test_fuzz_<name>: it replays
 # the target's seed corpus and regressions (tests/fuzz/{corpus,regressions}/<name>/) through the
 # same function, so make test (and every SAN build) checks what fuzzing once found.
@@ -60,7 +64,7 @@ REPLAY_BINS := $(patsubst %,$(BUILD)/tests/test_fuzz_%,$(FUZZ_NAMES))
 FUZZ_SECONDS ?= 30
 
 .PHONY: all run up down test unit e2e deps clean lint bench format fuzz fuzz-build fuzz-merge
-all: $(SVC_BINS) $(TOOL_BINS) $(UNIT_BINS) $(REPLAY_BINS)
+all: $(SVC_BINS) $(TOOL_BINS) $(UNIT_BINS) $(REPLAY_BINS) $(TEST_TOOLS)
 
 # One run of protoc-c makes both files (&:), so make -j does not run it twice at once.
 $(BUILD)/gen/gridline.pb-c.c $(BUILD)/gen/gridline.pb-c.h &: proto/gridline.proto
@@ -73,6 +77,14 @@ $(BUILD)/%.o: %.c $(BUILD)/gen/gridline.pb-c.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/gen/gridline.pb-c.o: $(BUILD)/gen/gridline.pb-c.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The Lua scripts, each with lib.lua's helpers in front, as C strings (common/scripts.c).
+$(BUILD)/gen/scripts_lua.c: common/lua/lib.lua $(LUA_SRC) scripts/embed-lua.sh
+	@mkdir -p $(BUILD)/gen
+	scripts/embed-lua.sh $@ common/lua/lib.lua $(LUA_SRC)
+
+$(BUILD)/gen/scripts_lua.o: $(BUILD)/gen/scripts_lua.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(LIB): $(COMMON_OBJ)
@@ -96,6 +108,10 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(LIB) $(foreach s,$(SERVICES),$(call
 	$(CC) $(CFLAGS) -Iservices -o $@ $< \
 	  $(foreach s,$(SERVICES),$(if $(findstring test_$(s)_,$@),$(call svc_objs,$(s)))) \
 	  $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # The objects a fuzz target links besides libgridline (by target name).
 fuzz_objs = $(if $(filter submission,$(1)),$(call svc_objs,intake))

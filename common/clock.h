@@ -11,6 +11,7 @@
 
 int64_t clock_wall_ms(void); /* unix time in ms, plus the offset (or the frozen value) */
 int64_t clock_mono_ms(void); /* CLOCK_MONOTONIC in ms, for timeouts and intervals */
+int64_t clock_mono_us(void); /* the same clock in µs, for latencies below a millisecond */
 void clock_set_offset_ms(int64_t offset);
 void clock_freeze(int64_t wall_ms); /* 0 unfreezes */
 void clock_set_tz_offset_min(int minutes);

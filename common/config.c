@@ -3,10 +3,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "log.h"
@@ -75,33 +79,209 @@ static const s_key_t s_keys[] = {
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
-static const char *s_default_categories[][3] = {
-    {"power", "power-supply", "供电"},
-    {"water", "water-supply", "供水"},
-    {"heating", "heating", "供暖"},
-    {"gas", "gas", "燃气"},
-    {"policing", "public-security", "治安"},
-    {"city", "city-management", "城市管理"},
-    {"market", "market-supervision", "市场监管"},
-    {"environment", "ecology-environment", "生态环境"},
-    {"roads", "transport", "道路交通"},
-    {"labor", "human-resources", "劳动保障"},
-    {"land", "natural-resources", "土地草原"},
-    {"social", "civil-affairs", "民政救助"},
-    {"health", "health", "卫生健康"},
-    {"education", "education", "教育"},
-    {"other", "general-office", "其他"},
-};
+/* ---- list sections --------------------------------------------------------------------- */
 
+typedef enum { FT_STRING, FT_INT, FT_BOOL } f_type_t;
+
+/* A validator of one string field: NULL if value is acceptable, else what it must be. */
+typedef const char *(f_check_fn)(const char *value);
+
+/* One field of a list element. Strings never contain control characters (CR, LF, ...). */
+typedef struct {
+    const char *name;
+    f_type_t type;        /* FT_STRING: char *, FT_INT: int, FT_BOOL: bool */
+    bool required;        /* else absent = fallback */
+    size_t offset;        /* in the element struct */
+    size_t max_len;       /* FT_STRING: most bytes */
+    long min, max;        /* FT_INT: bounds */
+    f_check_fn *check;    /* FT_STRING: NULL or a validator */
+    const char *fallback; /* when absent and not required; NULL: "", 0, false */
+    bool secret;          /* printed as *** */
+} f_field_t;
+
+/* One list section: its name, its element struct and where the array and count live. */
+typedef struct {
+    const char *name;
+    size_t elem_size;
+    size_t items_offset; /* the element array (a pointer) in config_t */
+    size_t count_offset; /* its size_t count in config_t */
+    const f_field_t *fields;
+    size_t field_count;
+    const char *unique; /* a string field no two elements share, or NULL */
+} f_section_t;
+
+#define REQUIRED true
+#define OPTIONAL false
+/* A string field: element struct, field, REQUIRED/OPTIONAL, longest in bytes, validator. */
+#define F_STR(T, f, req, len, fn)                                                                  \
+    {                                                                                              \
+        .name = #f, .type = FT_STRING, .required = req, .offset = offsetof(T, f), .max_len = len,  \
+        .check = fn                                                                                \
+    }
+/* A string field printed as ***. */
+#define F_SECRET(T, f, req, len)                                                                   \
+    {                                                                                              \
+        .name = #f, .type = FT_STRING, .required = req, .offset = offsetof(T, f), .max_len = len,  \
+        .secret = true                                                                             \
+    }
+/* An int field: element struct, field, REQUIRED/OPTIONAL, bounds, default when absent. */
+#define F_INT(T, f, req, lo, hi, def)                                                              \
+    {                                                                                              \
+        .name = #f, .type = FT_INT, .required = req, .offset = offsetof(T, f), .min = lo,          \
+        .max = hi, .fallback = def                                                                 \
+    }
+/* A bool field (true/false, yes/no, on/off): element struct, field, REQUIRED/OPTIONAL, default. */
+#define F_BOOL(T, f, req, def)                                                                     \
+    {                                                                                              \
+        .name = #f, .type = FT_BOOL, .required = req, .offset = offsetof(T, f), .fallback = def    \
+    }
+/* A section: config_t's array and count fields, element struct, field table, unique field. */
+#define F_SECTION(items, count, T, table, uniq)                                                    \
+    {                                                                                              \
+        .name = #items, .elem_size = sizeof(T), .items_offset = offsetof(config_t, items),         \
+        .count_offset = offsetof(config_t, count), .fields = table,                                \
+        .field_count = sizeof table / sizeof table[0], .unique = uniq                              \
+    }
+
+/* A region code prefix: 0..14 digits ("" = everywhere). */
+static const char *s_check_region(const char *v)
+{
+    for (; *v; v++)
+        if (!isdigit((unsigned char)*v))
+            return "must be a region code prefix (digits only)";
+    return NULL;
+}
+
+/* A category name: [a-z0-9_-]{1,32} (the length by max_len). */
+static const char *s_check_slug(const char *v)
+{
+    if (!*v)
+        return "must be [a-z0-9_-]{1,32}";
+    for (; *v; v++)
+        if (!islower((unsigned char)*v) && !isdigit((unsigned char)*v) && *v != '_' && *v != '-')
+            return "must be [a-z0-9_-]{1,32}";
+    return NULL;
+}
+
+/* A name that goes into HTTP headers, Redis members and logs as is: [A-Za-z0-9._-]{1,64}. */
+static const char *s_check_name(const char *v)
+{
+    if (!*v)
+        return "must be [A-Za-z0-9._-]{1,64}";
+    for (; *v; v++)
+        if (!isalnum((unsigned char)*v) && *v != '.' && *v != '_' && *v != '-')
+            return "must be [A-Za-z0-9._-]{1,64}";
+    return NULL;
+}
+
+/* http://host... or https://host..., no spaces. */
+static const char *s_check_url(const char *v)
+{
+    const char *rest = strncmp(v, "http://", 7) == 0    ? v + 7
+                       : strncmp(v, "https://", 8) == 0 ? v + 8
+                                                        : NULL;
+    if (!rest || !*rest || *rest == '/')
+        return "must be an http(s) URL";
+    if (strpbrk(v, " \"<>\\^`{|}"))
+        return "must be an http(s) URL (no spaces or quotes)";
+    return NULL;
+}
+
+/* The lists. A new one: its element struct, array and count in config.h, a field table and a
+ * line in s_sections. */
+static const f_field_t s_category_fields[] = {
+    F_STR(config_category_t, name, REQUIRED, 32, s_check_slug),
+    F_STR(config_category_t, department, REQUIRED, 64, NULL),
+    F_STR(config_category_t, label, OPTIONAL, 128, NULL),
+};
+static const f_field_t s_directory_fields[] = {
+    F_STR(config_directory_entry_t, department, REQUIRED, 64, NULL),
+    F_STR(config_directory_entry_t, region, REQUIRED, 14, s_check_region),
+    F_STR(config_directory_entry_t, assignee, REQUIRED, 256, NULL),
+};
+static const f_field_t s_subscription_fields[] = {
+    F_STR(config_subscription_t, name, REQUIRED, 64, s_check_name),
+    F_STR(config_subscription_t, region, OPTIONAL, 14, s_check_region),
+    F_STR(config_subscription_t, url, REQUIRED, 2048, s_check_url),
+    F_SECRET(config_subscription_t, secret, OPTIONAL, 256),
+};
+static const f_section_t s_sections[] = {
+    F_SECTION(categories, category_count, config_category_t, s_category_fields, "name"),
+    F_SECTION(directory, directory_count, config_directory_entry_t, s_directory_fields, NULL),
+    F_SECTION(subscriptions, subscription_count, config_subscription_t, s_subscription_fields,
+              "name"),
+};
+#define F_SECTION_COUNT (sizeof s_sections / sizeof s_sections[0])
+
+/* Loaded through the same declarations as any file. */
+static const char s_default_yaml[] =
+    "categories:\n"
+    "  - {name: power, department: power-supply, label: 供电}\n"
+    "  - {name: water, department: water-supply, label: 供水}\n"
+    "  - {name: heating, department: heating, label: 供暖}\n"
+    "  - {name: gas, department: gas, label: 燃气}\n"
+    "  - {name: policing, department: public-security, label: 治安}\n"
+    "  - {name: city, department: city-management, label: 城市管理}\n"
+    "  - {name: market, department: market-supervision, label: 市场监管}\n"
+    "  - {name: environment, department: ecology-environment, label: 生态环境}\n"
+    "  - {name: roads, department: transport, label: 道路交通}\n"
+    "  - {name: labor, department: human-resources, label: 劳动保障}\n"
+    "  - {name: land, department: natural-resources, label: 土地草原}\n"
+    "  - {name: social, department: civil-affairs, label: 民政救助}\n"
+    "  - {name: health, department: health, label: 卫生健康}\n"
+    "  - {name: education, department: education, label: 教育}\n"
+    "  - {name: other, department: general-office, label: 其他}\n";
+
+/* ---- the object: a config_t with its reference count and its errors --------------------- */
+
+#define S_MAX_ERRORS 100
+
+typedef struct {
+    config_t pub; /* first: a config_t * is a s_config_t * */
+    atomic_size_t refs;
+    char **errors;
+    size_t error_count;
+    size_t call_errors; /* errors of the call under way */
+} s_config_t;
+
+static s_config_t *s_priv(const config_t *self)
+{
+    return (s_config_t *)self;
+}
+
+/* Records one error; the first of a call also goes to errstr. Always -1. */
 static int s_fail(config_t *self, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static int s_fail(config_t *self, const char *fmt, ...)
 {
+    s_config_t *priv = s_priv(self);
+    char text[sizeof self->errstr];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(self->errstr, sizeof self->errstr, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    if (priv->call_errors++ == 0)
+        memcpy(self->errstr, text, sizeof text);
+    if (priv->error_count >= S_MAX_ERRORS)
+        return -1;
+    if (!priv->errors && !(priv->errors = calloc(S_MAX_ERRORS, sizeof *priv->errors)))
+        return -1;
+    if (priv->error_count == S_MAX_ERRORS - 1)
+        snprintf(text, sizeof text, "(more errors left out)");
+    if ((priv->errors[priv->error_count] = strdup(text)))
+        priv->error_count++;
     return -1;
+}
+
+/* Each public call that can fail starts with s_begin and ends with s_end. */
+static void s_begin(config_t *self)
+{
+    s_priv(self)->call_errors = 0;
+}
+
+static int s_end(config_t *self)
+{
+    return s_priv(self)->call_errors ? -1 : 0;
 }
 
 static const s_key_t *s_key(const char *name)
@@ -112,14 +292,38 @@ static const s_key_t *s_key(const char *name)
     return NULL;
 }
 
+static const f_section_t *s_section_decl(const char *name)
+{
+    for (size_t i = 0; i < F_SECTION_COUNT; i++)
+        if (strcmp(s_sections[i].name, name) == 0)
+            return &s_sections[i];
+    return NULL;
+}
+
+/* A value fit for an error message: at most 40 bytes (whole UTF-8 characters), control
+ * characters as '?', "..." if cut. */
+static const char *s_shown(const char *value, char out[48])
+{
+    size_t n = strlen(value), max = 40;
+    bool cut = n > max;
+    if (cut)
+        for (n = max; n > 0 && ((unsigned char)value[n] & 0xC0) == 0x80; n--)
+            ;
+    for (size_t i = 0; i < n; i++)
+        out[i] = iscntrl((unsigned char)value[i]) ? '?' : value[i];
+    snprintf(out + n, 48 - n, "%s", cut ? "..." : "");
+    return out;
+}
+
 /* Sets one scalar from text; where is "file:line: " or "GRIDLINE_X: " for messages. */
 static int s_set(config_t *self, const s_key_t *key, const char *value, const char *where)
 {
     void *field = (char *)self + key->offset;
+    char shown[48];
     if (key->type == S_STRING) {
         if (strcmp(key->name, "log.level") == 0 && log_level_parse(value) < 0)
-            return s_fail(self, "%s%s: \"%.60s\" is not one of debug, info, warn, error", where,
-                          key->name, value);
+            return s_fail(self, "%s%s: \"%s\" is not one of debug, info, warn, error", where,
+                          key->name, s_shown(value, shown));
         char *copy = strdup(value);
         if (!copy)
             return s_fail(self, "out of memory");
@@ -132,9 +336,10 @@ static int s_set(config_t *self, const s_key_t *key, const char *value, const ch
     long n = strtol(value, &end, 10);
     if (!*value || *end || errno || n < key->min || n > key->max) {
         if (key->type == S_LONG)
-            return s_fail(self, "%s%s: \"%.60s\" is not an integer", where, key->name, value);
-        return s_fail(self, "%s%s: \"%.60s\" is not an integer (%ld..%ld)", where, key->name, value,
-                      key->min, key->max);
+            return s_fail(self, "%s%s: \"%s\" is not an integer", where, key->name,
+                          s_shown(value, shown));
+        return s_fail(self, "%s%s: \"%s\" is not an integer (%ld..%ld)", where, key->name,
+                      s_shown(value, shown), key->min, key->max);
     }
     if (key->type == S_INT)
         *(int *)field = (int)n;
@@ -143,79 +348,67 @@ static int s_set(config_t *self, const s_key_t *key, const char *value, const ch
     return 0;
 }
 
-static void s_free_categories(config_t *self)
+static void s_free_section(config_t *self, const f_section_t *sec)
 {
-    for (size_t i = 0; i < self->category_count; i++) {
-        free(self->categories[i].name);
-        free(self->categories[i].department);
-        free(self->categories[i].label);
-    }
-    free(self->categories);
-    self->categories = NULL;
-    self->category_count = 0;
+    char **items = (char **)((char *)self + sec->items_offset);
+    size_t *count = (size_t *)((char *)self + sec->count_offset);
+    for (size_t i = 0; *items && i < *count; i++)
+        for (size_t f = 0; f < sec->field_count; f++)
+            if (sec->fields[f].type == FT_STRING)
+                free(*(char **)(*items + i * sec->elem_size + sec->fields[f].offset));
+    free(*items);
+    *items = NULL;
+    *count = 0;
 }
 
-static void s_free_directory(config_t *self)
+static void s_free(config_t *self)
 {
-    for (size_t i = 0; i < self->directory_count; i++) {
-        free(self->directory[i].department);
-        free(self->directory[i].region);
-        free(self->directory[i].assignee);
-    }
-    free(self->directory);
-    self->directory = NULL;
-    self->directory_count = 0;
+    s_config_t *priv = s_priv(self);
+    for (size_t i = 0; i < S_KEY_COUNT; i++)
+        if (s_keys[i].type == S_STRING)
+            free(*(char **)((char *)self + s_keys[i].offset));
+    for (size_t i = 0; i < F_SECTION_COUNT; i++)
+        s_free_section(self, &s_sections[i]);
+    for (size_t i = 0; i < priv->error_count; i++)
+        free(priv->errors[i]);
+    free(priv->errors);
+    free(priv);
 }
 
-static void s_free_subscriptions(config_t *self)
+config_t *config_ref(config_t *self)
 {
-    for (size_t i = 0; i < self->subscription_count; i++) {
-        free(self->subscriptions[i].name);
-        free(self->subscriptions[i].region);
-        free(self->subscriptions[i].url);
-        free(self->subscriptions[i].secret);
-    }
-    free(self->subscriptions);
-    self->subscriptions = NULL;
-    self->subscription_count = 0;
+    if (self)
+        atomic_fetch_add_explicit(&s_priv(self)->refs, 1, memory_order_relaxed);
+    return self;
 }
 
-void config_destroy(config_t **self_p)
+void config_release(config_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
     config_t *self = *self_p;
-    for (size_t i = 0; i < S_KEY_COUNT; i++)
-        if (s_keys[i].type == S_STRING)
-            free(*(char **)((char *)self + s_keys[i].offset));
-    s_free_categories(self);
-    s_free_directory(self);
-    s_free_subscriptions(self);
-    free(self);
     *self_p = NULL;
+    if (atomic_fetch_sub_explicit(&s_priv(self)->refs, 1, memory_order_acq_rel) == 1)
+        s_free(self);
+}
+
+void config_destroy(config_t **self_p)
+{
+    config_release(self_p);
 }
 
 config_t *config_new(void)
 {
-    config_t *self = calloc(1, sizeof *self);
-    if (!self)
+    s_config_t *priv = calloc(1, sizeof *priv);
+    if (!priv)
         return NULL;
+    atomic_init(&priv->refs, 1);
+    config_t *self = &priv->pub;
     for (size_t i = 0; i < S_KEY_COUNT; i++)
         if (s_set(self, &s_keys[i], s_keys[i].fallback, "") != 0)
             goto fail;
-    size_t n = sizeof s_default_categories / sizeof s_default_categories[0];
-    self->categories = calloc(n, sizeof *self->categories);
-    if (!self->categories)
+    if (config_load_string(self, s_default_yaml, "(built-in)") != 0)
         goto fail;
-    for (size_t i = 0; i < n; i++) {
-        config_category_t *c = &self->categories[i];
-        c->name = strdup(s_default_categories[i][0]);
-        c->department = strdup(s_default_categories[i][1]);
-        c->label = strdup(s_default_categories[i][2]);
-        self->category_count++;
-        if (!c->name || !c->department || !c->label)
-            goto fail;
-    }
     return self;
 fail:
     config_destroy(&self);
@@ -227,12 +420,23 @@ const char *config_errstr(const config_t *self)
     return self->errstr;
 }
 
+const char *const *config_errors(const config_t *self, size_t *count)
+{
+    const s_config_t *priv = s_priv(self);
+    if (count)
+        *count = priv->error_count;
+    return (const char *const *)priv->errors;
+}
+
 int config_set(config_t *self, const char *key, const char *value)
 {
+    s_begin(self);
     const s_key_t *k = s_key(key);
     if (!k)
-        return s_fail(self, "%s: unknown key", key);
-    return s_set(self, k, value, "");
+        s_fail(self, "%s: unknown key", key);
+    else
+        s_set(self, k, value, "");
+    return s_end(self);
 }
 
 /* ---- YAML ------------------------------------------------------------------------------ */
@@ -253,219 +457,239 @@ static const char *s_scalar(const yaml_node_t *node)
     return (const char *)node->data.scalar.value;
 }
 
-/* One field of a section item: the scalar for name, or NULL if absent. */
-typedef struct {
-    const char *name;
-    bool required;
-    char **target;
-} s_field_t;
-
-static bool s_region_ok(const char *region)
-{
-    size_t len = strlen(region);
-    if (len > 14)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!isdigit((unsigned char)region[i]))
-            return false;
-    return true;
-}
-
-static bool s_category_name_ok(const char *name)
-{
-    size_t len = strlen(name);
-    if (len == 0 || len > 32)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!islower((unsigned char)name[i]) && !isdigit((unsigned char)name[i]) &&
-            name[i] != '_' && name[i] != '-')
-            return false;
-    return true;
-}
-
-static int s_item(s_walk_t *w, const char *section, size_t index, yaml_node_t *item,
-                  s_field_t *fields, size_t nfields)
+/* Sets one field of an element from text; line and "section[i]" for messages. */
+static int s_field(s_walk_t *w, const f_field_t *f, void *elem, const char *value, int line,
+                   const char *at)
 {
     config_t *self = w->self;
-    if (item->type != YAML_MAPPING_NODE)
-        return s_fail(self, "%s:%d: %s[%zu]: must be a mapping", w->origin, s_line(item), section,
-                      index);
-    for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
-         p++) {
-        yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
-        yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
-        if (k->type != YAML_SCALAR_NODE)
-            return s_fail(self, "%s:%d: %s[%zu]: keys must be plain names", w->origin, s_line(k),
-                          section, index);
-        s_field_t *f = NULL;
-        for (size_t i = 0; i < nfields && !f; i++)
-            if (strcmp(fields[i].name, s_scalar(k)) == 0)
-                f = &fields[i];
-        if (!f)
-            return s_fail(self, "%s:%d: %s[%zu].%s: unknown field", w->origin, s_line(k), section,
-                          index, s_scalar(k));
-        if (v->type != YAML_SCALAR_NODE)
-            return s_fail(self, "%s:%d: %s[%zu].%s: must be a single value", w->origin, s_line(v),
-                          section, index, f->name);
-        free(*f->target);
-        *f->target = strdup(s_scalar(v));
-        if (!*f->target)
+    void *target = (char *)elem + f->offset;
+    char shown[48];
+    if (f->type == FT_STRING) {
+        size_t len = strlen(value);
+        if (len > f->max_len)
+            return s_fail(self, "%s:%d: %s.%s: \"%s\" is longer than %zu bytes", w->origin, line,
+                          at, f->name, s_shown(value, shown), f->max_len);
+        for (const char *c = value; *c; c++)
+            if (iscntrl((unsigned char)*c))
+                return s_fail(self, "%s:%d: %s.%s: \"%s\" contains a control character", w->origin,
+                              line, at, f->name, s_shown(value, shown));
+        const char *why = f->check ? f->check(value) : NULL;
+        if (why)
+            return s_fail(self, "%s:%d: %s.%s: \"%s\" %s", w->origin, line, at, f->name,
+                          s_shown(value, shown), why);
+        char *copy = strdup(value);
+        if (!copy)
             return s_fail(self, "out of memory");
-    }
-    for (size_t i = 0; i < nfields; i++) {
-        if (!*fields[i].target && fields[i].required)
-            return s_fail(self, "%s:%d: %s[%zu].%s: required", w->origin, s_line(item), section,
-                          index, fields[i].name);
-        if (!*fields[i].target && !(*fields[i].target = strdup("")))
-            return s_fail(self, "out of memory");
-    }
-    return 0;
-}
-
-static int s_section(s_walk_t *w, const char *name, yaml_node_t *seq)
-{
-    config_t *self = w->self;
-    size_t n = (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start);
-    if (strcmp(name, "categories") == 0) {
-        s_free_categories(self);
-        self->categories = calloc(n ? n : 1, sizeof *self->categories);
-        if (!self->categories)
-            return s_fail(self, "out of memory");
-        for (size_t i = 0; i < n; i++) {
-            config_category_t *c = &self->categories[i];
-            self->category_count++;
-            s_field_t fields[] = {{"name", true, &c->name},
-                                  {"department", true, &c->department},
-                                  {"label", false, &c->label}};
-            yaml_node_t *item = yaml_document_get_node(w->doc, seq->data.sequence.items.start[i]);
-            if (s_item(w, name, i, item, fields, 3) != 0)
-                return -1;
-            if (!s_category_name_ok(c->name))
-                return s_fail(self,
-                              "%s:%d: categories[%zu].name: \"%.40s\" must be [a-z0-9_-]{1,32}",
-                              w->origin, s_line(item), i, c->name);
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(self->categories[j].name, c->name) == 0)
-                    return s_fail(self, "%s:%d: categories[%zu].name: \"%s\" appears twice",
-                                  w->origin, s_line(item), i, c->name);
-        }
-    } else if (strcmp(name, "directory") == 0) {
-        s_free_directory(self);
-        self->directory = calloc(n ? n : 1, sizeof *self->directory);
-        if (!self->directory)
-            return s_fail(self, "out of memory");
-        for (size_t i = 0; i < n; i++) {
-            config_directory_entry_t *d = &self->directory[i];
-            self->directory_count++;
-            s_field_t fields[] = {{"department", true, &d->department},
-                                  {"region", true, &d->region},
-                                  {"assignee", true, &d->assignee}};
-            yaml_node_t *item = yaml_document_get_node(w->doc, seq->data.sequence.items.start[i]);
-            if (s_item(w, name, i, item, fields, 3) != 0)
-                return -1;
-            if (!s_region_ok(d->region))
-                return s_fail(self, "%s:%d: directory[%zu].region: \"%.20s\" must be 0..14 digits",
-                              w->origin, s_line(item), i, d->region);
-        }
-    } else if (strcmp(name, "subscriptions") == 0) {
-        s_free_subscriptions(self);
-        self->subscriptions = calloc(n ? n : 1, sizeof *self->subscriptions);
-        if (!self->subscriptions)
-            return s_fail(self, "out of memory");
-        for (size_t i = 0; i < n; i++) {
-            config_subscription_t *s = &self->subscriptions[i];
-            self->subscription_count++;
-            s_field_t fields[] = {{"name", true, &s->name},
-                                  {"region", false, &s->region},
-                                  {"url", true, &s->url},
-                                  {"secret", false, &s->secret}};
-            yaml_node_t *item = yaml_document_get_node(w->doc, seq->data.sequence.items.start[i]);
-            if (s_item(w, name, i, item, fields, 4) != 0)
-                return -1;
-            if (!s_region_ok(s->region))
-                return s_fail(self,
-                              "%s:%d: subscriptions[%zu].region: \"%.20s\" must be 0..14 digits",
-                              w->origin, s_line(item), i, s->region);
-            if (strncmp(s->url, "http://", 7) != 0 && strncmp(s->url, "https://", 8) != 0)
-                return s_fail(self, "%s:%d: subscriptions[%zu].url: must be an http(s) URL",
-                              w->origin, s_line(item), i);
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(self->subscriptions[j].name, s->name) == 0)
-                    return s_fail(self, "%s:%d: subscriptions[%zu].name: \"%s\" appears twice",
-                                  w->origin, s_line(item), i, s->name);
-        }
+        free(*(char **)target);
+        *(char **)target = copy;
+    } else if (f->type == FT_INT) {
+        char *end = NULL;
+        errno = 0;
+        long n = strtol(value, &end, 10);
+        if (!*value || *end || errno || n < f->min || n > f->max)
+            return s_fail(self, "%s:%d: %s.%s: \"%s\" is not an integer (%ld..%ld)", w->origin,
+                          line, at, f->name, s_shown(value, shown), f->min, f->max);
+        *(int *)target = (int)n;
     } else {
-        return s_fail(self, "%s:%d: %s: unknown key (a list where none belongs)", w->origin,
-                      s_line(seq), name);
+        static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no",
+                                                                               "off"};
+        int b = -1;
+        for (size_t i = 0; i < 3; i++) {
+            if (strcasecmp(value, yes[i]) == 0)
+                b = 1;
+            if (strcasecmp(value, no[i]) == 0)
+                b = 0;
+        }
+        if (b < 0)
+            return s_fail(self, "%s:%d: %s.%s: \"%s\" is not true or false", w->origin, line, at,
+                          f->name, s_shown(value, shown));
+        *(bool *)target = b == 1;
     }
     return 0;
 }
 
-static int s_mapping(s_walk_t *w, const char *prefix, yaml_node_t *map)
+/* One element of a list: every field checked; absent ones required or set to their default. */
+static void s_element(s_walk_t *w, const f_section_t *sec, size_t index, yaml_node_t *item,
+                      void *elem)
+{
+    config_t *self = w->self;
+    char at[96];
+    snprintf(at, sizeof at, "%s[%zu]", sec->name, index);
+    uint64_t given = 0; /* bit f: field f was in the element (at most 64 fields) */
+    if (item->type != YAML_MAPPING_NODE) {
+        s_fail(self, "%s:%d: %s: must be a mapping", w->origin, s_line(item), at);
+    } else {
+        for (yaml_node_pair_t *p = item->data.mapping.pairs.start; p < item->data.mapping.pairs.top;
+             p++) {
+            yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
+            yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
+            if (k->type != YAML_SCALAR_NODE) {
+                s_fail(self, "%s:%d: %s: keys must be plain names", w->origin, s_line(k), at);
+                continue;
+            }
+            size_t f = 0;
+            while (f < sec->field_count && strcmp(sec->fields[f].name, s_scalar(k)) != 0)
+                f++;
+            char shown[48];
+            if (f == sec->field_count)
+                s_fail(self, "%s:%d: %s.%s: unknown field", w->origin, s_line(k), at,
+                       s_shown(s_scalar(k), shown));
+            else if (given & (UINT64_C(1) << f))
+                s_fail(self, "%s:%d: %s.%s: given twice", w->origin, s_line(k), at,
+                       sec->fields[f].name);
+            else if (v->type != YAML_SCALAR_NODE)
+                s_fail(self, "%s:%d: %s.%s: must be a single value", w->origin, s_line(v), at,
+                       sec->fields[f].name);
+            else
+                s_field(w, &sec->fields[f], elem, s_scalar(v), s_line(v), at);
+            if (f < sec->field_count)
+                given |= UINT64_C(1) << f;
+        }
+    }
+    for (size_t f = 0; f < sec->field_count; f++) {
+        const f_field_t *field = &sec->fields[f];
+        if (given & (UINT64_C(1) << f))
+            continue;
+        if (field->required) {
+            if (item->type == YAML_MAPPING_NODE)
+                s_fail(self, "%s:%d: %s.%s: required", w->origin, s_line(item), at, field->name);
+            continue;
+        }
+        const char *fallback = field->fallback            ? field->fallback
+                               : field->type == FT_STRING ? ""
+                               : field->type == FT_INT    ? "0"
+                                                          : "false";
+        s_field(w, field, elem, fallback, s_line(item), at);
+    }
+    /* strings are never NULL, even after an error */
+    for (size_t f = 0; f < sec->field_count; f++) {
+        char **s = (char **)((char *)elem + sec->fields[f].offset);
+        if (sec->fields[f].type == FT_STRING && !*s && !(*s = strdup("")))
+            s_fail(self, "out of memory");
+    }
+}
+
+/* An empty value (`key:`, `~`, `null`), which for a list means none. */
+static bool s_null(const yaml_node_t *node)
+{
+    if (node->type != YAML_SCALAR_NODE || node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return false;
+    const char *v = s_scalar(node);
+    return !*v || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 || strcmp(v, "Null") == 0 ||
+           strcmp(v, "NULL") == 0;
+}
+
+/* A list section (a sequence, or empty): replaces the one there was. */
+static void s_section(s_walk_t *w, const f_section_t *sec, yaml_node_t *seq)
+{
+    config_t *self = w->self;
+    size_t n = seq->type == YAML_SEQUENCE_NODE
+                   ? (size_t)(seq->data.sequence.items.top - seq->data.sequence.items.start)
+                   : 0;
+    s_free_section(self, sec);
+    char **items = (char **)((char *)self + sec->items_offset);
+    size_t *count = (size_t *)((char *)self + sec->count_offset);
+    if (!(*items = calloc(n ? n : 1, sec->elem_size))) {
+        s_fail(self, "out of memory");
+        return;
+    }
+    if (sec->field_count > 64) {
+        s_fail(self, "%s: more than 64 fields declared", sec->name);
+        return;
+    }
+    const f_field_t *unique = NULL;
+    for (size_t f = 0; sec->unique && f < sec->field_count; f++)
+        if (strcmp(sec->fields[f].name, sec->unique) == 0)
+            unique = &sec->fields[f];
+    for (size_t i = 0; i < n; i++) {
+        char *elem = *items + i * sec->elem_size;
+        yaml_node_t *item = yaml_document_get_node(w->doc, seq->data.sequence.items.start[i]);
+        (*count)++;
+        s_element(w, sec, i, item, elem);
+        if (!unique)
+            continue;
+        const char *key = *(char **)(elem + unique->offset);
+        for (size_t j = 0; *key && j < i; j++)
+            if (strcmp(*(char **)(*items + j * sec->elem_size + unique->offset), key) == 0) {
+                char shown[48];
+                s_fail(self, "%s:%d: %s[%zu].%s: \"%s\" appears twice", w->origin, s_line(item),
+                       sec->name, i, unique->name, s_shown(key, shown));
+                break;
+            }
+    }
+}
+
+static void s_mapping(s_walk_t *w, const char *prefix, yaml_node_t *map)
 {
     config_t *self = w->self;
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
          p++) {
         yaml_node_t *k = yaml_document_get_node(w->doc, p->key);
         yaml_node_t *v = yaml_document_get_node(w->doc, p->value);
-        if (k->type != YAML_SCALAR_NODE)
-            return s_fail(self, "%s:%d: keys must be plain names", w->origin, s_line(k));
+        if (k->type != YAML_SCALAR_NODE) {
+            s_fail(self, "%s:%d: keys must be plain names", w->origin, s_line(k));
+            continue;
+        }
         char name[128];
         snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", s_scalar(k));
-        if (v->type == YAML_MAPPING_NODE) {
-            if (s_mapping(w, name, v) != 0)
-                return -1;
+        const f_section_t *sec = *prefix ? NULL : s_section_decl(name);
+        if (sec && (v->type == YAML_SEQUENCE_NODE || s_null(v))) {
+            s_section(w, sec, v);
+        } else if (sec) {
+            s_fail(self, "%s:%d: %s: must be a list (- {...} items, or [] for none)", w->origin,
+                   s_line(v), name);
+        } else if (v->type == YAML_MAPPING_NODE) {
+            s_mapping(w, name, v);
         } else if (v->type == YAML_SEQUENCE_NODE) {
-            if (*prefix)
-                return s_fail(self, "%s:%d: %s: unknown key", w->origin, s_line(k), name);
-            if (s_section(w, name, v) != 0)
-                return -1;
+            s_fail(self, "%s:%d: %s: unknown key%s", w->origin, s_line(k), name,
+                   *prefix ? "" : " (a list where none belongs)");
         } else {
             const s_key_t *key = s_key(name);
-            if (!key)
-                return s_fail(self, "%s:%d: %s: unknown key", w->origin, s_line(k), name);
+            if (!key) {
+                s_fail(self, "%s:%d: %s: unknown key", w->origin, s_line(k), name);
+                continue;
+            }
             char where[300];
             snprintf(where, sizeof where, "%s:%d: ", w->origin, s_line(v));
-            if (s_set(self, key, s_scalar(v), where) != 0)
-                return -1;
+            s_set(self, key, s_scalar(v), where);
         }
     }
-    return 0;
 }
 
-static int s_load(config_t *self, yaml_parser_t *parser, const char *origin)
+static void s_load(config_t *self, yaml_parser_t *parser, const char *origin)
 {
     yaml_document_t doc;
-    if (!yaml_parser_load(parser, &doc))
-        return s_fail(self, "%s:%zu: YAML: %s %s", origin, parser->problem_mark.line + 1,
-                      parser->problem ? parser->problem : "parse error",
-                      parser->context ? parser->context : "");
+    if (!yaml_parser_load(parser, &doc)) {
+        s_fail(self, "%s:%zu: YAML: %s %s", origin, parser->problem_mark.line + 1,
+               parser->problem ? parser->problem : "parse error",
+               parser->context ? parser->context : "");
+        return;
+    }
     yaml_node_t *root = yaml_document_get_root_node(&doc);
-    int rc = 0;
     if (root && root->type == YAML_MAPPING_NODE) {
         s_walk_t w = {self, &doc, origin};
-        rc = s_mapping(&w, "", root);
+        s_mapping(&w, "", root);
     } else if (root && !(root->type == YAML_SCALAR_NODE && !*s_scalar(root))) {
-        rc = s_fail(self, "%s:%d: the configuration must be a mapping of keys", origin,
-                    s_line(root));
+        s_fail(self, "%s:%d: the configuration must be a mapping of keys", origin, s_line(root));
     }
     yaml_document_delete(&doc);
-    return rc;
 }
 
 int config_load_string(config_t *self, const char *yaml, const char *origin)
 {
+    s_begin(self);
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return s_fail(self, "out of memory");
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, strlen(yaml));
-    int rc = s_load(self, &parser, origin ? origin : "(string)");
+    s_load(self, &parser, origin ? origin : "(string)");
     yaml_parser_delete(&parser);
-    return rc;
+    return s_end(self);
 }
 
 int config_load_file(config_t *self, const char *path)
 {
+    s_begin(self);
     FILE *file = fopen(path, "rb");
     if (!file)
         return s_fail(self, "%s: %s", path, strerror(errno));
@@ -475,10 +699,10 @@ int config_load_file(config_t *self, const char *path)
         return s_fail(self, "out of memory");
     }
     yaml_parser_set_input_file(&parser, file);
-    int rc = s_load(self, &parser, path);
+    s_load(self, &parser, path);
     yaml_parser_delete(&parser);
     fclose(file);
-    return rc;
+    return s_end(self);
 }
 
 /* "redis.port" -> "GRIDLINE_REDIS_PORT" */
@@ -492,6 +716,7 @@ static void s_env_name(const char *key, char *out, size_t size)
 
 int config_apply_env(config_t *self, char *const *envp)
 {
+    s_begin(self);
     for (char *const *e = envp; e && *e; e++) {
         if (strncmp(*e, "GRIDLINE_", 9) != 0)
             continue;
@@ -508,14 +733,38 @@ int config_apply_env(config_t *self, char *const *envp)
             if (strlen(env) == len && strncmp(env, *e, len) == 0)
                 found = &s_keys[i];
         }
-        if (!found)
-            return s_fail(self, "%.*s: unknown variable (see --help for the keys)", (int)len, *e);
+        if (!found) {
+            s_fail(self, "%.*s: unknown variable (see --help for the keys)", (int)len, *e);
+            continue;
+        }
         char where[160];
         snprintf(where, sizeof where, "%.*s: ", (int)len, *e);
-        if (s_set(self, found, eq + 1, where) != 0)
-            return -1;
+        s_set(self, found, eq + 1, where);
     }
-    return 0;
+    return s_end(self);
+}
+
+int config_check(const char *path, char *const *envp, FILE *out, FILE *err)
+{
+    config_t *self = config_new();
+    if (!self) {
+        fprintf(err, "out of memory\n");
+        return -1;
+    }
+    if (path && *path)
+        config_load_file(self, path);
+    config_apply_env(self, envp);
+    size_t count = 0;
+    const char *const *errors = config_errors(self, &count);
+    for (size_t i = 0; i < count; i++)
+        fprintf(err, "%s\n", errors[i]);
+    const char *name = path && *path ? path : "(defaults)";
+    if (count)
+        fprintf(err, "%s: %zu error%s\n", name, count, count == 1 ? "" : "s");
+    else
+        fprintf(out, "%s: ok\n", name);
+    config_destroy(&self);
+    return count ? -1 : 0;
 }
 
 static void s_value(const config_t *self, const s_key_t *key, char *out, size_t size)
@@ -532,6 +781,18 @@ static void s_value(const config_t *self, const s_key_t *key, char *out, size_t 
     }
 }
 
+/* A YAML double-quoted string. */
+static void s_print_quoted(const char *v, FILE *out)
+{
+    fputc('"', out);
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            fputc('\\', out);
+        fputc(*v, out);
+    }
+    fputc('"', out);
+}
+
 void config_print(const config_t *self, FILE *out)
 {
     char value[512];
@@ -539,20 +800,30 @@ void config_print(const config_t *self, FILE *out)
         s_value(self, &s_keys[i], value, sizeof value);
         fprintf(out, "%s = %s\n", s_keys[i].name, value);
     }
-    fprintf(out, "categories:\n");
-    for (size_t i = 0; i < self->category_count; i++)
-        fprintf(out, "  - {name: %s, department: %s, label: %s}\n", self->categories[i].name,
-                self->categories[i].department, self->categories[i].label);
-    fprintf(out, "directory:\n");
-    for (size_t i = 0; i < self->directory_count; i++)
-        fprintf(out, "  - {department: %s, region: \"%s\", assignee: \"%s\"}\n",
-                self->directory[i].department, self->directory[i].region,
-                self->directory[i].assignee);
-    fprintf(out, "subscriptions:\n");
-    for (size_t i = 0; i < self->subscription_count; i++)
-        fprintf(out, "  - {name: %s, region: \"%s\", url: \"%s\"%s}\n", self->subscriptions[i].name,
-                self->subscriptions[i].region, self->subscriptions[i].url,
-                *self->subscriptions[i].secret ? ", secret: ***" : "");
+    for (size_t s = 0; s < F_SECTION_COUNT; s++) {
+        const f_section_t *sec = &s_sections[s];
+        const char *items = *(char *const *)((const char *)self + sec->items_offset);
+        size_t count = *(const size_t *)((const char *)self + sec->count_offset);
+        fprintf(out, "%s:\n", sec->name);
+        for (size_t i = 0; i < count; i++) {
+            const char *elem = items + i * sec->elem_size;
+            fprintf(out, "  - {");
+            for (size_t f = 0; f < sec->field_count; f++) {
+                const f_field_t *field = &sec->fields[f];
+                const void *v = elem + field->offset;
+                fprintf(out, "%s%s: ", f ? ", " : "", field->name);
+                if (field->type == FT_INT)
+                    fprintf(out, "%d", *(const int *)v);
+                else if (field->type == FT_BOOL)
+                    fprintf(out, "%s", *(const bool *)v ? "true" : "false");
+                else if (field->secret && **(char *const *)v)
+                    fprintf(out, "\"***\"");
+                else
+                    s_print_quoted(*(char *const *)v, out);
+            }
+            fprintf(out, "}\n");
+        }
+    }
 }
 
 void config_print_help(FILE *out)
@@ -563,8 +834,14 @@ void config_print_help(FILE *out)
         fprintf(out, "  %-26s %-36s default %-22s %s\n", s_keys[i].name, env,
                 *s_keys[i].fallback ? s_keys[i].fallback : "\"\"", s_keys[i].help);
     }
-    fprintf(out,
-            "  Lists (file only): categories, directory, subscriptions; see config/demo.yaml\n");
+    fprintf(out, "  Lists (file only; * = required; see config/demo.yaml):\n");
+    for (size_t s = 0; s < F_SECTION_COUNT; s++) {
+        fprintf(out, "    %s: - {", s_sections[s].name);
+        for (size_t f = 0; f < s_sections[s].field_count; f++)
+            fprintf(out, "%s%s%s", f ? ", " : "", s_sections[s].fields[f].name,
+                    s_sections[s].fields[f].required ? "*" : "");
+        fprintf(out, "}\n");
+    }
 }
 
 const config_category_t *config_category(const config_t *self, const char *name)
@@ -573,4 +850,53 @@ const config_category_t *config_category(const config_t *self, const char *name)
         if (strcmp(self->categories[i].name, name) == 0)
             return &self->categories[i];
     return NULL;
+}
+
+/* ---- the current snapshot ------------------------------------------------------------- */
+
+/* A mutex, not a bare atomic pointer: taking a reference has to happen before a concurrent
+ * swap can drop the slot's own, and the critical sections are a few instructions. */
+struct config_slot {
+    pthread_mutex_t lock;
+    config_t *current;
+};
+
+config_slot_t *config_slot_new(config_t *cfg)
+{
+    config_slot_t *self = calloc(1, sizeof *self);
+    if (!self || pthread_mutex_init(&self->lock, NULL) != 0) {
+        free(self);
+        config_release(&cfg);
+        return NULL;
+    }
+    self->current = cfg;
+    return self;
+}
+
+config_t *config_slot_get(config_slot_t *self)
+{
+    pthread_mutex_lock(&self->lock);
+    config_t *cfg = config_ref(self->current);
+    pthread_mutex_unlock(&self->lock);
+    return cfg;
+}
+
+void config_slot_swap(config_slot_t *self, config_t *cfg)
+{
+    pthread_mutex_lock(&self->lock);
+    config_t *old = self->current;
+    self->current = cfg;
+    pthread_mutex_unlock(&self->lock);
+    config_release(&old); /* outside the lock: freeing may take a while */
+}
+
+void config_slot_destroy(config_slot_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    config_slot_t *self = *self_p;
+    config_release(&self->current);
+    pthread_mutex_destroy(&self->lock);
+    free(self);
+    *self_p = NULL;
 }

@@ -4,8 +4,24 @@
  * They are read from a YAML file (nested `redis: {port: 6390}` or dotted `redis.port: 6390`),
  * then from the environment: GRIDLINE_<KEY> with dots as underscores (GRIDLINE_REDIS_PORT).
  * Environment beats file beats default. Anything unknown or out of range is refused, naming
- * the origin, the line and the key. Three sections are lists: categories, directory,
- * subscriptions; a section given in a file replaces the default one. */
+ * the origin, the line and the key.
+ *
+ * Lists (categories, directory, subscriptions) are declared in a second table in config.c:
+ * the section name, the element struct, and per field its name, type, whether it is required,
+ * its longest length and a validator. Every element is checked field by field; an unknown field
+ * is refused like an unknown key. A section given in a file replaces the default one. A new
+ * list is: its element struct and the array + count below, and a few lines of declaration.
+ *
+ * Errors: loading does not stop at the first one. Every call (config_load_*, config_apply_env,
+ * config_set) returns -1 if it found any; config_errors lists all of them ("file:line: key:
+ * message", in order, across calls) and config_errstr gives the first of the last failing call.
+ *
+ * Lifetime: a config is built by one thread (config_new, then load / apply_env / set), and from
+ * then on it is an immutable snapshot: nothing modifies it. Threads share it by reference
+ * (config_ref / config_release, an atomic count; the last release frees it). A config_slot_t
+ * holds the current snapshot: readers take a reference with config_slot_get and keep using that
+ * snapshot for as long as they hold it; a reload builds a new config and config_slot_swap
+ * replaces the snapshot whole, so a reader never sees half of an old and half of a new one. */
 #ifndef GRIDLINE_CONFIG_H
 #define GRIDLINE_CONFIG_H
 
@@ -25,9 +41,9 @@ typedef struct {
 } config_directory_entry_t;
 
 typedef struct {
-    char *name;
+    char *name;   /* [A-Za-z0-9._-]{1,64}: goes into a header and a delivery id as is */
     char *region; /* code prefix; "" = everywhere */
-    char *url;
+    char *url;    /* http:// or https:// */
     char *secret;
 } config_subscription_t;
 
@@ -68,24 +84,51 @@ typedef struct config {
     size_t directory_count;
     config_subscription_t *subscriptions;
     size_t subscription_count;
-    char errstr[512];
+    char errstr[512]; /* see config_errstr */
 } config_t;
 
-/* Every key at its default, and the built-in categories. NULL on OOM. */
+/* Every key at its default, and the built-in categories; one reference. NULL on OOM. */
 config_t *config_new(void);
+/* Another reference to self (NULL stays NULL); thread-safe. Returns self. */
+config_t *config_ref(config_t *self);
+/* Drops the reference *self_p and sets *self_p to NULL; the last one frees. Thread-safe. */
+void config_release(config_t **self_p);
+/* The same as config_release (kept for the callers that own the only reference). */
 void config_destroy(config_t **self_p);
-/* 0, or -1 with errstr set (nothing half-applied is relied on: callers exit). */
+
+/* 0, or -1 with every error recorded (nothing half-applied is relied on: callers exit, or drop
+ * the new config and keep the old snapshot). */
 int config_load_file(config_t *self, const char *path);
 int config_load_string(config_t *self, const char *yaml, const char *origin);
 /* GRIDLINE_* variables of envp; unknown ones are an error, except GRIDLINE_CONFIG. */
 int config_apply_env(config_t *self, char *const *envp);
 /* One scalar by its dotted name, checked like the file. */
 int config_set(config_t *self, const char *key, const char *value);
+/* The first error of the last call that failed ("" if none did). */
 const char *config_errstr(const config_t *self);
+/* Every error recorded since config_new, in order; *count gets how many (at most 100: the
+ * last then says that more were left out). The array lives as long as self. */
+const char *const *config_errors(const config_t *self, size_t *count);
+/* --check-config: the defaults, then the file at path (NULL or "": none), then the GRIDLINE_*
+ * variables of envp. Prints every error to err, one a line, or "<path>: ok" to out. Starts
+ * nothing. 0 if the configuration is valid, -1 if not. */
+int config_check(const char *path, char *const *envp, FILE *out, FILE *err);
 /* "key = value" for every scalar (password as ***), then the sections. */
 void config_print(const config_t *self, FILE *out);
-/* Every key with its variable, default and meaning (for --help). */
+/* Every key with its variable, default and meaning, and the lists' fields (for --help). */
 void config_print_help(FILE *out);
 const config_category_t *config_category(const config_t *self, const char *name);
+
+/* A holder of the current snapshot, shared by threads (a mutex guards the pointer). */
+typedef struct config_slot config_slot_t;
+/* Takes over the caller's reference to cfg (which may be NULL). NULL on OOM (cfg released). */
+config_slot_t *config_slot_new(config_t *cfg);
+/* A new reference to the current snapshot (release it with config_release), or NULL if none. */
+config_t *config_slot_get(config_slot_t *self);
+/* Makes cfg (the caller's reference, taken over) the current snapshot and drops the slot's
+ * reference to the old one: readers still holding it keep it until they release it. */
+void config_slot_swap(config_slot_t *self, config_t *cfg);
+/* Drops the slot's reference and frees the slot; *self_p = NULL. */
+void config_slot_destroy(config_slot_t **self_p);
 
 #endif

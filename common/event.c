@@ -3,9 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zmq.h>
-
-#include "log.h"
 
 static const char *s_types[] = {"unset",     "collected", "assigned", "acknowledged",
                                 "escalated", "resolved",  "feedback", "reopened"};
@@ -123,22 +120,61 @@ void event_envelope_free(Gridline__Envelope **envelope_p)
     }
 }
 
-event_recv_t event_envelope_recv(void *sock, bool drop, Gridline__Envelope **envelope_p)
+/* A varint at *p (below end): 0 and *p advanced, or -1 when truncated or too long. */
+static int s_read_varint(const uint8_t **p, const uint8_t *end, uint64_t *value)
 {
-    *envelope_p = NULL;
-    zmq_msg_t msg;
-    zmq_msg_init(&msg);
-    if (zmq_msg_recv(&msg, sock, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&msg);
-        return EVENT_RECV_NONE;
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t byte = *(*p)++;
+        v |= (uint64_t)(byte & 0x7F) << shift;
+        if (!(byte & 0x80)) {
+            *value = v;
+            return 0;
+        }
     }
-    char err[160];
-    if (!drop) {
-        *envelope_p =
-            event_envelope_unwrap(zmq_msg_data(&msg), zmq_msg_size(&msg), err, sizeof err);
-        if (!*envelope_p)
-            log_warn("dropped a message that is not an event", "error", err, NULL);
+    return -1;
+}
+
+int event_envelope_event_bytes(const uint8_t *data, size_t len, const uint8_t **event,
+                               size_t *event_len)
+{
+    const uint8_t *p = data, *end = data + len;
+    int found = -1;
+    while (p < end) {
+        uint64_t tag, n;
+        if (s_read_varint(&p, end, &tag) != 0)
+            return -1;
+        switch (tag & 7) {
+        case 0: /* varint */
+            if (s_read_varint(&p, end, &n) != 0)
+                return -1;
+            break;
+        case 1: /* 64-bit */
+            if (end - p < 8)
+                return -1;
+            p += 8;
+            break;
+        case 2: /* length-delimited */
+            if (s_read_varint(&p, end, &n) != 0 || n > (uint64_t)(end - p))
+                return -1;
+            if ((tag >> 3) == 3) {
+                /* protobuf would merge two copies; a sender of gridline writes one */
+                if (found == 0)
+                    return -1;
+                *event = p;
+                *event_len = (size_t)n;
+                found = 0;
+            }
+            p += n;
+            break;
+        case 5: /* 32-bit */
+            if (end - p < 4)
+                return -1;
+            p += 4;
+            break;
+        default:
+            return -1;
+        }
     }
-    zmq_msg_close(&msg);
-    return *envelope_p ? EVENT_RECV_EVENT : EVENT_RECV_DROPPED;
+    return found;
 }

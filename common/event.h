@@ -1,4 +1,5 @@
-/* event: names and (de)serialisation of Events, Levels and Envelopes (proto/gridline.proto).
+/* event: the codec of Events and Envelopes (proto/gridline.proto): names, pack, unpack, wrap.
+ * Pure: no sockets, no Redis (inbox.h receives, outbox.h sends).
  *
  * Envelope version: a receiver accepts versions 1..EVENT_ENVELOPE_VERSION and refuses newer
  * ones (see the rules at the top of the .proto). Unknown fields are skipped by protobuf-c. */
@@ -34,16 +35,10 @@ Gridline__Envelope *event_envelope_unwrap(const uint8_t *data, size_t len, char 
                                           size_t errlen);
 void event_envelope_free(Gridline__Envelope **envelope_p);
 
-/* What event_envelope_recv found. */
-typedef enum {
-    EVENT_RECV_NONE = 0,    /* nothing waiting */
-    EVENT_RECV_EVENT = 1,   /* *envelope_p set: the caller frees it */
-    EVENT_RECV_DROPPED = 2, /* read and let go: not an envelope (logged), or drop was asked */
-} event_recv_t;
-
-/* Takes one message from a PULL socket without waiting. With drop set (Redis is down and the
- * event could not be applied) the message is read and let go: its outbox entry brings it
- * back. A message that is not an event is logged and dropped. */
-event_recv_t event_envelope_recv(void *sock, bool drop, Gridline__Envelope **envelope_p);
+/* The bytes of the envelope's event field (3) exactly as they travelled, without decoding:
+ * what a receiver decodes and compares with the stored event. 0, or -1 if the frame has no
+ * such field, or more than one (which protobuf would merge into an event nobody stored). */
+int event_envelope_event_bytes(const uint8_t *data, size_t len, const uint8_t **event,
+                               size_t *event_len);
 
 #endif

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +13,27 @@
 #include "log.h"
 #include "metrics.h"
 
+/* One HTTP thread's state, on the httpd's list until thread_fini has it. */
+typedef struct s_thread s_thread_t;
+struct s_thread {
+    httpd_t *owner;
+    void *state;
+    s_thread_t *prev, *next;
+};
+
 struct httpd {
     struct MHD_Daemon *daemon;
     size_t max_body;
     httpd_handler_fn *handler;
-    httpd_health_fn *health;
+    httpd_thread_health_fn *health;
+    httpd_health_fn *health_without_thread; /* httpd_new's */
     void *arg;
     int port;
+    httpd_thread_init_fn *thread_init;
+    httpd_thread_fini_fn *thread_fini;
+    pthread_key_t thread_key; /* -> s_thread_t; its destructor runs thread_fini */
+    pthread_mutex_t threads_lock;
+    s_thread_t *threads; /* every state not yet finished, so httpd_destroy can finish them */
 };
 
 /* Per-request state while the body arrives. */
@@ -69,11 +84,34 @@ void http_response_error(http_response_t *res, int status, const char *code, con
 
 void http_response_header(http_response_t *res, const char *name, const char *value)
 {
-    if (res->header_count >= (int)(sizeof res->headers / sizeof res->headers[0]))
+    if (res->failed)
         return;
+    if (res->header_count == res->header_cap) {
+        int cap = res->header_cap ? res->header_cap * 2 : 8;
+        char **headers = realloc(res->headers, (size_t)cap * sizeof *headers);
+        if (!headers) {
+            res->failed = "out of memory for a response header";
+            return;
+        }
+        res->headers = headers;
+        res->header_cap = cap;
+    }
     char *line = NULL;
-    if (asprintf(&line, "%s: %s", name, value) >= 0)
-        res->headers[res->header_count++] = line;
+    if (asprintf(&line, "%s: %s", name, value) < 0) {
+        res->failed = "out of memory for a response header";
+        return;
+    }
+    res->headers[res->header_count++] = line;
+}
+
+/* Frees what the response still owns and leaves it empty. */
+static void s_response_release(http_response_t *res)
+{
+    free(res->body);
+    for (int i = 0; i < res->header_count; i++)
+        free(res->headers[i]);
+    free(res->headers);
+    *res = (http_response_t){0};
 }
 
 const char *http_request_header(const http_request_t *req, const char *name)
@@ -86,33 +124,153 @@ const char *http_request_arg(const http_request_t *req, const char *name)
     return MHD_lookup_connection_value(req->connection, MHD_GET_ARGUMENT_KIND, name);
 }
 
-static enum MHD_Result s_send(struct MHD_Connection *connection, http_response_t *res)
+static void s_count(int status)
 {
-    if (!res->body)
-        http_response_error(res, 500, "internal", NULL, "no response");
+    metric_add(status >= 500 ? s_requests_5xx : status >= 400 ? s_requests_4xx : s_requests_2xx, 1);
+}
+
+/* The answer when the real one cannot be built: a static body, so it needs no allocation of ours;
+ * if MHD cannot allocate even this, MHD_NO makes it close the connection. */
+static enum MHD_Result s_send_internal_error(struct MHD_Connection *connection)
+{
+    static const char body[] =
+        "{\"error\":{\"code\":\"internal\",\"message\":\"the response could not be built\"}}\n";
     struct MHD_Response *response =
-        MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE);
-    res->body = NULL;
-    MHD_add_response_header(response, "Content-Type", res->content_type);
-    for (int i = 0; i < res->header_count; i++) {
-        char *colon = strchr(res->headers[i], ':');
-        if (colon) {
-            *colon = '\0';
-            MHD_add_response_header(response, res->headers[i], colon + 2);
-        }
-        free(res->headers[i]);
-    }
-    res->header_count = 0;
-    enum MHD_Result rc = MHD_queue_response(connection, (unsigned)res->status, response);
+        MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!response)
+        return MHD_NO;
+    MHD_add_response_header(response, "Content-Type", "application/json; charset=utf-8");
+    enum MHD_Result rc = MHD_queue_response(connection, 500, response);
     MHD_destroy_response(response);
-    metric_add(res->status >= 500   ? s_requests_5xx
-               : res->status >= 400 ? s_requests_4xx
-                                    : s_requests_2xx,
-               1);
+    s_count(500);
     return rc;
 }
 
-static void s_builtin_or_handler(httpd_t *self, const http_request_t *req, http_response_t *res)
+/* Queues res and empties it, whatever happens. */
+static enum MHD_Result s_send(struct MHD_Connection *connection, const char *path,
+                              http_response_t *res)
+{
+    const char *failed = res->failed;
+    if (!failed && !res->body)
+        failed = "no response body (out of memory?)";
+    struct MHD_Response *response = NULL;
+    if (!failed) {
+        response = MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE);
+        if (response)
+            res->body = NULL; /* the response's now */
+        else
+            failed = "out of memory for the response";
+    }
+    if (!failed && res->content_type &&
+        MHD_add_response_header(response, "Content-Type", res->content_type) != MHD_YES)
+        failed = "cannot add Content-Type";
+    for (int i = 0; !failed && i < res->header_count; i++) {
+        char *colon = strchr(res->headers[i], ':');
+        if (!colon) {
+            failed = "malformed response header";
+            break;
+        }
+        *colon = '\0';
+        if (MHD_add_response_header(response, res->headers[i], colon + 2) != MHD_YES)
+            failed = "response header refused (CR/LF in it, or out of memory)";
+        *colon = ':';
+    }
+    if (failed) {
+        char status[16];
+        snprintf(status, sizeof status, "%d", res->status);
+        log_error("answering 500: the response could not be built", "reason", failed, "path", path,
+                  "status", status, NULL);
+        if (response)
+            MHD_destroy_response(response);
+        s_response_release(res);
+        return s_send_internal_error(connection);
+    }
+    int status = res->status;
+    s_response_release(res);
+    enum MHD_Result rc = MHD_queue_response(connection, (unsigned)status, response);
+    MHD_destroy_response(response);
+    s_count(status);
+    return rc;
+}
+
+/* pthread key destructor: the thread is ending, so its state goes to thread_fini here. */
+static void s_thread_end(void *ptr)
+{
+    s_thread_t *thread = ptr;
+    httpd_t *self = thread->owner;
+    pthread_mutex_lock(&self->threads_lock);
+    if (thread->prev)
+        thread->prev->next = thread->next;
+    else
+        self->threads = thread->next;
+    if (thread->next)
+        thread->next->prev = thread->prev;
+    pthread_mutex_unlock(&self->threads_lock);
+    self->thread_fini(self->arg, thread->state);
+    free(thread);
+}
+
+/* This thread's state, made on first use. 0, with *state NULL when there are no hooks; -1 if
+ * thread_init failed (it is tried again next time). */
+static int s_thread_state(httpd_t *self, void **state)
+{
+    *state = NULL;
+    if (!self->thread_init)
+        return 0;
+    s_thread_t *thread = pthread_getspecific(self->thread_key);
+    if (thread) {
+        *state = thread->state;
+        return 0;
+    }
+    thread = calloc(1, sizeof *thread);
+    if (!thread)
+        return -1;
+    thread->owner = self;
+    thread->state = self->thread_init(self->arg);
+    if (!thread->state) {
+        free(thread);
+        return -1;
+    }
+    pthread_mutex_lock(&self->threads_lock);
+    thread->next = self->threads;
+    if (self->threads)
+        self->threads->prev = thread;
+    self->threads = thread;
+    pthread_mutex_unlock(&self->threads_lock);
+    if (pthread_setspecific(self->thread_key, thread) != 0) {
+        s_thread_end(thread);
+        return -1;
+    }
+    *state = thread->state;
+    return 0;
+}
+
+static void s_health(httpd_t *self, http_response_t *res)
+{
+    char why[256] = "";
+    void *state;
+    int rc = 0;
+    if (s_thread_state(self, &state) != 0) {
+        snprintf(why, sizeof why, "cannot set up this HTTP thread's resources");
+        rc = -1;
+    } else if (self->health) {
+        rc = self->health(self->arg, state, why, sizeof why);
+    } else if (self->health_without_thread) {
+        rc = self->health_without_thread(self->arg, why, sizeof why);
+    }
+    jsonbuf_t jb;
+    jsonbuf_init(&jb);
+    jsonbuf_append(&jb, "{");
+    jsonbuf_kv(&jb, "status", rc == 0 ? "ok" : "unavailable");
+    if (rc != 0) {
+        jsonbuf_append(&jb, ",");
+        jsonbuf_kv(&jb, "reason", why);
+    }
+    jsonbuf_append(&jb, "}\n");
+    http_response_json(res, rc == 0 ? 200 : 503, jsonbuf_take(&jb, NULL));
+}
+
+static void s_builtin_or_handler(httpd_t *self, http_request_t *req, http_response_t *res)
 {
     bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
     if (get && strcmp(req->path, "/metrics") == 0) {
@@ -122,18 +280,14 @@ static void s_builtin_or_handler(httpd_t *self, const http_request_t *req, http_
         return;
     }
     if (get && strcmp(req->path, "/healthz") == 0) {
-        char why[256] = "";
-        int rc = self->health ? self->health(self->arg, why, sizeof why) : 0;
-        jsonbuf_t jb;
-        jsonbuf_init(&jb);
-        jsonbuf_append(&jb, "{");
-        jsonbuf_kv(&jb, "status", rc == 0 ? "ok" : "unavailable");
-        if (rc != 0) {
-            jsonbuf_append(&jb, ",");
-            jsonbuf_kv(&jb, "reason", why);
-        }
-        jsonbuf_append(&jb, "}\n");
-        http_response_json(res, rc == 0 ? 200 : 503, jsonbuf_take(&jb, NULL));
+        s_health(self, res);
+        return;
+    }
+    if (s_thread_state(self, &req->thread) != 0) {
+        log_error("cannot set up this HTTP thread's resources", "path", req->path, NULL);
+        http_response_error(res, 503, "unavailable", NULL,
+                            "cannot set up this server thread's resources; try again shortly");
+        http_response_header(res, "Retry-After", "1");
         return;
     }
     self->handler(self->arg, req, res);
@@ -166,18 +320,18 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *connection, co
         *upload_data_size = 0;
         return MHD_YES;
     }
+    char path[1024];
+    snprintf(path, sizeof path, "%s", url);
     http_response_t res = {.status = 500};
     if (upload->too_large) {
         http_response_error(&res, 413, "too_large", "body", "request body exceeds %zu bytes",
                             self->max_body);
-        return s_send(connection, &res);
+        return s_send(connection, path, &res);
     }
     if (upload->body.failed) {
         http_response_error(&res, 503, "unavailable", NULL, "out of memory");
-        return s_send(connection, &res);
+        return s_send(connection, path, &res);
     }
-    char path[1024];
-    snprintf(path, sizeof path, "%s", url);
     http_request_t req = {
         .method = method,
         .path = path,
@@ -186,7 +340,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *connection, co
         .connection = connection,
     };
     s_builtin_or_handler(self, &req, &res);
-    return s_send(connection, &res);
+    return s_send(connection, path, &res);
 }
 
 static void s_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
@@ -200,8 +354,23 @@ static void s_completed(void *cls, struct MHD_Connection *connection, void **con
     }
 }
 
-httpd_t *httpd_new(const char *host, int port, size_t max_body, int threads,
-                   httpd_handler_fn *handler, httpd_health_fn *health, void *arg)
+/* Finishes every state still on the list: after MHD_stop_daemon has joined its threads (whose key
+ * destructors ran thread_fini already) only states of threads that outlive httpd are left. */
+static void s_threads_finish(httpd_t *self)
+{
+    for (;;) {
+        pthread_mutex_lock(&self->threads_lock);
+        s_thread_t *thread = self->threads;
+        pthread_mutex_unlock(&self->threads_lock);
+        if (!thread)
+            break;
+        s_thread_end(thread);
+    }
+    pthread_key_delete(self->thread_key); /* no destructor runs for it after this */
+    pthread_mutex_destroy(&self->threads_lock);
+}
+
+static httpd_t *s_start(const httpd_options_t *options, httpd_health_fn *health_without_thread)
 {
     s_requests_2xx = metrics_register(METRIC_COUNTER, "gridline_http_responses_total",
                                       "class=\"2xx\"", "HTTP responses by status class");
@@ -209,43 +378,76 @@ httpd_t *httpd_new(const char *host, int port, size_t max_body, int threads,
                                       "class=\"4xx\"", "HTTP responses by status class");
     s_requests_5xx = metrics_register(METRIC_COUNTER, "gridline_http_responses_total",
                                       "class=\"5xx\"", "HTTP responses by status class");
+    const char *host = options->host ? options->host : "127.0.0.1";
+    if (!options->handler || !options->thread_init != !options->thread_fini) {
+        log_error("httpd_start: a handler is required, and thread_init and thread_fini go "
+                  "together",
+                  NULL);
+        return NULL;
+    }
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)options->port)};
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        log_error("http bind address is not an IPv4 address", "bind_host", host, NULL);
+        return NULL;
+    }
     httpd_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
-    self->max_body = max_body;
-    self->handler = handler;
-    self->health = health;
-    self->arg = arg;
-
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
-        log_error("http bind address is not an IPv4 address", "bind_host", host, NULL);
+    self->max_body = options->max_body;
+    self->handler = options->handler;
+    self->health = options->health;
+    self->health_without_thread = health_without_thread;
+    self->arg = options->arg;
+    self->thread_init = options->thread_init;
+    self->thread_fini = options->thread_fini;
+    if (pthread_key_create(&self->thread_key, s_thread_end) != 0) {
+        log_error("cannot create the HTTP thread key", NULL);
         free(self);
         return NULL;
     }
+    pthread_mutex_init(&self->threads_lock, NULL);
+
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
     /* A pool of one is no pool: MHD wants the option left out then. */
-    unsigned pool = (unsigned)(threads > 1 ? threads : 0);
+    unsigned pool = (unsigned)(options->threads > 1 ? options->threads : 0);
     if (pool)
         self->daemon = MHD_start_daemon(
-            flags, (uint16_t)port, NULL, NULL, s_access, self, MHD_OPTION_SOCK_ADDR, &addr,
+            flags, (uint16_t)options->port, NULL, NULL, s_access, self, MHD_OPTION_SOCK_ADDR, &addr,
             MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     else
         self->daemon =
-            MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, s_access, self,
+            MHD_start_daemon(flags, (uint16_t)options->port, NULL, NULL, s_access, self,
                              MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
                              self, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if (!self->daemon) {
         char p[16];
-        snprintf(p, sizeof p, "%d", port);
+        snprintf(p, sizeof p, "%d", options->port);
         log_error("cannot listen for HTTP", "host", host, "port", p, NULL);
+        s_threads_finish(self);
         free(self);
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    self->port = info ? info->port : port;
+    self->port = info ? info->port : options->port;
     return self;
+}
+
+httpd_t *httpd_start(const httpd_options_t *options)
+{
+    return s_start(options, NULL);
+}
+
+httpd_t *httpd_new(const char *host, int port, size_t max_body, int threads,
+                   httpd_handler_fn *handler, httpd_health_fn *health, void *arg)
+{
+    httpd_options_t options = {.host = host,
+                               .port = port,
+                               .max_body = max_body,
+                               .threads = threads,
+                               .handler = handler,
+                               .arg = arg};
+    return s_start(&options, health);
 }
 
 void httpd_destroy(httpd_t **self_p)
@@ -255,6 +457,7 @@ void httpd_destroy(httpd_t **self_p)
     httpd_t *self = *self_p;
     if (self->daemon)
         MHD_stop_daemon(self->daemon);
+    s_threads_finish(self);
     free(self);
     *self_p = NULL;
 }

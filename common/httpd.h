@@ -2,8 +2,10 @@
  *
  * The service gives one handler; httpd reads the whole body first (refusing more than
  * max_body bytes with 413), answers GET /metrics itself, answers GET /healthz from the health
- * callback, and passes everything else to the handler. Handlers run on httpd's threads, so
- * whatever they use must be per thread (see thread_init/thread_fini) or thread-safe.
+ * callback, and passes everything else to the handler. Handlers run on httpd's threads (as many
+ * as `threads`), so whatever they use must be thread-safe or per thread: give thread_init and
+ * thread_fini (httpd_options_t) and each handler call finds its thread's own state in
+ * req->thread (a Redis connection, sockets, …).
  * Error bodies are always {"error":{"code":…,"field":…,"message":…}}. */
 #ifndef GRIDLINE_HTTPD_H
 #define GRIDLINE_HTTPD_H
@@ -19,40 +21,72 @@ typedef struct {
     const char *body; /* NUL-terminated; may contain NULs before body_len */
     size_t body_len;
     struct MHD_Connection *connection;
+    void *thread; /* this thread's thread_init result; NULL without thread_init */
 } http_request_t;
 
+/* Build it with the http_response_* functions only. A builder that runs out of memory marks the
+ * response failed, and httpd then answers 500 and logs why, rather than sending half of it. */
 typedef struct {
     int status;
     char *body; /* malloc'd, owned by the response */
     size_t body_len;
     const char *content_type;
-    char *headers[8]; /* "Name: value", malloc'd */
+    char **headers; /* "Name: value", each malloc'd; grows as needed */
     int header_count;
+    int header_cap;
+    const char *failed; /* why the response cannot be sent as built; NULL if it can */
 } http_response_t;
 
 typedef void(httpd_handler_fn)(void *arg, const http_request_t *req, http_response_t *res);
 /* 0 = healthy; -1 = not, with the reason in why. */
 typedef int(httpd_health_fn)(void *arg, char *why, size_t whylen);
+/* The same, with the calling thread's state (thread_init's result, NULL without thread_init). */
+typedef int(httpd_thread_health_fn)(void *arg, void *thread, char *why, size_t whylen);
+/* Makes one HTTP thread's state; NULL if it cannot (that request is answered 503 and the next
+ * request on the thread tries again). */
+typedef void *(httpd_thread_init_fn)(void *arg);
+/* Frees what thread_init made. */
+typedef void(httpd_thread_fini_fn)(void *arg, void *state);
+
+typedef struct {
+    const char *host; /* IPv4 address to bind */
+    int port;         /* 0 picks a free one: see httpd_port */
+    size_t max_body;
+    int threads; /* handler threads; < 1 counts as 1 */
+    httpd_handler_fn *handler;
+    httpd_thread_health_fn *health; /* NULL: /healthz always answers ok */
+    void *arg;                      /* first argument of every callback */
+    /* Both NULL, or both given. thread_init runs on an HTTP thread the first time that thread
+     * handles a request (or /healthz); thread_fini runs once for every state thread_init made,
+     * on its own thread when the thread ends, at the latest in httpd_destroy. */
+    httpd_thread_init_fn *thread_init;
+    httpd_thread_fini_fn *thread_fini;
+} httpd_options_t;
 
 typedef struct httpd httpd_t;
 
-/* Starts listening now; NULL (and a logged reason) if the port cannot be bound. port 0 picks a
- * free one: see httpd_port. */
+/* Starts listening now; NULL (and a logged reason) if the port cannot be bound or the options
+ * are wrong. The options are copied; host need not outlive the call. */
+httpd_t *httpd_start(const httpd_options_t *options);
+/* The same without per-thread state: httpd_start with no thread_init/thread_fini. */
 httpd_t *httpd_new(const char *host, int port, size_t max_body, int threads,
                    httpd_handler_fn *handler, httpd_health_fn *health, void *arg);
-/* Stops accepting, lets requests in progress finish, joins the threads. */
+/* Stops accepting, lets requests in progress finish, joins the threads; every thread state has
+ * been given to thread_fini when it returns. */
 void httpd_destroy(httpd_t **self_p);
 int httpd_port(const httpd_t *self);
 
 const char *http_request_header(const http_request_t *req, const char *name);
 const char *http_request_arg(const http_request_t *req, const char *name);
 
-/* Takes ownership of body (malloc'd JSON text). */
+/* Takes ownership of body (malloc'd JSON text); NULL body (a failed allocation) fails the
+ * response. */
 void http_response_json(http_response_t *res, int status, char *body);
 void http_response_text(http_response_t *res, int status, const char *content_type,
                         const char *text);
 void http_response_error(http_response_t *res, int status, const char *code, const char *field,
                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Any number of headers; name and value must not contain CR or LF (else the response fails). */
 void http_response_header(http_response_t *res, const char *name, const char *value);
 
 #endif

@@ -34,6 +34,16 @@ int keys_outbox(char *buf, const char *county, const char *hop)
     return snprintf(buf, KEYS_MAX, "outbox:{%s}:%s", county, hop);
 }
 
+int keys_deadletter(char *buf, const char *county)
+{
+    return snprintf(buf, KEYS_MAX, "deadletter:{%s}", county);
+}
+
+int keys_pending(char *buf, const char *name)
+{
+    return snprintf(buf, KEYS_MAX, "pending:%s", name);
+}
+
 int keys_deadline(char *buf, const char *county)
 {
     return snprintf(buf, KEYS_MAX, "deadline:{%s}", county);

@@ -7,7 +7,8 @@
  *
  *   appeal:{C}:<id>              hash   the appeal: fields below + seq/status/level/assignee
  *   events:{C}:<id>              list   Event protobufs; index seq-1 holds event seq
- *   seq:{C}:<day>                string INCR -> the id counter of county C on local day
+ *   seq:{C}:<day>                string INCR -> the id counter of county C on local day;
+ *                                       kept for good (an id is never handed out twice)
  *   idem:{C}:<idempotency-key>   string "<id>|<fingerprint of the request>", TTL
  *   ext:{C}:<channel>:<ext-id>   string the appeal id a channel's external id became
  *   outbox:{C}:<hop>             zset   "<id>:<seq>" -> time to (re)send it to hop
@@ -15,6 +16,14 @@
  *   deadline:{C}                 zset   "<id>" -> when its current level's deadline falls
  *   delivery:{C}                 zset   "<alert id>|<subscription>" -> time to (re)try the POST
  *   delivery:{C}:body            hash   "<alert id>|<subscription>" -> JSON body to POST
+ *   deadletter:{C}               zset   "<hop>|<id>:<seq>" -> when an outbox entry that could
+ *                                       not apply after outbox.max_tries was parked there
+ *   deadletter:{C}:tries         hash   "<hop>|<id>:<seq>" -> failed applies so far
+ *   pending:<name>               zset   county -> when a sender last marked it (unix ms): the
+ *                                       counties whose outbox:{C}:<name> (or, for "delivery",
+ *                                       delivery:{C}) may hold entries. Over-approximate by
+ *                                       design; no county tag: written apart from the
+ *                                       scripts, never inside one (see pending.h)
  *   stats:{C}:<day>:<region>     hash   counters of one region (county or below) for a day:
  *                                       ch:<channel>, cat:<category>, lvl:<level>,
  *                                       ev:<event type> (ev:collected = appeals)
@@ -41,6 +50,8 @@ int keys_deadline(char *buf, const char *county);
 int keys_delivery(char *buf, const char *county);
 int keys_delivery_body(char *buf, const char *county);
 int keys_stats(char *buf, const char *county, const char *day, const char *region);
+int keys_deadletter(char *buf, const char *county);
+int keys_pending(char *buf, const char *name);
 
 /* The county of an appeal id or outbox member: its first 6 digits, if followed by '-'.
  * 0, or -1 if id is not of that form. */

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 /* All rows in one array; strings in one arena; an open-addressing index on the code; and a
  * code-sorted array of pointers per level for prefix ranges. */
 struct region_table {
@@ -35,14 +37,6 @@ int region_level_of_length(size_t digits)
     return -1;
 }
 
-static uint64_t s_hash(const char *code)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *code; code++)
-        h = (h ^ (unsigned char)*code) * 1099511628211ULL;
-    return h;
-}
-
 static bool s_digits(const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -55,7 +49,7 @@ const region_t *region_lookup(const region_table_t *self, const char *code)
 {
     if (!self || !code)
         return NULL;
-    for (size_t i = s_hash(code) & self->slot_mask;; i = (i + 1) & self->slot_mask) {
+    for (size_t i = hash_fnv1a64_str(code) & self->slot_mask;; i = (i + 1) & self->slot_mask) {
         size_t slot = self->slots[i];
         if (!slot)
             return NULL;
@@ -221,7 +215,7 @@ region_table_t *region_table_load(const char *path, char *err, size_t errlen)
     self->slot_mask = slots - 1;
     for (size_t i = 0; i < self->count; i++) {
         const char *code = self->rows[i].code;
-        size_t j = s_hash(code) & self->slot_mask;
+        size_t j = hash_fnv1a64_str(code) & self->slot_mask;
         for (; self->slots[j]; j = (j + 1) & self->slot_mask) {
             if (strcmp(self->rows[self->slots[j] - 1].code, code) == 0) {
                 snprintf(err, errlen, "%s: duplicate code %s", path, code);

@@ -1,22 +1,31 @@
-/* scripts: every Lua script gridline runs in Redis, in one place (common/scripts.c).
+/* scripts: every Lua script gridline runs in Redis. The text of each is common/lua/<name>.lua
+ * (with common/lua/lib.lua's helpers before it), embedded at build time.
  *
  * Each script touches one county's slot only: its KEYS carry the {county} tag and any key it
- * derives (appeal:, events:, stats:) is built from the same tag. Return shapes are documented
- * beside each script. */
+ * derives (appeal:, events:, stats:, deadletter:) is built from the same tag. Callers do not
+ * build KEYS/ARGV themselves: each script has one typed wrapper, in the module of its noun
+ * (appeal.c: appeal_create, appeal_advance; outbox.c: outbox_claim, pending_unmark,
+ * deadletter_replay; inbox.c: stats_apply, notify_accept; delivery.c in the notifier:
+ * delivery_claim, delivery_done). Each .lua file documents its KEYS, ARGV and reply. */
 #ifndef GRIDLINE_SCRIPTS_H
 #define GRIDLINE_SCRIPTS_H
 
 #include "rconn.h"
 
-extern rscript_t scripts_appeal_create;  /* intake: new appeal + collected event + outboxes */
-extern rscript_t scripts_appeal_advance; /* any state change: next event, fields, outboxes */
-extern rscript_t scripts_outbox_claim;   /* sweeper: lease due outbox entries, with events */
-extern rscript_t scripts_stats_apply;    /* aggregator: consume events, add their counts */
-extern rscript_t scripts_notify_accept;  /* notifier: consume an event, queue deliveries */
-extern rscript_t scripts_delivery_claim; /* notifier: lease due deliveries, with bodies */
-extern rscript_t scripts_delivery_done;  /* notifier: forget a delivered alert */
+extern rscript_t scripts_appeal_create;
+extern rscript_t scripts_appeal_advance;
+extern rscript_t scripts_outbox_claim;
+extern rscript_t scripts_stats_apply;
+extern rscript_t scripts_notify_accept;
+extern rscript_t scripts_delivery_claim;
+extern rscript_t scripts_delivery_done;
+extern rscript_t scripts_pending_unmark;
+extern rscript_t scripts_deadletter_replay;
 
 /* NULL-terminated, for rconn_set_scripts. */
 extern rscript_t *scripts_all[];
+
+/* Computes every script's SHA1 once (call before threads start; idempotent). */
+void scripts_prepare(void);
 
 #endif

@@ -11,8 +11,11 @@
 #include <zmq.h>
 
 #include "clock.h"
+#include "gsock.h"
 #include "log.h"
+#include "outbox.h"
 #include "rconn.h"
+#include "scripts.h"
 
 #ifndef GRIDLINE_VERSION
 #define GRIDLINE_VERSION "0.1.0"
@@ -36,11 +39,15 @@ bool service_stopping(void)
 static void s_usage(const service_t *self, FILE *out)
 {
     fprintf(out,
-            "usage: gridline-%s [--config FILE] [--print-config] [--help] [--version]\n\n"
+            "usage: gridline-%s [--config FILE] [--print-config] [--check-config FILE] [--help] "
+            "[--version]\n\n"
             "%s\n\n"
             "  -c, --config FILE   YAML configuration (default: $GRIDLINE_CONFIG, else built-in "
             "defaults)\n"
             "      --print-config  print the effective configuration and exit\n"
+            "      --check-config FILE\n"
+            "                      check FILE and the GRIDLINE_* variables, starting nothing;\n"
+            "                      print every error and exit 2, or \"ok\" and exit 0\n"
             "  -h, --help          this text\n"
             "  -V, --version       print the version and exit\n\n",
             self->name, self->summary);
@@ -55,12 +62,14 @@ int service_start(service_t *self, int argc, char **argv)
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'},
         {"print-config", no_argument, NULL, 'p'},
+        {"check-config", required_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
     };
     const char *config_path = getenv("GRIDLINE_CONFIG");
     bool print_config = false;
+    const char *check_path = NULL;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "c:hV", options, NULL)) != -1) {
@@ -70,6 +79,9 @@ int service_start(service_t *self, int argc, char **argv)
             break;
         case 'p':
             print_config = true;
+            break;
+        case 'C':
+            check_path = optarg;
             break;
         case 'h':
             s_usage(self, stdout);
@@ -87,15 +99,20 @@ int service_start(service_t *self, int argc, char **argv)
                 argv[optind]);
         return -1;
     }
+    if (check_path) /* no Redis, no sockets, no logging: the file and the environment only */
+        return config_check(check_path, environ, stdout, stderr) == 0 ? 1 : -1;
     self->config = config_new();
     if (!self->config) {
         fprintf(stderr, "gridline-%s: out of memory\n", self->name);
         return -1;
     }
-    if ((config_path && *config_path && config_load_file(self->config, config_path) != 0) ||
-        config_apply_env(self->config, environ) != 0) {
-        fprintf(stderr, "gridline-%s: configuration: %s\n", self->name,
-                config_errstr(self->config));
+    int bad = config_path && *config_path && config_load_file(self->config, config_path) != 0;
+    bad |= config_apply_env(self->config, environ) != 0;
+    if (bad) { /* every mistake at once, not one per attempt */
+        size_t count = 0;
+        const char *const *errors = config_errors(self->config, &count);
+        for (size_t i = 0; i < count; i++)
+            fprintf(stderr, "gridline-%s: configuration: %s\n", self->name, errors[i]);
         config_destroy(&self->config);
         return -1;
     }
@@ -163,14 +180,23 @@ void service_finish(service_t *self)
     config_destroy(&self->config);
 }
 
+rconn_t *service_redis_new(const config_t *cfg)
+{
+    scripts_prepare();
+    rconn_t *redis =
+        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    if (redis)
+        rconn_set_scripts(redis, scripts_all);
+    return redis;
+}
+
 int service_health(void *arg, char *why, size_t whylen)
 {
     service_t *self = arg;
     const config_t *cfg = self->config;
     pthread_mutex_lock(&s_health_lock);
     if (!s_health_redis)
-        s_health_redis =
-            rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+        s_health_redis = service_redis_new(cfg);
     redisReply *r = s_health_redis ? rconn_command(s_health_redis, "PING") : NULL;
     int rc = 0;
     if (!r) {
@@ -184,21 +210,84 @@ int service_health(void *arg, char *why, size_t whylen)
     return rc;
 }
 
-void service_run(service_t *self, void *sock, service_step_fn *drain, service_step_fn *sweep,
-                 void *arg)
+/* The service of this process, for the default /healthz (service_main sets it). */
+static service_t *s_service;
+
+static int s_health(void *arg, void *thread, char *why, size_t whylen)
 {
-    const int interval = self->config->outbox_sweep_interval_ms;
-    int64_t next_sweep = clock_mono_ms() + interval;
-    while (!service_stopping()) {
-        int64_t wait = next_sweep - clock_mono_ms();
+    return service_health(s_service, why, whylen);
+}
+
+static void s_no_api(void *arg, const http_request_t *req, http_response_t *res)
+{
+    http_response_error(res, 404, "not_found", NULL,
+                        "this service serves GET /healthz and GET /metrics");
+}
+
+/* The one loop: wait on the socket (at most until the next tick, and never more than 100 ms,
+ * to notice a stop request), drain it when readable, tick every outbox.sweep_interval_ms. */
+static void s_loop(service_t *svc, const service_def_t *def, void *obj)
+{
+    const int interval = svc->config->outbox_sweep_interval_ms;
+    void *sock = def->socket ? def->socket(obj) : NULL;
+    int64_t next_tick = clock_mono_ms() + interval;
+    while (!service_stopping() && !rconn_refused()) {
+        int64_t wait = next_tick - clock_mono_ms();
+        long timeout = wait < 0 ? 0 : wait > 100 ? 100 : (long)wait;
         zmq_pollitem_t item = {.socket = sock, .events = ZMQ_POLLIN};
-        /* Wake at least every 100 ms to notice a stop request promptly. */
-        int rc = zmq_poll(&item, 1, wait < 0 ? 0 : wait > 100 ? 100 : (long)wait);
-        if (rc > 0 && (item.revents & ZMQ_POLLIN))
-            drain(arg);
-        if (clock_mono_ms() >= next_sweep) {
-            sweep(arg);
-            next_sweep = clock_mono_ms() + interval;
+        int rc = zmq_poll(sock ? &item : NULL, sock ? 1 : 0, timeout);
+        if (rc > 0 && (item.revents & ZMQ_POLLIN) && def->drain)
+            def->drain(obj);
+        if (clock_mono_ms() >= next_tick) {
+            if (def->tick)
+                def->tick(obj);
+            next_tick = clock_mono_ms() + interval;
         }
     }
+}
+
+int service_main(const service_def_t *def, int argc, char **argv)
+{
+    service_t svc = {.name = def->name, .summary = def->summary, .usage = def->usage};
+    int rc = service_start(&svc, argc, argv);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    const config_t *cfg = svc.config;
+    scripts_prepare();
+    outbox_register_metrics();
+    void *obj = def->create(&svc);
+    httpd_options_t options = {
+        .host = cfg->bind_host,
+        .port = def->http_port(cfg),
+        .max_body = def->http_max_body ? def->http_max_body(cfg) : 4096,
+        .threads = def->http_threads ? def->http_threads(cfg) : 1,
+        .handler = def->handle ? def->handle : s_no_api,
+        .health = def->health ? def->health : s_health,
+        .arg = obj,
+        .thread_init = def->thread_init,
+        .thread_fini = def->thread_fini,
+    };
+    s_service = &svc;
+    httpd_t *http = obj ? httpd_start(&options) : NULL;
+    if (!http) {
+        if (obj)
+            def->destroy(&obj);
+        service_finish(&svc);
+        gsock_context_term();
+        return 1;
+    }
+    log_infof("http on http://%s:%d", cfg->bind_host, httpd_port(http));
+    s_loop(&svc, def, obj);
+    const char *refused = rconn_refused();
+    log_info("stopping: finishing requests in progress", NULL);
+    httpd_destroy(&http); /* joins the HTTP threads: every answered request is in Redis */
+    def->destroy(&obj);
+    service_finish(&svc);
+    gsock_context_term();
+    if (refused) {
+        log_error("stopped: this Redis must not be used", "error", refused, NULL);
+        return 2;
+    }
+    log_info("stopped", NULL);
+    return 0;
 }

@@ -13,7 +13,7 @@ set -euo pipefail
 run_pkgs=(
   build-essential pkg-config protobuf-c-compiler
   libzmq3-dev libprotobuf-c-dev libhiredis-dev libmicrohttpd-dev libjansson-dev
-  libcurl4-openssl-dev libyaml-dev
+  libcurl4-openssl-dev libyaml-dev libssl-dev
   redis-server redis-tools curl
 )
 test_pkgs=(libcmocka-dev jq)

@@ -8,33 +8,34 @@
 
 #include "clock.h"
 #include "event.h"
+#include "inbox.h"
 #include "keys.h"
 #include "log.h"
 #include "metrics.h"
 #include "rconn.h"
 #include "scripts.h"
+#include "service.h"
 #include "tally.h"
-#include "zsock.h"
 
-/* Arguments of one stats_apply call at most (rconn allows 4096). */
-#define S_MAX_ARGS 4000
+/* Events per stats_apply call at most: a call's arguments stay in the thousands. */
+#define S_CALL_EVENTS 128
 
 typedef struct {
-    char county[7];
-    char member[KEYS_ID_MAX + 16];
+    const inbox_item_t *item;
     tally_item_t items[TALLY_MAX];
     size_t count;
 } s_counted_t;
 
 struct aggregator {
     service_t *service;
-    rconn_t *redis;       /* main thread: applying */
-    rconn_t *query_redis; /* the HTTP thread: GET /v1/stats */
-    void *inbox;
+    rconn_t *redis; /* main thread: applying */
+    inbox_t *inbox;
     s_counted_t *batch; /* outbox.batch slots, reused */
-    const char **args;
-    size_t *lens;
-    metric_t *applied, *duplicate, *malformed, *batches;
+    tally_event_t *events;
+    long long *outcomes;
+    size_t *calls, *sizes;
+    argv_t argv;
+    metric_t *batches;
 };
 
 aggregator_t *aggregator_new(service_t *service)
@@ -44,24 +45,20 @@ aggregator_t *aggregator_new(service_t *service)
     if (!self)
         return NULL;
     self->service = service;
-    self->redis =
-        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
-    self->query_redis =
-        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
-    self->inbox = zsock_pull_new(cfg->aggregator_endpoint);
-    self->batch = calloc((size_t)cfg->outbox_batch, sizeof *self->batch);
-    self->args = calloc(S_MAX_ARGS, sizeof *self->args);
-    self->lens = calloc(S_MAX_ARGS, sizeof *self->lens);
-    if (!self->redis || !self->query_redis || !self->inbox || !self->batch || !self->args ||
-        !self->lens) {
+    size_t batch = (size_t)cfg->outbox_batch;
+    self->redis = service_redis_new(cfg);
+    self->inbox = inbox_new(HOP_AGGREGATOR, cfg);
+    self->batch = calloc(batch, sizeof *self->batch);
+    self->events = calloc(batch, sizeof *self->events);
+    self->outcomes = calloc(batch, sizeof *self->outcomes);
+    self->calls = calloc(batch, sizeof *self->calls);
+    self->sizes = calloc(batch, sizeof *self->sizes);
+    argv_init(&self->argv);
+    if (!self->redis || !self->inbox || !self->batch || !self->events || !self->outcomes ||
+        !self->calls || !self->sizes) {
         aggregator_destroy(&self);
         return NULL;
     }
-    rconn_set_scripts(self->redis, scripts_all);
-    const char *name = "gridline_aggregator_events_total", *help = "events received, by outcome";
-    self->applied = metrics_register(METRIC_COUNTER, name, "result=\"counted\"", help);
-    self->duplicate = metrics_register(METRIC_COUNTER, name, "result=\"duplicate\"", help);
-    self->malformed = metrics_register(METRIC_COUNTER, name, "result=\"malformed\"", help);
     self->batches = metrics_register(METRIC_COUNTER, "gridline_aggregator_batches_total", NULL,
                                      "stats_apply calls");
     return self;
@@ -72,122 +69,87 @@ void aggregator_destroy(aggregator_t **self_p)
     if (!self_p || !*self_p)
         return;
     aggregator_t *self = *self_p;
-    zsock_destroy(&self->inbox);
+    inbox_destroy(&self->inbox);
     rconn_destroy(&self->redis);
-    rconn_destroy(&self->query_redis);
+    argv_fini(&self->argv);
     free(self->batch);
-    free(self->args);
-    free(self->lens);
+    free(self->events);
+    free(self->outcomes);
+    free(self->calls);
+    free(self->sizes);
     free(self);
     *self_p = NULL;
 }
 
 void *aggregator_socket(aggregator_t *self)
 {
-    return self->inbox;
+    return inbox_socket(self->inbox);
 }
 
 static int s_by_county(const void *a, const void *b)
 {
-    return strcmp(((const s_counted_t *)a)->county, ((const s_counted_t *)b)->county);
-}
-
-/* Appends stats_apply calls for batch[from..to) (one county) in chunks that fit S_MAX_ARGS.
- * Returns the number of calls appended, -1 on a Redis error. */
-static int s_append_county(aggregator_t *self, size_t from, size_t to)
-{
-    char key[KEYS_MAX];
-    keys_outbox(key, self->batch[from].county, "aggregator");
-    int calls = 0;
-    size_t i = from;
-    while (i < to) {
-        size_t n = 0, events = 0;
-        self->args[n++] = key;
-        n++; /* the number of events, filled below */
-        while (i < to && n + 2 + 2 * self->batch[i].count <= S_MAX_ARGS) {
-            s_counted_t *c = &self->batch[i];
-            self->args[n++] = c->member;
-            /* the pair count must outlive this loop: it goes in the slot tally left free */
-            snprintf(c->items[TALLY_MAX - 1].field, 16, "%zu", c->count);
-            self->args[n++] = c->items[TALLY_MAX - 1].field;
-            for (size_t k = 0; k < c->count; k++) {
-                self->args[n++] = c->items[k].key;
-                self->args[n++] = c->items[k].field;
-            }
-            events++;
-            i++;
-        }
-        char nevents[16];
-        snprintf(nevents, sizeof nevents, "%zu", events);
-        self->args[1] = nevents;
-        for (size_t k = 0; k < n; k++)
-            self->lens[k] = strlen(self->args[k]);
-        if (rconn_append_eval(self->redis, &scripts_stats_apply, 1, (int)n, self->args,
-                              self->lens) != 0)
-            return -1;
-        calls++;
-        metric_add(self->batches, 1);
-    }
-    return calls;
+    return strcmp(((const s_counted_t *)a)->item->county, ((const s_counted_t *)b)->item->county);
 }
 
 int aggregator_drain(aggregator_t *self)
 {
     const config_t *cfg = self->service->config;
-    size_t count = 0;
     bool redis_down = rconn_ensure(self->redis) != 0;
-    while (count < (size_t)cfg->outbox_batch) {
-        Gridline__Envelope *env = NULL;
-        event_recv_t got = event_envelope_recv(self->inbox, redis_down, &env);
-        if (got == EVENT_RECV_NONE)
-            break;
-        if (got == EVENT_RECV_DROPPED) {
-            metric_add(self->malformed, redis_down ? 0 : 1);
+    inbox_item_t *items = NULL;
+    size_t taken = inbox_take(self->inbox, redis_down, (size_t)cfg->outbox_batch, &items);
+    if (redis_down)
+        return -1;
+    size_t count = 0;
+    for (size_t i = 0; i < taken; i++) {
+        s_counted_t *c = &self->batch[count];
+        c->item = &items[i];
+        c->count = tally_event(items[i].event, c->items, TALLY_MAX);
+        if (c->count == 0) {
+            log_warn("dropped an event the aggregator cannot count", "id",
+                     items[i].event->appeal_id, NULL);
             continue;
         }
-        const Gridline__Event *e = env->event;
-        s_counted_t *c = &self->batch[count];
-        /* keep one slot free: s_append_county writes the pair count there */
-        c->count = tally_event(e, c->items, TALLY_MAX - 1);
-        if (c->count == 0 || keys_county_of_id(e->appeal_id, c->county) != 0 ||
-            snprintf(c->member, sizeof c->member, "%s:%u", e->appeal_id, e->seq) >=
-                (int)sizeof c->member) {
-            metric_add(self->malformed, 1);
-            log_warn("dropped an event the aggregator cannot count", "id", e->appeal_id, NULL);
-        } else {
-            count++;
-        }
-        event_envelope_free(&env);
+        count++;
     }
-    if (redis_down || count == 0)
-        return redis_down ? -1 : 0;
+    if (count == 0)
+        return 0;
     qsort(self->batch, count, sizeof *self->batch, s_by_county);
-    int calls = 0;
+    for (size_t i = 0; i < count; i++)
+        self->events[i] = (tally_event_t){self->batch[i].item->member, self->batch[i].item->raw,
+                                          self->batch[i].item->raw_len, self->batch[i].items,
+                                          self->batch[i].count};
+    int64_t now = clock_wall_ms();
+    size_t ncalls = 0;
     for (size_t from = 0; from < count;) {
+        const char *county = self->batch[from].item->county;
         size_t to = from + 1;
-        while (to < count && strcmp(self->batch[to].county, self->batch[from].county) == 0)
+        while (to < count && to - from < S_CALL_EVENTS &&
+               strcmp(self->batch[to].item->county, county) == 0)
             to++;
-        int n = s_append_county(self, from, to);
-        if (n < 0)
+        if (tally_apply_append(self->redis, &self->argv, county, now, &self->events[from],
+                               to - from) != 0)
             return -1;
-        calls += n;
+        metric_add(self->batches, 1);
+        self->calls[ncalls] = from;
+        self->sizes[ncalls++] = to - from;
         from = to;
     }
-    long long applied = 0;
-    for (int i = 0; i < calls; i++) {
-        redisReply *r = rconn_reply(self->redis);
-        if (!r)
+    int applied = 0;
+    for (size_t c = 0; c < ncalls; c++) {
+        long long *outcomes = &self->outcomes[self->calls[c]];
+        int rc = tally_apply_read(self->redis, self->sizes[c], outcomes);
+        if (rc == -1)
             return -1;
-        if (r->type == REDIS_REPLY_INTEGER)
-            applied += r->integer;
-        else
-            log_error("stats_apply failed", "error",
-                      r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply", NULL);
-        freeReplyObject(r);
+        for (size_t k = 0; rc == 0 && k < self->sizes[c]; k++) {
+            inbox_count(self->inbox, outcomes[k], 1);
+            if (outcomes[k] == HOP_APPLIED)
+                applied++;
+            else if (outcomes[k] != HOP_DUPLICATE)
+                log_warn("event not counted", "member", self->events[self->calls[c] + k].member,
+                         "outcome", hop_outcome_name(outcomes[k]), NULL);
+        }
     }
-    metric_add(self->applied, applied);
-    metric_add(self->duplicate, (long long)count - applied);
-    return (int)applied;
+    return applied;
 }
 
 /* Adds every field of an HGETALL reply into the grouped counters of out. */
@@ -216,7 +178,8 @@ static void s_sum_into(json_t *out, const redisReply *hash)
     }
 }
 
-static void s_stats(aggregator_t *self, const http_request_t *req, http_response_t *res)
+static void s_stats(aggregator_t *self, rconn_t *redis, const http_request_t *req,
+                    http_response_t *res)
 {
     const region_table_t *regions = self->service->regions;
     const char *region = http_request_arg(req, "region");
@@ -254,15 +217,18 @@ static void s_stats(aggregator_t *self, const http_request_t *req, http_response
         clock_day(clock_wall_ms(), day);
     }
     /* At or below the county: one hash. Above: one hash per county, one round trip. */
-    const region_t *counties[256];
+    size_t all_counties = 0;
+    region_counties(regions, &all_counties);
+    const region_t **counties = calloc(all_counties ? all_counties : 1, sizeof *counties);
     size_t county_count = 0;
-    if (len >= 6) {
-        county_count = 1;
-    } else {
-        county_count = region_under(regions, region, REGION_COUNTY, counties, 256);
-        if (county_count > 256)
-            county_count = 256;
+    if (!counties) {
+        http_response_error(res, 503, "unavailable", NULL, "out of memory");
+        return;
     }
+    if (len >= 6)
+        county_count = 1;
+    else
+        county_count = region_under(regions, region, REGION_COUNTY, counties, all_counties);
     char key[KEYS_MAX], county[7];
     for (size_t i = 0; i < county_count; i++) {
         if (len >= 6) {
@@ -271,12 +237,13 @@ static void s_stats(aggregator_t *self, const http_request_t *req, http_response
         } else {
             keys_stats(key, counties[i]->code, day, counties[i]->code);
         }
-        if (rconn_append(self->query_redis, "HGETALL %s", key) != 0) {
-            http_response_error(res, 503, "unavailable", NULL, "%s",
-                                rconn_errstr(self->query_redis));
+        if (rconn_append(redis, "HGETALL %s", key) != 0) {
+            free(counties);
+            http_response_error(res, 503, "unavailable", NULL, "%s", rconn_errstr(redis));
             return;
         }
     }
+    free(counties);
     json_t *out = json_object();
     json_object_set_new(out, "region", json_string(region));
     json_object_set_new(out, "name", json_string(level == REGION_GRID ? "" : known->name));
@@ -290,11 +257,10 @@ static void s_stats(aggregator_t *self, const http_request_t *req, http_response
     if (len < 6)
         json_object_set_new(out, "counties", json_integer((json_int_t)county_count));
     for (size_t i = 0; i < county_count; i++) {
-        redisReply *r = rconn_reply(self->query_redis);
+        redisReply *r = rconn_reply(redis);
         if (!r) {
             json_decref(out);
-            http_response_error(res, 503, "unavailable", NULL, "%s",
-                                rconn_errstr(self->query_redis));
+            http_response_error(res, 503, "unavailable", NULL, "%s", rconn_errstr(redis));
             return;
         }
         if (r->type == REDIS_REPLY_ARRAY)
@@ -313,16 +279,22 @@ static void s_stats(aggregator_t *self, const http_request_t *req, http_response
 void aggregator_handle(void *arg, const http_request_t *req, http_response_t *res)
 {
     if (strcmp(req->path, "/v1/stats") == 0 && strcmp(req->method, "GET") == 0)
-        s_stats(arg, req, res);
+        s_stats(arg, req->thread, req, res);
     else
         http_response_error(res, 404, "not_found", NULL,
                             "see GET /v1/stats?region=PREFIX&day=YYYYMMDD");
 }
 
-int aggregator_health(void *arg, char *why, size_t whylen)
+void *aggregator_thread_new(void *arg)
 {
-    aggregator_t *self = arg;
-    return service_health(self->service, why, whylen);
+    const config_t *cfg = ((aggregator_t *)arg)->service->config;
+    return service_redis_new(cfg);
+}
+
+void aggregator_thread_destroy(void *arg, void *state)
+{
+    rconn_t *redis = state;
+    rconn_destroy(&redis);
 }
 
 int aggregator_tick(aggregator_t *self)

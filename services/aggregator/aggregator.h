@@ -23,8 +23,10 @@ void *aggregator_socket(aggregator_t *self);
 int aggregator_drain(aggregator_t *self);
 /* Every sweep interval: (re)connects to Redis. 0, or -1 while Redis is unreachable. */
 int aggregator_tick(aggregator_t *self);
-/* httpd handler (one HTTP thread: it owns the query connection). */
+/* httpd handler; each HTTP thread queries on a Redis connection of its own, made by
+ * aggregator_thread_new and freed by aggregator_thread_destroy (httpd's thread hooks). */
 void aggregator_handle(void *arg, const http_request_t *req, http_response_t *res);
-int aggregator_health(void *arg, char *why, size_t whylen);
+void *aggregator_thread_new(void *arg);
+void aggregator_thread_destroy(void *arg, void *state);
 
 #endif

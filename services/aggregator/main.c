@@ -1,56 +1,67 @@
-/* gridline-aggregator: wires the event inbox, the stats API and shutdown. */
+/* gridline-aggregator: the aggregator hop's inbox, the stats API, /healthz and /metrics. */
 #include "aggregator.h"
-#include "httpd.h"
-#include "log.h"
 #include "service.h"
-#include "zsock.h"
 
 static const char s_usage[] =
     "Receives every event on aggregator.endpoint (ZeroMQ PULL, bound) and counts it per\n"
-    "region and day. HTTP (aggregator.http_port):\n"
+    "region and day. HTTP (aggregator.http_port, aggregator.http_threads threads):\n"
     "  GET /v1/stats?region=PREFIX[&day=YYYYMMDD]   counts by channel, category, level, event\n"
     "  GET /healthz, /metrics\n";
 
-static int s_drain(void *arg)
+static void *s_create(service_t *svc)
 {
-    return aggregator_drain(arg);
+    return aggregator_new(svc);
 }
 
-static int s_sweep(void *arg)
+static void s_destroy(void **self_p)
+{
+    aggregator_destroy((aggregator_t **)self_p);
+}
+
+static int s_port(const config_t *cfg)
+{
+    return cfg->aggregator_http_port;
+}
+
+/* A dashboard's slow query holds one thread; /healthz and the next query take another. */
+static int s_threads(const config_t *cfg)
+{
+    return 4;
+}
+
+static void *s_socket(void *self)
+{
+    return aggregator_socket(self);
+}
+
+static int s_drain(void *self)
+{
+    return aggregator_drain(self);
+}
+
+static int s_tick(void *self)
 {
     /* No outbox of its own to sweep; keep the connection up (and say so when it is not). */
-    return aggregator_tick(arg);
+    return aggregator_tick(self);
 }
 
 int main(int argc, char **argv)
 {
-    service_t svc = {.name = "aggregator",
-                     .summary = "gridline-aggregator: counts appeals and events per region, "
-                                "day, channel, category and level.",
-                     .usage = s_usage};
-    int rc = service_start(&svc, argc, argv);
-    if (rc != 0)
-        return rc > 0 ? 0 : 2;
-    const config_t *cfg = svc.config;
-    aggregator_t *agg = aggregator_new(&svc);
-    /* One HTTP thread: it alone uses the aggregator's query connection. */
-    httpd_t *http = agg ? httpd_new(cfg->bind_host, cfg->aggregator_http_port, 4096, 1,
-                                    aggregator_handle, aggregator_health, agg)
-                        : NULL;
-    if (!http) {
-        aggregator_destroy(&agg);
-        service_finish(&svc);
-        zsock_context_term();
-        return 1;
-    }
-    log_infof("events on %s, http on http://%s:%d", cfg->aggregator_endpoint, cfg->bind_host,
-              httpd_port(http));
-    service_run(&svc, aggregator_socket(agg), s_drain, s_sweep, agg);
-    log_info("stopping", NULL);
-    httpd_destroy(&http);
-    aggregator_destroy(&agg);
-    service_finish(&svc);
-    zsock_context_term();
-    log_info("stopped", NULL);
-    return 0;
+    static const service_def_t def = {
+        .name = "aggregator",
+        .summary = "gridline-aggregator: counts appeals and events per region, day, channel, "
+                   "category and level.",
+        .usage = s_usage,
+        .create = s_create,
+        .destroy = s_destroy,
+        .http_port = s_port,
+        .http_threads = s_threads,
+        .handle = aggregator_handle,
+        .thread_init = aggregator_thread_new,
+        .thread_fini = aggregator_thread_destroy,
+        .socket = s_socket,
+        .drain = s_drain,
+        .tick = s_tick,
+    };
+    return service_main(&def, argc, argv);
 }

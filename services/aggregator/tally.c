@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "clock.h"
+#include "hop.h"
+#include "log.h"
+#include "scripts.h"
 
 static size_t s_add(tally_item_t *out, size_t n, size_t max, const char *keys[], size_t levels,
                     const char *field)
@@ -50,4 +53,35 @@ size_t tally_event(const Gridline__Event *event, tally_item_t *out, size_t max)
     }
     snprintf(field, sizeof field, "ev:%s", event_type_name(event->type));
     return s_add(out, n, max, keys, levels, field);
+}
+
+int tally_apply_append(rconn_t *redis, argv_t *a, const char *county, int64_t now_ms,
+                       const tally_event_t *events, size_t count)
+{
+    char key[KEYS_MAX];
+    keys_outbox(key, county, hop_name(HOP_AGGREGATOR));
+    argv_reset(a);
+    argv_add(a, key);
+    argv_add(a, county);
+    argv_add_int(a, HOP_MAX_TRIES);
+    argv_add_int(a, now_ms);
+    argv_add_int(a, (long long)count);
+    for (size_t i = 0; i < count; i++) {
+        const tally_event_t *e = &events[i];
+        argv_add(a, e->member);
+        argv_addn(a, e->received, e->received_len);
+        argv_add_int(a, (long long)e->count);
+        for (size_t k = 0; k < e->count; k++) {
+            argv_add(a, e->items[k].key);
+            argv_add(a, e->items[k].field);
+        }
+    }
+    if (a->failed)
+        return -1;
+    return rconn_append_eval(redis, &scripts_stats_apply, 1, (int)a->count, a->args, a->lens);
+}
+
+int tally_apply_read(rconn_t *redis, size_t count, long long *outcomes)
+{
+    return hop_read_outcomes(redis, scripts_stats_apply.name, count, false, outcomes, NULL);
 }

@@ -11,9 +11,12 @@
 #define GRIDLINE_TALLY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
+#include "argv.h"
 #include "event.h"
 #include "keys.h"
+#include "rconn.h"
 
 #define TALLY_MAX 24
 
@@ -25,5 +28,22 @@ typedef struct {
 /* Fills out with the (key, field) pairs to increment by one; returns how many, 0 if the
  * event's region is not a village or grid code. */
 size_t tally_event(const Gridline__Event *event, tally_item_t *out, size_t max);
+
+/* One received event and what it adds. */
+typedef struct {
+    const char *member;      /* its outbox entry "<id>:<seq>" */
+    const uint8_t *received; /* its bytes as received (compared with the stored event) */
+    size_t received_len;
+    const tally_item_t *items;
+    size_t count;
+} tally_event_t;
+
+/* Appends one stats_apply call (stats_apply.lua) for events of one county: each is counted
+ * only while its aggregator outbox entry is there and its bytes are the stored event. 0, or
+ * -1 (Redis down, out of memory). scratch is reused storage. */
+int tally_apply_append(rconn_t *redis, argv_t *scratch, const char *county, int64_t now_ms,
+                       const tally_event_t *events, size_t count);
+/* The outcomes (hop_outcome_t) of count events. 0; -1 Redis down; -2 a script error (logged). */
+int tally_apply_read(rconn_t *redis, size_t count, long long *outcomes);
 
 #endif

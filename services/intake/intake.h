@@ -7,7 +7,7 @@
  * An appeal is answered 201 only after one Lua step stored it, its collected event and its
  * outbox entries (router, aggregator). The event is then pushed over ZeroMQ; if that fails
  * the outbox sweeper (intake_sweep) sends it later. Handlers run on httpd threads, each with
- * its own Redis connection and ZeroMQ sockets. */
+ * its own collector (Redis connection and ZeroMQ sockets) from httpd's thread hooks. */
 #ifndef GRIDLINE_INTAKE_H
 #define GRIDLINE_INTAKE_H
 
@@ -18,9 +18,11 @@ typedef struct intake intake_t;
 
 intake_t *intake_new(service_t *service);
 void intake_destroy(intake_t **self_p);
-/* httpd callbacks; arg is the intake_t. */
+/* httpd callbacks; arg is the intake_t, the thread state a collector (collector.h). */
 void intake_handle(void *arg, const http_request_t *req, http_response_t *res);
-int intake_health(void *arg, char *why, size_t whylen);
+int intake_health(void *arg, void *thread, char *why, size_t whylen);
+void *intake_thread_new(void *arg);
+void intake_thread_destroy(void *arg, void *state);
 /* Re-sends what the outboxes of intake's hops still hold (call every sweep interval from
  * the main thread). Returns entries re-sent or -1 when Redis is down. */
 int intake_sweep(intake_t *self);

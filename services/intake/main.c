@@ -1,12 +1,6 @@
-/* gridline-intake: wires the HTTP front door, the outbox sweeper and shutdown together. */
-#include <unistd.h>
-
-#include "clock.h"
-#include "httpd.h"
+/* gridline-intake: the HTTP front door, the outbox sweeper, /healthz and /metrics. */
 #include "intake.h"
-#include "log.h"
 #include "service.h"
-#include "zsock.h"
 
 static const char s_usage[] =
     "HTTP API (intake.http_port):\n"
@@ -16,41 +10,53 @@ static const char s_usage[] =
     "  GET  /healthz, /metrics\n"
     "Sends collected events to router.endpoint and aggregator.endpoint (ZeroMQ PUSH).\n";
 
+static void *s_create(service_t *svc)
+{
+    return intake_new(svc);
+}
+
+static void s_destroy(void **self_p)
+{
+    intake_destroy((intake_t **)self_p);
+}
+
+static int s_port(const config_t *cfg)
+{
+    return cfg->intake_http_port;
+}
+
+static int s_threads(const config_t *cfg)
+{
+    return cfg->intake_http_threads;
+}
+
+static size_t s_max_body(const config_t *cfg)
+{
+    return (size_t)cfg->intake_max_body;
+}
+
+static int s_tick(void *self)
+{
+    return intake_sweep(self);
+}
+
 int main(int argc, char **argv)
 {
-    service_t svc = {.name = "intake",
-                     .summary = "gridline-intake: accepts appeals over HTTP, stores them in "
-                                "Redis, passes them on to the router.",
-                     .usage = s_usage};
-    int rc = service_start(&svc, argc, argv);
-    if (rc != 0)
-        return rc > 0 ? 0 : 2;
-    const config_t *cfg = svc.config;
-    intake_t *intake = intake_new(&svc);
-    httpd_t *http =
-        intake ? httpd_new(cfg->bind_host, cfg->intake_http_port, (size_t)cfg->intake_max_body,
-                           cfg->intake_http_threads, intake_handle, intake_health, intake)
-               : NULL;
-    if (!http) {
-        intake_destroy(&intake);
-        service_finish(&svc);
-        zsock_context_term();
-        return 1;
-    }
-    log_infof("listening on http://%s:%d", cfg->bind_host, httpd_port(http));
-    int64_t next_sweep = clock_mono_ms() + cfg->outbox_sweep_interval_ms;
-    while (!service_stopping()) {
-        usleep(20000);
-        if (clock_mono_ms() >= next_sweep) {
-            intake_sweep(intake);
-            next_sweep = clock_mono_ms() + cfg->outbox_sweep_interval_ms;
-        }
-    }
-    log_info("stopping: finishing requests in progress", NULL);
-    httpd_destroy(&http); /* joins the HTTP threads: every accepted appeal is in Redis */
-    intake_destroy(&intake);
-    service_finish(&svc);
-    zsock_context_term();
-    log_info("stopped", NULL);
-    return 0;
+    static const service_def_t def = {
+        .name = "intake",
+        .summary = "gridline-intake: accepts appeals over HTTP, stores them in Redis, passes "
+                   "them on to the router.",
+        .usage = s_usage,
+        .create = s_create,
+        .destroy = s_destroy,
+        .http_port = s_port,
+        .http_threads = s_threads,
+        .http_max_body = s_max_body,
+        .handle = intake_handle,
+        .thread_init = intake_thread_new,
+        .thread_fini = intake_thread_destroy,
+        .health = intake_health,
+        .tick = s_tick,
+    };
+    return service_main(&def, argc, argv);
 }

@@ -20,13 +20,10 @@
 #include "config.h"
 #include "gridline.pb-c.h"
 #include "region.h"
+#include "rules.h"
 
-typedef struct {
-    int status;       /* HTTP status: 400, 413, 415 */
-    const char *code; /* "bad_json", "bad_utf8", "missing", "invalid", "unknown_region", ... */
-    char field[64];
-    char message[320];
-} submission_error_t;
+/* The domain checks are rules.h's; this module reads the JSON shape. */
+typedef rules_error_t submission_error_t;
 
 typedef struct submission submission_t;
 
@@ -40,9 +37,8 @@ Gridline__Appeal *submission_appeal(submission_t *self);
 const region_t *submission_village(const submission_t *self);
 /* FNV-1a 64 of the body, as 16 hex digits: "the same request" for idempotency. */
 void submission_fingerprint(const char *body, size_t len, char out[17]);
-/* true if the Idempotency-Key header value is acceptable: 1..128 printable ASCII. */
+/* rules_idempotency_key and rules_parse_time under this module's older names. */
 int submission_check_idempotency_key(const char *key);
-/* Parses RFC 3339 into unix ms; -1 if malformed. */
 int submission_parse_time(const char *text, int64_t *ms);
 
 #endif

@@ -5,34 +5,42 @@
 #include <string.h>
 
 #include "alert.h"
+#include "argv.h"
 #include "clock.h"
+#include "delivery.h"
+#include "inbox.h"
+#include "pending.h"
 #include "event.h"
+#include "hop.h"
 #include "keys.h"
 #include "log.h"
 #include "metrics.h"
 #include "rconn.h"
 #include "scripts.h"
+#include "service.h"
 #include "webhook.h"
-#include "zsock.h"
 
-#define S_MAX_SUBS 32
-
+/* One received event: the deliveries it makes (one per matching subscription). */
 typedef struct {
-    char county[7];
-    char member[KEYS_ID_MAX + 16];
+    const inbox_item_t *item;
     size_t count;
-    size_t subs[S_MAX_SUBS];
-    char *bodies[S_MAX_SUBS];
-    char deliveries[S_MAX_SUBS][KEYS_ID_MAX + 96];
+    size_t *subs;      /* indexes into config subscriptions */
+    char **bodies;     /* malloc'd */
+    char **deliveries; /* "<alert id>|<subscription>", malloc'd */
 } s_accepting_t;
 
 struct notifier {
     service_t *service;
     rconn_t *redis;
-    void *inbox;
+    inbox_t *inbox;
+    pending_t *pending; /* counties with deliveries (pending:delivery) */
     webhook_t *webhook;
     s_accepting_t *batch;
-    metric_t *accepted, *duplicate, *malformed, *delivered, *failed;
+    delivery_event_t *events;
+    long long *outcomes;
+    size_t *calls, *sizes;
+    argv_t argv;
+    metric_t *delivered, *failed;
 };
 
 notifier_t *notifier_new(service_t *service)
@@ -42,25 +50,40 @@ notifier_t *notifier_new(service_t *service)
     if (!self)
         return NULL;
     self->service = service;
-    self->redis =
-        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
-    self->inbox = zsock_pull_new(cfg->notifier_endpoint);
+    size_t batch = (size_t)cfg->outbox_batch;
+    self->redis = service_redis_new(cfg);
+    self->inbox = inbox_new(HOP_NOTIFIER, cfg);
+    self->pending = pending_new("delivery", pending_grace_for(cfg->outbox_resend_after_ms));
+    if (self->pending)
+        pending_set_counties(self->pending, service->counties, service->county_count);
     self->webhook = webhook_new(cfg->notifier_timeout_ms);
-    self->batch = calloc((size_t)cfg->outbox_batch, sizeof *self->batch);
-    if (!self->redis || !self->inbox || !self->webhook || !self->batch) {
+    self->batch = calloc(batch, sizeof *self->batch);
+    self->events = calloc(batch, sizeof *self->events);
+    self->outcomes = calloc(batch, sizeof *self->outcomes);
+    self->calls = calloc(batch, sizeof *self->calls);
+    self->sizes = calloc(batch, sizeof *self->sizes);
+    argv_init(&self->argv);
+    if (!self->redis || !self->inbox || !self->pending || !self->webhook || !self->batch ||
+        !self->events || !self->outcomes || !self->calls || !self->sizes) {
         notifier_destroy(&self);
         return NULL;
     }
-    rconn_set_scripts(self->redis, scripts_all);
-    const char *name = "gridline_notifier_events_total", *help = "events received, by outcome";
-    self->accepted = metrics_register(METRIC_COUNTER, name, "result=\"accepted\"", help);
-    self->duplicate = metrics_register(METRIC_COUNTER, name, "result=\"duplicate\"", help);
-    self->malformed = metrics_register(METRIC_COUNTER, name, "result=\"malformed\"", help);
-    name = "gridline_notifier_deliveries_total";
-    help = "webhook POSTs by outcome";
+    const char *name = "gridline_notifier_deliveries_total", *help = "webhook POSTs by outcome";
     self->delivered = metrics_register(METRIC_COUNTER, name, "result=\"delivered\"", help);
     self->failed = metrics_register(METRIC_COUNTER, name, "result=\"failed\"", help);
     return self;
+}
+
+static void s_release(s_accepting_t *a)
+{
+    for (size_t k = 0; k < a->count; k++) {
+        free(a->bodies[k]);
+        free(a->deliveries[k]);
+    }
+    free(a->subs);
+    free(a->bodies);
+    free(a->deliveries);
+    memset(a, 0, sizeof *a);
 }
 
 void notifier_destroy(notifier_t **self_p)
@@ -68,17 +91,23 @@ void notifier_destroy(notifier_t **self_p)
     if (!self_p || !*self_p)
         return;
     notifier_t *self = *self_p;
-    zsock_destroy(&self->inbox);
+    inbox_destroy(&self->inbox);
+    pending_destroy(&self->pending);
     rconn_destroy(&self->redis);
     webhook_destroy(&self->webhook);
+    argv_fini(&self->argv);
     free(self->batch);
+    free(self->events);
+    free(self->outcomes);
+    free(self->calls);
+    free(self->sizes);
     free(self);
     *self_p = NULL;
 }
 
 void *notifier_socket(notifier_t *self)
 {
-    return self->inbox;
+    return inbox_socket(self->inbox);
 }
 
 /* One delivery to make: an alert for one subscription. */
@@ -103,15 +132,10 @@ static const config_subscription_t *s_subscription(notifier_t *self, const char 
 static int s_settle(notifier_t *self, const char *county, const char *delivery, bool ok,
                     int64_t now)
 {
-    char key[KEYS_MAX], body_key[KEYS_MAX];
-    keys_delivery(key, county);
-    keys_delivery_body(body_key, county);
-    if (ok) {
-        const char *args[] = {key, body_key, delivery};
-        return rconn_append_eval(self->redis, &scripts_delivery_done, 2, 3, args, NULL);
-    }
-    return rconn_append(self->redis, "ZADD %s XX %lld %s", key,
-                        (long long)(now + self->service->config->outbox_resend_after_ms), delivery);
+    if (ok)
+        return delivery_done_append(self->redis, county, delivery);
+    return delivery_retry_append(self->redis, county, delivery,
+                                 now + self->service->config->outbox_resend_after_ms);
 }
 
 static void s_read_replies(notifier_t *self, int count)
@@ -166,165 +190,182 @@ static int s_deliver(notifier_t *self, const s_job_t *jobs, size_t count)
     return delivered;
 }
 
-static void s_release(s_accepting_t *a)
+/* The deliveries of one event: an alert per matching subscription. 0, or -1 out of memory. */
+static int s_prepare(notifier_t *self, const inbox_item_t *item, s_accepting_t *a)
 {
-    for (size_t k = 0; k < a->count; k++) {
-        free(a->bodies[k]);
-        a->bodies[k] = NULL;
+    const config_t *cfg = self->service->config;
+    const Gridline__Event *e = item->event;
+    memset(a, 0, sizeof *a);
+    a->item = item;
+    if (!alert_worthy(e) || cfg->subscription_count == 0)
+        return 0;
+    size_t n = cfg->subscription_count;
+    a->subs = calloc(n, sizeof *a->subs);
+    a->bodies = calloc(n, sizeof *a->bodies);
+    a->deliveries = calloc(n, sizeof *a->deliveries);
+    if (!a->subs || !a->bodies || !a->deliveries)
+        return -1;
+    size_t matched = alert_match(cfg, e->region, a->subs, n);
+    for (size_t k = 0; k < matched; k++) {
+        const config_subscription_t *sub = &cfg->subscriptions[a->subs[k]];
+        char *body = alert_render(e, self->service->regions, sub);
+        char *delivery = NULL;
+        if (!body || asprintf(&delivery, "%s|%s", item->member, sub->name) < 0) {
+            free(body);
+            return -1;
+        }
+        a->subs[a->count] = a->subs[k];
+        a->bodies[a->count] = body;
+        a->deliveries[a->count] = delivery;
+        a->count++;
     }
-    a->count = 0;
+    return 0;
+}
+
+static int s_by_county(const void *x, const void *y)
+{
+    return strcmp(((const s_accepting_t *)x)->item->county,
+                  ((const s_accepting_t *)y)->item->county);
 }
 
 int notifier_drain(notifier_t *self)
 {
     const config_t *cfg = self->service->config;
-    size_t count = 0;
     bool redis_down = rconn_ensure(self->redis) != 0;
+    inbox_item_t *items = NULL;
+    size_t count = inbox_take(self->inbox, redis_down, (size_t)cfg->outbox_batch, &items);
+    if (redis_down)
+        return -1;
     int64_t now = clock_wall_ms();
-    char lease[24];
-    snprintf(lease, sizeof lease, "%lld",
-             (long long)(now + cfg->outbox_resend_after_ms + 2 * cfg->notifier_timeout_ms));
-    while (count < (size_t)cfg->outbox_batch) {
-        Gridline__Envelope *env = NULL;
-        event_recv_t got = event_envelope_recv(self->inbox, redis_down, &env);
-        if (got == EVENT_RECV_NONE)
-            break;
-        if (got == EVENT_RECV_DROPPED) {
-            metric_add(self->malformed, redis_down ? 0 : 1);
+    int64_t lease = now + cfg->outbox_resend_after_ms + 2 * (int64_t)cfg->notifier_timeout_ms;
+    size_t prepared = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (s_prepare(self, &items[i], &self->batch[prepared]) != 0) {
+            s_release(&self->batch[prepared]); /* its outbox entry brings it back */
             continue;
         }
-        const Gridline__Event *e = env->event;
-        s_accepting_t *a = &self->batch[count];
-        a->count = 0;
-        if (keys_county_of_id(e->appeal_id, a->county) != 0) {
-            metric_add(self->malformed, 1);
-            event_envelope_free(&env);
-            continue;
-        }
-        snprintf(a->member, sizeof a->member, "%s:%u", e->appeal_id, e->seq);
-        if (alert_worthy(e)) {
-            size_t subs[S_MAX_SUBS];
-            size_t n = alert_match(cfg, e->region, subs, S_MAX_SUBS);
-            for (size_t k = 0; k < n; k++) {
-                const config_subscription_t *sub = &cfg->subscriptions[subs[k]];
-                char *body = alert_render(e, self->service->regions, sub);
-                if (!body)
-                    continue;
-                a->subs[a->count] = subs[k];
-                a->bodies[a->count] = body;
-                snprintf(a->deliveries[a->count], sizeof a->deliveries[0], "%s|%s", a->member,
-                         sub->name);
-                a->count++;
-            }
-        }
-        event_envelope_free(&env);
-        char key[KEYS_MAX], dkey[KEYS_MAX], bkey[KEYS_MAX];
-        keys_outbox(key, a->county, "notifier");
-        keys_delivery(dkey, a->county);
-        keys_delivery_body(bkey, a->county);
-        const char *args[5 + 2 * S_MAX_SUBS] = {key, dkey, bkey, a->member, lease};
-        int n = 5;
-        for (size_t k = 0; k < a->count; k++) {
-            args[n++] = a->deliveries[k];
-            args[n++] = a->bodies[k];
-        }
-        if (rconn_append_eval(self->redis, &scripts_notify_accept, 3, n, args, NULL) != 0) {
-            s_release(a);
+        prepared++;
+    }
+    qsort(self->batch, prepared, sizeof *self->batch, s_by_county);
+    for (size_t i = 0; i < prepared; i++) {
+        const s_accepting_t *a = &self->batch[i];
+        self->events[i] = (delivery_event_t){a->item->member, a->item->raw, a->item->raw_len,
+                                             a->deliveries,   a->bodies,    a->count};
+    }
+    size_t ncalls = 0;
+    for (size_t from = 0; from < prepared && !redis_down;) {
+        const char *county = self->batch[from].item->county;
+        size_t to = from + 1, deliveries = self->batch[from].count;
+        while (to < prepared && strcmp(self->batch[to].item->county, county) == 0)
+            deliveries += self->batch[to++].count;
+        if ((deliveries > 0 && pending_mark(self->pending, self->redis, county, now) != 0) ||
+            delivery_accept_append(self->redis, &self->argv, county, lease, now,
+                                   &self->events[from], to - from) != 0) {
             redis_down = true;
-            continue;
+            break;
         }
-        count++;
+        self->calls[ncalls] = from;
+        self->sizes[ncalls++] = to - from;
+        from = to;
     }
     int accepted = 0;
-    for (size_t i = 0; i < count; i++) {
-        s_accepting_t *a = &self->batch[i];
-        redisReply *r = redis_down ? NULL : rconn_reply(self->redis);
-        if (!r) {
+    size_t njobs = 0;
+    for (size_t c = 0; c < ncalls; c++) {
+        long long *outcomes = &self->outcomes[self->calls[c]];
+        int rc = redis_down ? -1 : delivery_accept_read(self->redis, self->sizes[c], outcomes);
+        if (rc == -1)
             redis_down = true;
-        } else if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
-            accepted++;
-            metric_add(self->accepted, 1);
-        } else {
-            if (r->type == REDIS_REPLY_ERROR)
-                log_error("notify_accept failed", "error", r->str, NULL);
-            else
-                metric_add(self->duplicate, 1);
-            s_release(a); /* nothing to deliver from this copy */
+        for (size_t k = 0; k < self->sizes[c]; k++) {
+            s_accepting_t *a = &self->batch[self->calls[c] + k];
+            if (rc != 0) {
+                s_release(a);
+                continue;
+            }
+            inbox_count(self->inbox, outcomes[k], 1);
+            if (outcomes[k] == HOP_APPLIED) {
+                accepted++;
+                njobs += a->count;
+            } else {
+                if (outcomes[k] != HOP_DUPLICATE)
+                    log_warn("event not accepted", "member", a->item->member, "outcome",
+                             hop_outcome_name(outcomes[k]), NULL);
+                s_release(a); /* nothing to deliver from this copy */
+            }
         }
-        if (r)
-            freeReplyObject(r);
     }
     /* Deliver what was accepted: all POSTs at once, then all settles in one round trip. */
-    size_t njobs = 0;
-    for (size_t i = 0; i < count && !redis_down; i++)
-        njobs += self->batch[i].count;
-    s_job_t *jobs = njobs ? calloc(njobs, sizeof *jobs) : NULL;
+    s_job_t *jobs = njobs && !redis_down ? calloc(njobs, sizeof *jobs) : NULL;
     size_t j = 0;
-    for (size_t i = 0; jobs && i < count; i++) {
+    for (size_t i = 0; jobs && i < prepared; i++) {
         s_accepting_t *a = &self->batch[i];
         for (size_t k = 0; k < a->count; k++)
-            jobs[j++] = (s_job_t){a->county, a->deliveries[k], &cfg->subscriptions[a->subs[k]],
-                                  a->bodies[k]};
+            jobs[j++] = (s_job_t){a->item->county, a->deliveries[k],
+                                  &cfg->subscriptions[a->subs[k]], a->bodies[k]};
     }
     s_deliver(self, jobs, j);
     free(jobs);
-    for (size_t i = 0; i < count; i++)
+    for (size_t i = 0; i < prepared; i++)
         s_release(&self->batch[i]);
     return redis_down ? -1 : accepted;
 }
 
 int notifier_sweep(notifier_t *self)
 {
-    const service_t *svc = self->service;
-    const config_t *cfg = svc->config;
-    if (rconn_ensure(self->redis) != 0)
-        return -1;
+    const config_t *cfg = self->service->config;
+    pending_list_t list;
     int64_t now = clock_wall_ms();
-    char now_s[24], lease[24], limit[16], key[KEYS_MAX], bkey[KEYS_MAX];
-    snprintf(now_s, sizeof now_s, "%lld", (long long)now);
-    snprintf(lease, sizeof lease, "%lld",
-             (long long)(now + cfg->outbox_resend_after_ms + 2 * cfg->notifier_timeout_ms));
-    snprintf(limit, sizeof limit, "%d", cfg->outbox_batch);
-    for (size_t i = 0; i < svc->county_count; i++) {
-        keys_delivery(key, svc->counties[i]);
-        keys_delivery_body(bkey, svc->counties[i]);
-        const char *args[] = {key, bkey, now_s, lease, limit};
-        if (rconn_append_eval(self->redis, &scripts_delivery_claim, 2, 5, args, NULL) != 0)
-            return -1;
-    }
-    redisReply **claims = calloc(svc->county_count, sizeof *claims);
-    if (!claims)
+    if (pending_list(self->pending, self->redis, now, &list) != 0)
         return -1;
-    for (size_t i = 0; i < svc->county_count; i++)
-        claims[i] = rconn_reply(self->redis);
+    int64_t lease = now + cfg->outbox_resend_after_ms + 2 * (int64_t)cfg->notifier_timeout_ms;
+    size_t nc = list.count, appended = 0;
+    for (size_t i = 0; i < nc; i++) {
+        if (delivery_claim_append(self->redis, list.counties[i], now, lease, cfg->outbox_batch) !=
+            0)
+            break;
+        appended++;
+    }
+    redisReply **claims = calloc(nc ? nc : 1, sizeof *claims);
+    for (size_t i = 0; i < appended; i++) {
+        redisReply *r = rconn_reply(self->redis);
+        if (claims)
+            claims[i] = r;
+        else if (r)
+            freeReplyObject(r);
+    }
     size_t njobs = 0;
-    for (size_t i = 0; i < svc->county_count; i++)
-        if (claims[i] && claims[i]->type == REDIS_REPLY_ARRAY)
+    for (size_t i = 0; claims && i < appended; i++)
+        if (claims[i] && claims[i]->type == REDIS_REPLY_ARRAY && claims[i]->elements >= 1)
             njobs += claims[i]->elements / 2;
     s_job_t *jobs = njobs ? calloc(njobs, sizeof *jobs) : NULL;
     size_t n = 0, dropped = 0;
-    for (size_t i = 0; jobs && i < svc->county_count; i++) {
+    for (size_t i = 0; claims && i < appended; i++) {
         redisReply *r = claims[i];
-        for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k + 1 < r->elements; k += 2) {
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1)
+            continue;
+        const char *county = list.counties[i];
+        list.empty[i] = r->element[0]->integer == 0;
+        for (size_t k = 1; jobs && k + 1 < r->elements; k += 2) {
             const char *delivery = r->element[k]->str;
             const config_subscription_t *sub = s_subscription(self, delivery);
             if (!sub) {
                 /* a subscription no longer configured: nothing to retry */
                 log_warn("dropped a delivery for a subscription no longer configured", "delivery",
                          delivery, NULL);
-                if (s_settle(self, svc->counties[i], delivery, true, now) == 0)
+                if (s_settle(self, county, delivery, true, now) == 0)
                     dropped++;
                 continue;
             }
-            jobs[n++] = (s_job_t){svc->counties[i], delivery, sub, r->element[k + 1]->str};
+            jobs[n++] = (s_job_t){county, delivery, sub, r->element[k + 1]->str};
         }
     }
     s_read_replies(self, (int)dropped);
     s_deliver(self, jobs, n);
+    pending_forget(self->pending, self->redis, &list, now);
     free(jobs);
-    for (size_t i = 0; i < svc->county_count; i++)
+    for (size_t i = 0; claims && i < appended; i++)
         if (claims[i])
             freeReplyObject(claims[i]);
     free(claims);
-    return (int)n;
+    pending_list_free(&list);
+    return appended < nc ? -1 : (int)n;
 }

@@ -1,58 +1,55 @@
-/* gridline-router: wires the event inbox, the outbox sweeper, /healthz and shutdown. */
-#include "httpd.h"
-#include "log.h"
+/* gridline-router: the router hop's inbox, its outboxes' sweeper, /healthz and /metrics. */
 #include "router.h"
 #include "service.h"
-#include "zsock.h"
 
 static const char s_usage[] =
     "Receives collected events on router.endpoint (ZeroMQ PULL, bound), assigns each appeal\n"
     "(category -> department -> directory), and sends assigned events to notifier.endpoint\n"
     "and aggregator.endpoint. HTTP (router.http_port): GET /healthz, /metrics.\n";
 
-static int s_drain(void *arg)
+static void *s_create(service_t *svc)
 {
-    return router_drain(arg);
+    return router_new(svc);
 }
 
-static int s_sweep(void *arg)
+static void s_destroy(void **self_p)
 {
-    return router_sweep(arg);
+    router_destroy((router_t **)self_p);
 }
 
-static void s_no_api(void *arg, const http_request_t *req, http_response_t *res)
+static int s_port(const config_t *cfg)
 {
-    http_response_error(res, 404, "not_found", NULL, "the router serves /healthz and /metrics");
+    return cfg->router_http_port;
+}
+
+static void *s_socket(void *self)
+{
+    return router_socket(self);
+}
+
+static int s_drain(void *self)
+{
+    return router_drain(self);
+}
+
+static int s_tick(void *self)
+{
+    return router_sweep(self);
 }
 
 int main(int argc, char **argv)
 {
-    service_t svc = {.name = "router",
-                     .summary = "gridline-router: assigns appeals to the responsible person and "
-                                "sets their deadlines.",
-                     .usage = s_usage};
-    int rc = service_start(&svc, argc, argv);
-    if (rc != 0)
-        return rc > 0 ? 0 : 2;
-    const config_t *cfg = svc.config;
-    router_t *router = router_new(&svc);
-    httpd_t *http = router ? httpd_new(cfg->bind_host, cfg->router_http_port, 4096, 1, s_no_api,
-                                       service_health, &svc)
-                           : NULL;
-    if (!http) {
-        router_destroy(&router);
-        service_finish(&svc);
-        zsock_context_term();
-        return 1;
-    }
-    log_infof("events on %s, http on %s:%d", cfg->router_endpoint, cfg->bind_host,
-              httpd_port(http));
-    service_run(&svc, router_socket(router), s_drain, s_sweep, router);
-    log_info("stopping", NULL);
-    httpd_destroy(&http);
-    router_destroy(&router);
-    service_finish(&svc);
-    zsock_context_term();
-    log_info("stopped", NULL);
-    return 0;
+    static const service_def_t def = {
+        .name = "router",
+        .summary = "gridline-router: assigns appeals to the responsible person and sets their "
+                   "deadlines.",
+        .usage = s_usage,
+        .create = s_create,
+        .destroy = s_destroy,
+        .http_port = s_port,
+        .socket = s_socket,
+        .drain = s_drain,
+        .tick = s_tick,
+    };
+    return service_main(&def, argc, argv);
 }

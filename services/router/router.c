@@ -4,33 +4,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "appeal.h"
+#include "argv.h"
 #include "clock.h"
 #include "event.h"
+#include "inbox.h"
 #include "keys.h"
 #include "log.h"
-#include "metrics.h"
 #include "outbox.h"
 #include "rconn.h"
 #include "routing.h"
 #include "scripts.h"
-#include "zsock.h"
+#include "service.h"
+
+enum { S_TO_NOTIFIER, S_TO_AGGREGATOR, S_OUTBOXES };
+
+/* One assignment of a batch: the decision, its packed event, the hash fields it sets. */
+typedef struct {
+    const inbox_item_t *item;
+    routing_decision_t route;
+    char reason[160];
+    char deadline[24], assigned_at[24];
+    const char *fields[12];
+    uint8_t *event;
+    size_t event_len;
+} s_assignment_t;
 
 struct router {
     service_t *service;
     rconn_t *redis;
-    void *inbox;
-    void *to_notifier;
-    void *to_aggregator;
-    struct s_pending *pending; /* outbox.batch slots, reused by every drain */
-    metric_t *assigned, *duplicate, *stale, *malformed, *deferred, *resent;
+    inbox_t *inbox;
+    outbox_t *outboxes[S_OUTBOXES];
+    argv_t argv;
+    s_assignment_t *assignments; /* outbox.batch slots, reused by every drain */
+    appeal_change_t *changes;
+    long long *outcomes;
+    size_t *order;         /* indices of assignments, sorted by county */
+    size_t *calls, *sizes; /* per county call of a drain: first change, number of changes */
 };
-
-/* One event of a batch between the pipelined apply and its reply. */
-typedef struct s_pending {
-    char id[KEYS_ID_MAX];
-    uint8_t *blob; /* the assigned event, packed */
-    size_t len;
-} s_pending_t;
 
 router_t *router_new(service_t *service)
 {
@@ -39,27 +50,27 @@ router_t *router_new(service_t *service)
     if (!self)
         return NULL;
     self->service = service;
-    self->redis =
-        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
-    self->inbox = zsock_pull_new(cfg->router_endpoint);
-    self->to_notifier = zsock_push_new(cfg->notifier_endpoint);
-    self->to_aggregator = zsock_push_new(cfg->aggregator_endpoint);
-    self->pending = calloc((size_t)cfg->outbox_batch, sizeof *self->pending);
-    if (!self->redis || !self->inbox || !self->to_notifier || !self->to_aggregator ||
-        !self->pending) {
+    size_t batch = (size_t)cfg->outbox_batch;
+    self->redis = service_redis_new(cfg);
+    self->inbox = inbox_new(HOP_ROUTER, cfg);
+    self->outboxes[S_TO_NOTIFIER] = outbox_new(HOP_NOTIFIER, cfg, service->instance);
+    self->outboxes[S_TO_AGGREGATOR] = outbox_new(HOP_AGGREGATOR, cfg, service->instance);
+    for (int i = 0; i < S_OUTBOXES; i++)
+        if (self->outboxes[i])
+            outbox_set_counties(self->outboxes[i], service->counties, service->county_count);
+    self->assignments = calloc(batch, sizeof *self->assignments);
+    self->changes = calloc(batch, sizeof *self->changes);
+    self->outcomes = calloc(batch, sizeof *self->outcomes);
+    self->order = calloc(batch, sizeof *self->order);
+    self->calls = calloc(batch, sizeof *self->calls);
+    self->sizes = calloc(batch, sizeof *self->sizes);
+    argv_init(&self->argv);
+    if (!self->redis || !self->inbox || !self->outboxes[0] || !self->outboxes[1] ||
+        !self->assignments || !self->changes || !self->outcomes || !self->order || !self->calls ||
+        !self->sizes) {
         router_destroy(&self);
         return NULL;
     }
-    rconn_set_scripts(self->redis, scripts_all);
-    const char *name = "gridline_router_events_total", *help = "events received, by outcome";
-    self->assigned = metrics_register(METRIC_COUNTER, name, "result=\"assigned\"", help);
-    self->duplicate = metrics_register(METRIC_COUNTER, name, "result=\"duplicate\"", help);
-    self->stale = metrics_register(METRIC_COUNTER, name, "result=\"stale\"", help);
-    self->malformed = metrics_register(METRIC_COUNTER, name, "result=\"malformed\"", help);
-    self->deferred = metrics_register(METRIC_COUNTER, "gridline_send_deferred_total", NULL,
-                                      "events left to the outbox sweeper: no receiver ready");
-    self->resent = metrics_register(METRIC_COUNTER, "gridline_outbox_resent_total", NULL,
-                                    "outbox entries sent again by the sweeper");
     return self;
 }
 
@@ -68,204 +79,172 @@ void router_destroy(router_t **self_p)
     if (!self_p || !*self_p)
         return;
     router_t *self = *self_p;
-    zsock_destroy(&self->inbox);
-    zsock_destroy(&self->to_notifier);
-    zsock_destroy(&self->to_aggregator);
+    inbox_destroy(&self->inbox);
+    for (int i = 0; i < S_OUTBOXES; i++)
+        outbox_destroy(&self->outboxes[i]);
     rconn_destroy(&self->redis);
-    free(self->pending);
+    argv_fini(&self->argv);
+    free(self->assignments);
+    free(self->changes);
+    free(self->outcomes);
+    free(self->order);
+    free(self->calls);
+    free(self->sizes);
     free(self);
     *self_p = NULL;
 }
 
 void *router_socket(router_t *self)
 {
-    return self->inbox;
+    return inbox_socket(self->inbox);
 }
 
-static void s_forward(router_t *self, const uint8_t *blob, size_t len)
-{
-    const char *sender = self->service->instance;
-    if (outbox_send_event(self->to_notifier, "notifier", sender, blob, len) != 0)
-        metric_add(self->deferred, 1);
-    if (outbox_send_event(self->to_aggregator, "aggregator", sender, blob, len) != 0)
-        metric_add(self->deferred, 1);
-}
-
-/* Builds the assigned event for a collected one and appends its appeal_advance to the
- * pipeline. 0 appended; -1 the event is not for the router (dropped, counted). */
-static int s_append_assign(router_t *self, const Gridline__Event *in, s_pending_t *pending)
+/* Decides one collected event's assignment and packs its assigned event. 0, or -1 when the
+ * event is not one for the router (logged). */
+static int s_decide(router_t *self, const inbox_item_t *item, int64_t now, s_assignment_t *a)
 {
     const config_t *cfg = self->service->config;
-    char county[7];
-    if (in->type != GRIDLINE__EVENT_TYPE__EVENT_COLLECTED ||
-        keys_county_of_id(in->appeal_id, county) != 0 ||
-        snprintf(pending->id, sizeof pending->id, "%s", in->appeal_id) >= KEYS_ID_MAX) {
+    const Gridline__Event *in = item->event;
+    if (in->type != GRIDLINE__EVENT_TYPE__EVENT_COLLECTED) {
         log_warn("router ignores an event it has no rule for", "id", in->appeal_id, "type",
                  event_type_name(in->type), NULL);
         return -1;
     }
-    routing_decision_t route;
-    if (routing_decide(cfg, in->category, in->region, &route) != 0) {
+    if (routing_decide(cfg, in->category, in->region, &a->route) != 0) {
         /* intake checked the category against the same configuration: a mismatch means the
          * two run with different configs. Route to the general office rather than stall. */
         log_warn("unknown category, routed to the grid worker", "id", in->appeal_id, "category",
                  in->category, NULL);
-        route.department = "general-office";
-        snprintf(route.fallback, sizeof route.fallback, "grid-worker:%s", in->region);
-        route.assignee = route.fallback;
+        a->route.department = "general-office";
+        snprintf(a->route.fallback, sizeof a->route.fallback, "grid-worker:%s", in->region);
+        a->route.assignee = a->route.fallback;
     }
-    int64_t now = clock_wall_ms();
-    int64_t deadline = now + (int64_t)cfg->ladder_green_s * 1000;
-    char reason[160];
-    snprintf(reason, sizeof reason, "category %s -> department %s", in->category, route.department);
+    Gridline__Level level = GRIDLINE__LEVEL__LEVEL_GREEN;
+    int64_t deadline = now + (int64_t)appeal_level_deadline_s(cfg, level) * 1000;
+    snprintf(a->reason, sizeof a->reason, "category %s -> department %s", in->category,
+             a->route.department);
     Gridline__Event out = GRIDLINE__EVENT__INIT;
     out.appeal_id = in->appeal_id;
     out.seq = in->seq + 1;
-    out.type = GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED;
-    out.level = GRIDLINE__LEVEL__LEVEL_GREEN;
-    out.assignee = (char *)route.assignee;
+    out.type = appeal_action_event(APPEAL_ASSIGN);
+    out.level = level;
+    out.assignee = (char *)a->route.assignee;
     out.actor = "router";
     out.at_ms = now;
-    out.reason = reason;
+    out.reason = a->reason;
     out.region = in->region;
     out.channel = in->channel;
     out.category = in->category;
-    out.department = (char *)route.department;
+    out.department = (char *)a->route.department;
     out.deadline_ms = deadline;
-    pending->blob = event_pack(&out, &pending->len);
-    if (!pending->blob)
+    a->event = event_pack(&out, &a->event_len);
+    if (!a->event)
         return -1;
+    a->item = item;
+    snprintf(a->deadline, sizeof a->deadline, "%lld", (long long)deadline);
+    snprintf(a->assigned_at, sizeof a->assigned_at, "%lld", (long long)now);
+    appeal_status_t next = APPEAL_ASSIGNED;
+    appeal_transition(APPEAL_COLLECTED, level, APPEAL_ASSIGN, &next);
+    const char *fields[] = {APPEAL_F_STATUS,         appeal_status_name(next),
+                            APPEAL_F_LEVEL,          appeal_level(level)->name,
+                            APPEAL_F_ASSIGNEE,       a->route.assignee,
+                            APPEAL_F_DEPARTMENT,     a->route.department,
+                            APPEAL_F_DEADLINE_MS,    a->deadline,
+                            APPEAL_F_ASSIGNED_AT_MS, a->assigned_at};
+    memcpy(a->fields, fields, sizeof fields);
+    return 0;
+}
 
-    char akey[KEYS_MAX], ekey[KEYS_MAX], from[KEYS_MAX], dkey[KEYS_MAX], to_notifier[KEYS_MAX],
-        to_aggregator[KEYS_MAX], member[KEYS_MAX], expected[16], resend_at[24], due[24], at[24];
-    keys_appeal(akey, county, in->appeal_id);
-    keys_events(ekey, county, in->appeal_id);
-    keys_outbox(from, county, "router");
-    keys_deadline(dkey, county);
-    keys_outbox(to_notifier, county, "notifier");
-    keys_outbox(to_aggregator, county, "aggregator");
-    snprintf(member, sizeof member, "%s:%u", in->appeal_id, in->seq);
-    snprintf(expected, sizeof expected, "%u", in->seq);
-    snprintf(resend_at, sizeof resend_at, "%lld", (long long)(now + cfg->outbox_resend_after_ms));
-    snprintf(due, sizeof due, "%lld", (long long)deadline);
-    snprintf(at, sizeof at, "%lld", (long long)now);
-    const char *args[] = {akey,
-                          ekey,
-                          from,
-                          dkey,
-                          to_notifier,
-                          to_aggregator,
-                          in->appeal_id,
-                          member,
-                          expected,
-                          (const char *)pending->blob,
-                          resend_at,
-                          due,
-                          "status",
-                          "assigned",
-                          "level",
-                          "green",
-                          "assignee",
-                          route.assignee,
-                          "department",
-                          route.department,
-                          "deadline_ms",
-                          due,
-                          "assigned_at_ms",
-                          at};
-    enum { BLOB = 9 }; /* the packed event: binary, not a C string */
-    size_t lens[sizeof args / sizeof args[0]];
-    for (size_t i = 0; i < sizeof args / sizeof args[0]; i++)
-        lens[i] = i == BLOB ? pending->len : strlen(args[i]);
-    return rconn_append_eval(self->redis, &scripts_appeal_advance, 6,
-                             (int)(sizeof args / sizeof args[0]), args, lens) == 0
-               ? 0
-               : -2;
+static int s_by_county(const void *x, const void *y, void *arg)
+{
+    const s_assignment_t *as = arg;
+    return strcmp(as[*(const size_t *)x].item->county, as[*(const size_t *)y].item->county);
 }
 
 int router_drain(router_t *self)
 {
     const config_t *cfg = self->service->config;
-    int batch = cfg->outbox_batch;
-    s_pending_t *pending = self->pending;
-    int count = 0, applied = 0;
     bool redis_down = rconn_ensure(self->redis) != 0;
-    while (count < batch) {
-        Gridline__Envelope *env = NULL;
-        event_recv_t got = event_envelope_recv(self->inbox, redis_down, &env);
-        if (got == EVENT_RECV_NONE)
-            break;
-        if (got == EVENT_RECV_DROPPED) {
-            metric_add(self->malformed, redis_down ? 0 : 1);
-            continue;
-        }
-        int rc = s_append_assign(self, env->event, &pending[count]);
-        event_envelope_free(&env);
-        if (rc == -1) {
-            metric_add(self->malformed, 1);
-            free(pending[count].blob);
-            pending[count].blob = NULL;
-        } else if (rc == -2) {
-            free(pending[count].blob);
-            pending[count].blob = NULL;
-            redis_down = true;
-        } else {
+    inbox_item_t *items = NULL;
+    size_t taken = inbox_take(self->inbox, redis_down, (size_t)cfg->outbox_batch, &items);
+    if (redis_down)
+        return -1;
+    int64_t now = clock_wall_ms();
+    size_t count = 0;
+    for (size_t i = 0; i < taken; i++)
+        if (s_decide(self, &items[i], now, &self->assignments[count]) == 0) {
+            self->order[count] = count;
             count++;
         }
+    qsort_r(self->order, count, sizeof *self->order, s_by_county, self->assignments);
+    for (size_t i = 0; i < count; i++) {
+        const s_assignment_t *a = &self->assignments[self->order[i]];
+        self->changes[i] = (appeal_change_t){
+            .id = a->item->event->appeal_id,
+            .trigger = a->item->member,
+            .received = a->item->raw,
+            .received_len = a->item->raw_len,
+            .expected_seq = a->item->event->seq,
+            .event = a->event,
+            .event_len = a->event_len,
+            .deadline_ms = strtoll(a->deadline, NULL, 10),
+            .fields = a->fields,
+            .field_count = 12,
+        };
     }
-    for (int i = 0; i < count; i++) {
-        redisReply *r = redis_down ? NULL : rconn_reply(self->redis);
-        if (!r) {
+    /* One call per county, all pipelined; then the replies in the same order. */
+    size_t *calls = self->calls, *sizes = self->sizes, ncalls = 0;
+    for (size_t from = 0; from < count && !redis_down;) {
+        const char *county = self->assignments[self->order[from]].item->county;
+        size_t to = from + 1;
+        while (to < count && strcmp(self->assignments[self->order[to]].item->county, county) == 0)
+            to++;
+        appeal_batch_t batch = {
+            .county = county,
+            .trigger_hop = HOP_ROUTER,
+            .outboxes = self->outboxes,
+            .outbox_count = S_OUTBOXES,
+            .now_ms = now,
+            .resend_at_ms = now + cfg->outbox_resend_after_ms,
+        };
+        if (appeal_advance_append(self->redis, &self->argv, &batch, &self->changes[from],
+                                  to - from) != 0)
             redis_down = true;
-        } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
-            long long outcome = r->element[0]->integer;
-            if (outcome == 1) {
-                applied++;
-                metric_add(self->assigned, 1);
-                s_forward(self, pending[i].blob, pending[i].len);
-            } else if (outcome == 0) {
-                metric_add(self->duplicate, 1);
-            } else {
-                metric_add(self->stale, 1);
-                log_warn("event does not fit the appeal's state", "id", pending[i].id, "seq",
-                         outcome == -2 ? "no such appeal" : "appeal moved on", NULL);
-            }
-        } else {
-            log_error("appeal_advance failed", "id", pending[i].id, "error",
-                      r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply", NULL);
+        else {
+            calls[ncalls] = from;
+            sizes[ncalls++] = to - from;
         }
-        if (r)
-            freeReplyObject(r);
-        free(pending[i].blob);
-        pending[i].blob = NULL; /* the slot is reused by the next drain */
+        from = to;
+    }
+    int applied = 0;
+    for (size_t c = 0; c < ncalls; c++) {
+        long long *outcomes = &self->outcomes[calls[c]];
+        int rc = redis_down ? -1 : appeal_advance_read(self->redis, sizes[c], outcomes, NULL);
+        if (rc == -1)
+            redis_down = true;
+        if (rc != 0)
+            continue;
+        for (size_t k = 0; k < sizes[c]; k++) {
+            const appeal_change_t *ch = &self->changes[calls[c] + k];
+            inbox_count(self->inbox, outcomes[k], 1);
+            if (outcomes[k] == HOP_APPLIED) {
+                applied++;
+                for (int o = 0; o < S_OUTBOXES; o++)
+                    outbox_send(self->outboxes[o], ch->event, ch->event_len);
+            } else if (outcomes[k] != HOP_DUPLICATE) {
+                log_warn("event not applied", "id", ch->id, "outcome",
+                         hop_outcome_name(outcomes[k]), NULL);
+            }
+        }
+    }
+    for (size_t i = 0; i < count; i++) {
+        free(self->assignments[i].event);
+        self->assignments[i].event = NULL;
     }
     return redis_down ? -1 : applied;
 }
 
-static void s_resend(void *arg, const char *hop, const char *member, const uint8_t *blob,
-                     size_t len)
-{
-    router_t *self = arg;
-    void *sock = strcmp(hop, "notifier") == 0 ? self->to_notifier : self->to_aggregator;
-    if (outbox_send_event(sock, hop, self->service->instance, blob, len) == 0)
-        metric_add(self->resent, 1);
-    else
-        metric_add(self->deferred, 1);
-}
-
 int router_sweep(router_t *self)
 {
-    const service_t *svc = self->service;
-    const config_t *cfg = svc->config;
-    int64_t now = clock_wall_ms();
-    int total = 0;
-    static const char *hops[] = {"notifier", "aggregator"};
-    for (int i = 0; i < 2; i++) {
-        int n = outbox_sweep(self->redis, svc->counties, svc->county_count, hops[i], now,
-                             cfg->outbox_resend_after_ms, cfg->outbox_batch, s_resend, self);
-        if (n < 0)
-            return -1;
-        total += n;
-    }
-    return total;
+    return outbox_sweep_all(self->outboxes, S_OUTBOXES, self->redis, clock_wall_ms());
 }

@@ -1,10 +1,11 @@
 /* router: turns collected appeals into assignments.
  *
- * Receives events on router.endpoint (PULL), decides department and assignee (routing),
- * and in one appeal_advance step consumes the event's router outbox entry, records the
- * assigned event (level green, deadline), and queues it for the notifier and the aggregator;
- * then pushes it to both. A batch of events costs one Redis round trip. The sweeper re-sends
- * what the notifier and aggregator outboxes still hold. */
+ * Receives events on the router hop (inbox), decides department and assignee (routing), and,
+ * per county, one appeal_advance call consumes the events' router outbox entries, checks the
+ * received bytes against the stored events, records each assigned event (level green,
+ * deadline), and queues it for the notifier and the aggregator; then pushes them to both.
+ * A batch costs one Redis round trip. The sweeper re-sends what the notifier and aggregator
+ * outboxes still hold. */
 #ifndef GRIDLINE_ROUTER_H
 #define GRIDLINE_ROUTER_H
 
@@ -22,7 +23,7 @@ void *router_socket(router_t *self);
 /* Reads what is waiting (up to outbox.batch) and applies it. Returns events applied, or -1
  * when Redis is down (the events stay in their outboxes and come again). */
 int router_drain(router_t *self);
+/* Re-sends what the router's outboxes still hold. */
 int router_sweep(router_t *self);
-int router_health(void *arg, char *why, size_t whylen);
 
 #endif

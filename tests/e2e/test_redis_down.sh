@@ -75,4 +75,14 @@ e2e_start_redis_on
 check "healthy after Redis restarts" wait_until 10 healthy
 check_eq "AOF kept every acknowledged appeal" 36 "$(appeal_count)"
 check "the burst is assigned after the restart" wait_until 15 assigned "$(tail -n1 "$E2E_DIR/burst" | jq -r .id)"
+
+# A Redis that may evict keys would lose appeals silently: a service refuses it and stops
+# (exit 2), naming the policy.
+rcli config set maxmemory-policy allkeys-lru >/dev/null
+free_port p1
+free_port p2
+timeout 10 env GRIDLINE_ROUTER_ENDPOINT="tcp://127.0.0.1:$p1" GRIDLINE_ROUTER_HTTP_PORT="$p2" \
+  "$BUILD/gridline-router" >"$E2E_DIR/evicting.log" 2>&1
+check_eq "a service refuses an evicting Redis (exit 2)" 2 "$?"
+check "and says why" grep -q 'maxmemory-policy allkeys-lru; gridline needs noeviction' "$E2E_DIR/evicting.log"
 exit 0

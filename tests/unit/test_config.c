@@ -1,7 +1,9 @@
 /* config: defaults, YAML (nested and dotted), environment overrides, sections, and errors that
  * name origin, line and key. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,6 +130,295 @@ static void test_sections_replace_and_validate(void **state)
     s_refuse("subscriptions:\n  - just-a-string\n", "subscriptions[0]: must be a mapping");
 }
 
+static void test_subscription_names(void **state)
+{
+    const char *ok = "subscriptions:\n  - {name: a.B_c-9, url: \"http://x/\"}\n";
+    config_t *cfg = s_load(ok);
+    assert_string_equal(cfg->subscriptions[0].name, "a.B_c-9");
+    config_destroy(&cfg);
+    char yaml[512];
+    snprintf(yaml, sizeof yaml, "subscriptions:\n  - {name: %.64s, url: \"http://x/\"}\n",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    cfg = s_load(yaml);
+    assert_int_equal(strlen(cfg->subscriptions[0].name), 64);
+    config_destroy(&cfg);
+    snprintf(yaml, sizeof yaml, "subscriptions:\n  - {name: %.65s, url: \"http://x/\"}\n",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    s_refuse(yaml, "t.yaml:2: subscriptions[0].name: \"aaaa");
+    s_refuse(yaml, "is longer than 64 bytes");
+    /* a CR/LF would put a header of its own into the webhook request */
+    s_refuse("subscriptions:\n  - {name: \"a\\r\\nX-Evil: 1\", url: \"http://x/\"}\n",
+             "t.yaml:2: subscriptions[0].name: \"a??X-Evil: 1\" contains a control character");
+    s_refuse("subscriptions:\n  - {name: \"two words\", url: \"http://x/\"}\n",
+             "subscriptions[0].name: \"two words\" must be [A-Za-z0-9._-]{1,64}");
+    s_refuse("subscriptions:\n  - {name: \"a|b\", url: \"http://x/\"}\n", "must be [A-Za-z0-9._-]");
+    s_refuse("subscriptions:\n  - {name: \"\", url: \"http://x/\"}\n", "subscriptions[0].name");
+    s_refuse("subscriptions:\n  - {name: a, url: \"http://\"}\n", "subscriptions[0].url");
+    s_refuse("subscriptions:\n  - {name: a, url: \"http://x/a b\"}\n", "subscriptions[0].url");
+    s_refuse("directory:\n  - {department: heat, region: \"123456789012345\", assignee: x}\n",
+             "directory[0].region: \"123456789012345\" is longer than 14 bytes");
+    s_refuse("directory:\n  - {department: heat, region: \"15\", assignee: \"a\\nb\"}\n",
+             "directory[0].assignee: \"a?b\" contains a control character");
+    s_refuse("subscriptions:\n  - {name: a, name: b, url: \"http://x/\"}\n",
+             "subscriptions[0].name: given twice");
+    s_refuse("subscriptions:\n  - {name: a, url: [\"http://x/\"]}\n",
+             "subscriptions[0].url: must be a single value");
+    s_refuse("subscriptions: {name: a}\n", "t.yaml:1: subscriptions: must be a list");
+    s_refuse("directory: \"\"\n", "t.yaml:1: directory: must be a list");
+    cfg = s_load("subscriptions: []\ncategories:\n  - {name: x, department: y}\n");
+    assert_int_equal(cfg->subscription_count, 0);
+    config_destroy(&cfg);
+    cfg = s_load("subscriptions:\n  - {name: a, url: \"http://x/\"}\n"
+                 "subscriptions:\n  # all commented out\ndirectory: ~\ncategories:\n"
+                 "  - {name: x, department: y}\n");
+    assert_int_equal(cfg->subscription_count, 0);
+    assert_int_equal(cfg->directory_count, 0);
+    assert_string_equal(cfg->categories[0].label, "");
+    config_destroy(&cfg);
+}
+
+/* Every error of a file, not only the first, each with file:line: key. */
+static void test_all_errors_reported(void **state)
+{
+    config_t *cfg = config_new();
+    const char *yaml = "redis:\n"
+                       "  prot: 1\n"       /* 2: unknown key */
+                       "  port: 0\n"       /* 3: out of range */
+                       "log.level: loud\n" /* 4 */
+                       "subscriptions:\n"
+                       "  - {name: ok, url: \"http://x/\"}\n"      /* 6: fine */
+                       "  - {name: \"x\\ny\", url: \"ftp://x\"}\n" /* 7: two errors */
+                       "  - {name: ok, colour: red}\n"             /* 8: three */
+                       "directory:\n"
+                       "  - {department: heat, region: \"15a\", assignee: x}\n" /* 10 */
+                       "nope: 1\n";                                             /* 11 */
+    assert_int_equal(config_load_string(cfg, yaml, "bad.yaml"), -1);
+    const char *want[] = {
+        "bad.yaml:2: redis.prot: unknown key",
+        "bad.yaml:3: redis.port: \"0\" is not an integer (1..65535)",
+        "bad.yaml:4: log.level: \"loud\" is not one of",
+        "bad.yaml:7: subscriptions[1].name: \"x?y\" contains a control character",
+        "bad.yaml:7: subscriptions[1].url: \"ftp://x\" must be an http(s) URL",
+        "bad.yaml:8: subscriptions[2].colour: unknown field",
+        "bad.yaml:8: subscriptions[2].url: required",
+        "bad.yaml:8: subscriptions[2].name: \"ok\" appears twice",
+        "bad.yaml:10: directory[0].region: \"15a\" must be a region code prefix",
+        "bad.yaml:11: nope: unknown key",
+    };
+    size_t count = 0;
+    const char *const *errors = config_errors(cfg, &count);
+    for (size_t i = 0; i < count && i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(errors[i], want[i]))
+            fail_msg("error %zu '%s' does not contain '%s'", i, errors[i], want[i]);
+    assert_int_equal(count, sizeof want / sizeof want[0]);
+    assert_string_equal(config_errstr(cfg), errors[0]);
+
+    /* the environment's errors are added to the file's; errstr is the first of the last call */
+    char *env[] = {"GRIDLINE_REDIS_PROT=1", "GRIDLINE_REDIS_PORT=x", "GRIDLINE_LOG_LEVEL=debug",
+                   NULL};
+    assert_int_equal(config_apply_env(cfg, env), -1);
+    errors = config_errors(cfg, &count);
+    assert_int_equal(count, sizeof want / sizeof want[0] + 2);
+    assert_non_null(strstr(errors[count - 2], "GRIDLINE_REDIS_PROT: unknown variable"));
+    assert_non_null(strstr(errors[count - 1], "GRIDLINE_REDIS_PORT: redis.port: \"x\""));
+    assert_string_equal(config_errstr(cfg), errors[count - 2]);
+    assert_string_equal(cfg->log_level, "debug"); /* the good ones still apply */
+    config_destroy(&cfg);
+
+    /* no errors: an empty list */
+    cfg = config_new();
+    errors = config_errors(cfg, &count);
+    assert_int_equal(count, 0);
+    assert_string_equal(config_errstr(cfg), "");
+    config_destroy(&cfg);
+
+    /* many errors: a bounded list that says so */
+    char big[8192] = "";
+    for (int i = 0; i < 150; i++)
+        snprintf(big + strlen(big), sizeof big - strlen(big), "k%d: 1\n", i);
+    cfg = config_new();
+    assert_int_equal(config_load_string(cfg, big, "big.yaml"), -1);
+    errors = config_errors(cfg, &count);
+    assert_int_equal(count, 100);
+    assert_string_equal(errors[0], "big.yaml:1: k0: unknown key");
+    assert_non_null(strstr(errors[99], "more errors left out"));
+    config_destroy(&cfg);
+}
+
+static char *s_write_temp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/gridline-config-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+static void test_check(void **state)
+{
+    char *out_text = NULL, *err_text = NULL;
+    size_t out_len = 0, err_len = 0;
+    FILE *out = open_memstream(&out_text, &out_len);
+    FILE *err = open_memstream(&err_text, &err_len);
+    char *path = s_write_temp("redis: {port: 0}\nsubscriptions:\n  - {name: \"a b\", url: x}\n");
+    char *env[] = {"GRIDLINE_NOTIFIER_TIMEOUT_MS=1", "GRIDLINE_BOGUS=1", NULL};
+    assert_int_equal(config_check(path, env, out, err), -1);
+    fclose(out);
+    fclose(err);
+    assert_int_equal(out_len, 0);
+    char want[256];
+    snprintf(want, sizeof want,
+             "%s:1: redis.port: \"0\" is not an integer (1..65535)\n"
+             "%s:3: subscriptions[0].name: \"a b\" must be [A-Za-z0-9._-]{1,64}\n"
+             "%s:3: subscriptions[0].url: \"x\" must be an http(s) URL\n",
+             path, path, path);
+    if (strncmp(err_text, want, strlen(want)) != 0)
+        fail_msg("got:\n%s\nwant first:\n%s", err_text, want);
+    assert_non_null(strstr(err_text, "GRIDLINE_NOTIFIER_TIMEOUT_MS: notifier.timeout_ms: \"1\""));
+    assert_non_null(strstr(err_text, "GRIDLINE_BOGUS: unknown variable"));
+    assert_non_null(strstr(err_text, ": 5 errors\n"));
+    free(out_text);
+    free(err_text);
+    unlink(path);
+
+    out = open_memstream(&out_text, &out_len);
+    err = open_memstream(&err_text, &err_len);
+    char *none[] = {NULL};
+    assert_int_equal(config_check("config/demo.yaml", none, out, err), 0);
+    fclose(out);
+    fclose(err);
+    assert_string_equal(out_text, "config/demo.yaml: ok\n");
+    assert_int_equal(err_len, 0);
+    free(out_text);
+    free(err_text);
+
+    out = open_memstream(&out_text, &out_len);
+    err = open_memstream(&err_text, &err_len);
+    assert_int_equal(config_check("/nonexistent/x.yaml", none, out, err), -1);
+    fclose(out);
+    fclose(err);
+    assert_non_null(strstr(err_text, "/nonexistent/x.yaml: No such file"));
+    free(out_text);
+    free(err_text);
+}
+
+static void test_references(void **state)
+{
+    config_t *cfg = config_new();
+    config_t *other = config_ref(cfg);
+    assert_ptr_equal(other, cfg);
+    assert_null(config_ref(NULL));
+    config_release(&cfg);
+    assert_null(cfg);
+    assert_int_equal(other->redis_port, 6390); /* still there: one reference left */
+    config_release(&other);
+    assert_null(other);
+    config_release(&other);
+    config_release(NULL);
+
+    /* a slot hands out the snapshot it holds; a swap leaves held ones alone */
+    config_t *first = config_new();
+    assert_int_equal(config_set(first, "redis.port", "7001"), 0);
+    config_slot_t *slot = config_slot_new(first);
+    assert_non_null(slot);
+    config_t *held = config_slot_get(slot);
+    assert_ptr_equal(held, first);
+    config_t *second = config_new();
+    assert_int_equal(config_set(second, "redis.port", "7002"), 0);
+    config_slot_swap(slot, second);
+    assert_int_equal(held->redis_port, 7001);
+    config_t *now = config_slot_get(slot);
+    assert_int_equal(now->redis_port, 7002);
+    config_release(&held); /* frees the first snapshot */
+    config_release(&now);
+    config_slot_destroy(&slot);
+    assert_null(slot);
+    config_slot_destroy(&slot);
+
+    slot = config_slot_new(NULL);
+    assert_null(config_slot_get(slot));
+    config_slot_swap(slot, config_new());
+    now = config_slot_get(slot);
+    assert_non_null(now);
+    config_release(&now);
+    config_slot_destroy(&slot);
+}
+
+/* Readers take and drop snapshots while a writer swaps in new ones: every snapshot a reader
+ * sees is whole (its keys agree with each other) and never older than one seen before. */
+typedef struct {
+    config_slot_t *slot;
+    atomic_int *stop;
+    long seen;
+    long torn;
+    long backwards;
+} s_reader_t;
+
+static void *s_reader(void *arg)
+{
+    s_reader_t *r = arg;
+    int last = 0;
+    while (!atomic_load(r->stop)) {
+        config_t *cfg = config_slot_get(r->slot);
+        int port = cfg->redis_port;
+        if (cfg->intake_http_port != port || cfg->subscription_count != (size_t)(port % 3) ||
+            (cfg->subscription_count && cfg->subscriptions[0].url[7] != 'h'))
+            r->torn++;
+        if (port < last)
+            r->backwards++;
+        last = port;
+        r->seen++;
+        config_release(&cfg);
+    }
+    return NULL;
+}
+
+static config_t *s_numbered(int n)
+{
+    config_t *cfg = config_new();
+    char port[16], yaml[256] = "subscriptions:\n";
+    snprintf(port, sizeof port, "%d", n);
+    for (int i = 0; i < n % 3; i++)
+        snprintf(yaml + strlen(yaml), sizeof yaml - strlen(yaml),
+                 "  - {name: s%d, url: \"http://host/%d\"}\n", i, n);
+    if (config_set(cfg, "redis.port", port) != 0 ||
+        config_set(cfg, "intake.http_port", port) != 0 ||
+        config_load_string(cfg, yaml, "t.yaml") != 0)
+        fail_msg("%s", config_errstr(cfg));
+    return cfg;
+}
+
+static void test_slot_threads(void **state)
+{
+    enum { READERS = 4, SWAPS = 2000 };
+    atomic_int stop;
+    atomic_init(&stop, 0);
+    config_slot_t *slot = config_slot_new(s_numbered(1));
+    pthread_t threads[READERS];
+    s_reader_t readers[READERS];
+    for (int i = 0; i < READERS; i++) {
+        readers[i] = (s_reader_t){slot, &stop, 0, 0, 0};
+        assert_int_equal(pthread_create(&threads[i], NULL, s_reader, &readers[i]), 0);
+    }
+    for (int n = 2; n <= SWAPS; n++)
+        config_slot_swap(slot, s_numbered(n));
+    atomic_store(&stop, 1);
+    long seen = 0;
+    for (int i = 0; i < READERS; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(readers[i].torn, 0);
+        assert_int_equal(readers[i].backwards, 0);
+        seen += readers[i].seen;
+    }
+    assert_true(seen > 0);
+    config_t *last = config_slot_get(slot);
+    assert_int_equal(last->redis_port, SWAPS);
+    config_release(&last);
+    config_slot_destroy(&slot);
+}
+
 static void test_set_print_and_help(void **state)
 {
     config_t *cfg = config_new();
@@ -178,6 +469,11 @@ int main(void)
         cmocka_unit_test(test_env_beats_file),
         cmocka_unit_test(test_errors_name_line_and_key),
         cmocka_unit_test(test_sections_replace_and_validate),
+        cmocka_unit_test(test_subscription_names),
+        cmocka_unit_test(test_all_errors_reported),
+        cmocka_unit_test(test_check),
+        cmocka_unit_test(test_references),
+        cmocka_unit_test(test_slot_threads),
         cmocka_unit_test(test_set_print_and_help),
         cmocka_unit_test(test_files),
     };

@@ -1,4 +1,5 @@
 /* httpd + metrics: real HTTP over loopback (libcurl as the client). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -125,6 +127,317 @@ static void test_http_round_trip(void **state)
     assert_null(http);
 }
 
+/* --- per-thread state: thread_init / thread_fini ------------------------------------------ */
+
+typedef struct {
+    pthread_t owner;
+    int requests;
+    int healths;
+    int finished;
+    bool finished_on_owner;
+} s_lane_t;
+
+enum { S_MAX_LANES = 16 };
+static pthread_mutex_t s_lanes_lock = PTHREAD_MUTEX_INITIALIZER;
+static s_lane_t *s_lanes[S_MAX_LANES];
+static int s_lane_count, s_fini_count, s_init_failures_left;
+
+static void *s_lane_init(void *arg)
+{
+    /* No cmocka asserts here (an HTTP thread): a NULL makes the request fail instead. */
+    s_lane_t *lane = NULL;
+    pthread_mutex_lock(&s_lanes_lock);
+    if (s_init_failures_left > 0)
+        s_init_failures_left--;
+    else if (arg == &s_lanes && s_lane_count < S_MAX_LANES)
+        lane = calloc(1, sizeof *lane);
+    if (lane) {
+        lane->owner = pthread_self();
+        s_lanes[s_lane_count++] = lane;
+    }
+    pthread_mutex_unlock(&s_lanes_lock);
+    return lane;
+}
+
+static void s_lane_fini(void *arg, void *state)
+{
+    s_lane_t *lane = state;
+    pthread_mutex_lock(&s_lanes_lock);
+    lane->finished++;
+    lane->finished_on_owner = pthread_equal(lane->owner, pthread_self());
+    s_fini_count++;
+    pthread_mutex_unlock(&s_lanes_lock);
+    /* the test reads the counters after httpd_destroy, then frees the lanes */
+}
+
+static void s_lanes_reset(void)
+{
+    for (int i = 0; i < s_lane_count; i++)
+        free(s_lanes[i]);
+    s_lane_count = s_fini_count = s_init_failures_left = 0;
+}
+
+static void s_lane_handler(void *arg, const http_request_t *req, http_response_t *res)
+{
+    s_lane_t *lane = req->thread;
+    if (!lane || !pthread_equal(lane->owner, pthread_self())) {
+        http_response_error(res, 500, "wrong_state", NULL, "state of another thread");
+        return;
+    }
+    pthread_mutex_lock(&s_lanes_lock); /* the test thread reads it (helgrind cannot see that
+                                          the HTTP answer orders the two) */
+    lane->requests++;
+    pthread_mutex_unlock(&s_lanes_lock);
+    if (strcmp(req->path, "/slow") == 0)
+        usleep(50 * 1000); /* keeps this thread busy, so other threads take the other requests */
+    char text[32];
+    snprintf(text, sizeof text, "%p", (void *)lane);
+    http_response_text(res, 200, "text/plain", text);
+}
+
+static int s_lane_health(void *arg, void *thread, char *why, size_t whylen)
+{
+    s_lane_t *lane = thread;
+    if (!lane || !pthread_equal(lane->owner, pthread_self())) {
+        snprintf(why, whylen, "no state of this thread");
+        return -1;
+    }
+    pthread_mutex_lock(&s_lanes_lock);
+    lane->healths++;
+    pthread_mutex_unlock(&s_lanes_lock);
+    return 0;
+}
+
+static httpd_t *s_lane_httpd(int threads)
+{
+    httpd_options_t options = {.host = "127.0.0.1",
+                               .max_body = 1024,
+                               .threads = threads,
+                               .handler = s_lane_handler,
+                               .health = s_lane_health,
+                               .arg = &s_lanes,
+                               .thread_init = s_lane_init,
+                               .thread_fini = s_lane_fini};
+    httpd_t *http = httpd_start(&options);
+    assert_non_null(http);
+    return http;
+}
+
+/* Many requests at once (curl multi, one connection each); every status must be 200. */
+static void s_parallel_get(int port, const char *path, int n)
+{
+    CURLM *multi = curl_multi_init();
+    CURL *easy[64];
+    jsonbuf_t out[64];
+    assert_true(n <= 64);
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    for (int i = 0; i < n; i++) {
+        jsonbuf_init(&out[i]);
+        easy[i] = curl_easy_init();
+        curl_easy_setopt(easy[i], CURLOPT_URL, url);
+        curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, s_collect);
+        curl_easy_setopt(easy[i], CURLOPT_WRITEDATA, &out[i]);
+        curl_easy_setopt(easy[i], CURLOPT_FORBID_REUSE, 1L);
+        curl_multi_add_handle(multi, easy[i]);
+    }
+    int running = 1;
+    while (running) {
+        assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
+        if (running)
+            curl_multi_poll(multi, NULL, 0, 100, NULL);
+    }
+    for (int i = 0; i < n; i++) {
+        long status = 0;
+        curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &status);
+        assert_int_equal(status, 200);
+        curl_multi_remove_handle(multi, easy[i]);
+        curl_easy_cleanup(easy[i]);
+        jsonbuf_release(&out[i]);
+    }
+    curl_multi_cleanup(multi);
+}
+
+static void test_thread_state_per_thread(void **state)
+{
+    metrics_reset();
+    s_lanes_reset();
+    httpd_t *http = s_lane_httpd(4);
+    int port = httpd_port(http);
+    s_parallel_get(port, "/slow", 24);
+    char *body;
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(s_request(port, "/healthz", NULL, 0, &body, NULL), 200);
+        free(body);
+    }
+    /* One state per thread that served something: several threads, never more than the pool. */
+    pthread_mutex_lock(&s_lanes_lock);
+    int lanes = s_lane_count, requests = 0, healths = 0;
+    assert_true(lanes >= 2 && lanes <= 4);
+    for (int i = 0; i < lanes; i++) {
+        for (int j = 0; j < i; j++)
+            assert_false(pthread_equal(s_lanes[i]->owner, s_lanes[j]->owner));
+        requests += s_lanes[i]->requests;
+        healths += s_lanes[i]->healths;
+    }
+    assert_int_equal(s_fini_count, 0); /* the threads are still there */
+    pthread_mutex_unlock(&s_lanes_lock);
+    assert_int_equal(requests, 24);
+    assert_int_equal(healths, 8);
+
+    httpd_destroy(&http);
+    assert_null(http);
+    /* MHD_stop_daemon ended the threads: each state was finished once, on its own thread. */
+    assert_int_equal(s_fini_count, lanes);
+    for (int i = 0; i < lanes; i++) {
+        assert_int_equal(s_lanes[i]->finished, 1);
+        assert_true(s_lanes[i]->finished_on_owner);
+    }
+    s_lanes_reset();
+}
+
+static void test_thread_state_one_thread(void **state)
+{
+    metrics_reset();
+    s_lanes_reset();
+    httpd_t *http = s_lane_httpd(1);
+    char *body;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(s_request(httpd_port(http), "/fast", NULL, 0, &body, NULL), 200);
+        free(body);
+    }
+    assert_int_equal(s_lane_count, 1);
+    assert_int_equal(s_lanes[0]->requests, 5);
+    httpd_destroy(&http);
+    assert_int_equal(s_fini_count, 1);
+    assert_int_equal(s_lanes[0]->finished, 1);
+    s_lanes_reset();
+
+    /* A server that never served a request made no state and finishes none. */
+    http = s_lane_httpd(3);
+    httpd_destroy(&http);
+    assert_int_equal(s_lane_count, 0);
+    assert_int_equal(s_fini_count, 0);
+}
+
+static void test_thread_init_failure_is_retried(void **state)
+{
+    metrics_reset();
+    s_lanes_reset();
+    s_init_failures_left = 2;
+    httpd_t *http = s_lane_httpd(1);
+    int port = httpd_port(http);
+    char *body;
+    assert_int_equal(s_request(port, "/fast", NULL, 0, &body, NULL), 503);
+    assert_non_null(strstr(body, "\"code\":\"unavailable\""));
+    free(body);
+    assert_int_equal(s_request(port, "/healthz", NULL, 0, &body, NULL), 503);
+    assert_non_null(strstr(body, "resources"));
+    free(body);
+    assert_int_equal(s_request(port, "/fast", NULL, 0, &body, NULL), 200);
+    free(body);
+    assert_int_equal(s_request(port, "/healthz", NULL, 0, &body, NULL), 200);
+    free(body);
+    assert_int_equal(s_lane_count, 1);
+    httpd_destroy(&http);
+    assert_int_equal(s_fini_count, 1);
+    s_lanes_reset();
+}
+
+static void test_options_refused(void **state)
+{
+    httpd_options_t options = {.host = "127.0.0.1", .handler = s_lane_handler};
+    options.thread_init = s_lane_init; /* without thread_fini */
+    assert_null(httpd_start(&options));
+    options.thread_init = NULL;
+    options.host = "localhost"; /* not an IPv4 address */
+    assert_null(httpd_start(&options));
+}
+
+/* --- response headers ---------------------------------------------------------------------- */
+
+static void s_headers_handler(void *arg, const http_request_t *req, http_response_t *res)
+{
+    if (strcmp(req->path, "/none") == 0)
+        return; /* no body: a 500, logged */
+    http_response_text(res, 200, "text/plain", "ok");
+    int n = strcmp(req->path, "/many") == 0 ? 40 : 1;
+    for (int i = 0; i < n; i++) {
+        char name[16], value[16];
+        snprintf(name, sizeof name, "X-H-%d", i);
+        snprintf(value, sizeof value, "v%d", i);
+        http_response_header(res, name, value);
+    }
+    if (strcmp(req->path, "/crlf") == 0)
+        http_response_header(res, "X-Bad", "a\r\nSet-Cookie: x=1");
+}
+
+static size_t s_all_headers(char *ptr, size_t size, size_t n, void *arg)
+{
+    jsonbuf_appendn(arg, ptr, size * n);
+    return size * n;
+}
+
+static long s_get_with_headers(int port, const char *path, char **body, char **headers)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+    CURL *c = curl_easy_init();
+    jsonbuf_t out, head;
+    jsonbuf_init(&out);
+    jsonbuf_init(&head);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, s_all_headers);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    *body = jsonbuf_take(&out, NULL);
+    *headers = jsonbuf_take(&head, NULL);
+    return status;
+}
+
+static void test_response_headers(void **state)
+{
+    metrics_reset();
+    httpd_t *http = httpd_new("127.0.0.1", 0, 1024, 2, s_headers_handler, NULL, NULL);
+    assert_non_null(http);
+    int port = httpd_port(http);
+    char *body, *headers;
+
+    assert_int_equal(s_get_with_headers(port, "/many", &body, &headers), 200);
+    assert_string_equal(body, "ok");
+    for (int i = 0; i < 40; i++) {
+        char line[32];
+        snprintf(line, sizeof line, "X-H-%d: v%d\r\n", i, i);
+        assert_non_null(strstr(headers, line));
+    }
+    free(body);
+    free(headers);
+
+    /* A header that would split the response is refused as a whole: 500, never half of it. */
+    assert_int_equal(s_get_with_headers(port, "/crlf", &body, &headers), 500);
+    assert_non_null(strstr(body, "\"code\":\"internal\""));
+    assert_null(strstr(headers, "Set-Cookie"));
+    assert_null(strstr(headers, "X-H-0"));
+    free(body);
+    free(headers);
+
+    assert_int_equal(s_get_with_headers(port, "/none", &body, &headers), 500);
+    assert_non_null(strstr(body, "\"code\":\"internal\""));
+    free(body);
+    free(headers);
+
+    assert_int_equal(s_get_with_headers(port, "/metrics", &body, &headers), 200);
+    assert_non_null(strstr(body, "gridline_http_responses_total{class=\"5xx\"} 2"));
+    free(body);
+    free(headers);
+    httpd_destroy(&http);
+}
+
 static void test_metrics_families_stay_together(void **state)
 {
     metrics_reset();
@@ -147,6 +460,11 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_round_trip),
+        cmocka_unit_test(test_thread_state_per_thread),
+        cmocka_unit_test(test_thread_state_one_thread),
+        cmocka_unit_test(test_thread_init_failure_is_retried),
+        cmocka_unit_test(test_options_refused),
+        cmocka_unit_test(test_response_headers),
         cmocka_unit_test(test_metrics_families_stay_together),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

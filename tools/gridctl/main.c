@@ -4,23 +4,30 @@
  *   gridctl stats [REGION] [DAY]    counts for a region (default the province) and local day
  *   gridctl pending                 what is in flight: outbox entries and webhook deliveries
  *                                   per county and hop, read straight from Redis
+ *   gridctl deadletters             entries parked after failing to apply (deadletter:{C})
+ *   gridctl replay ENTRY|all        put parked entries back into their outboxes, due now
  *   gridctl submit CHANNEL REGION CATEGORY DESCRIPTION   POST an appeal
  *
  * Addresses come from the same configuration as the services (--config FILE or
  * $GRIDLINE_CONFIG, then GRIDLINE_* variables). */
 #include <curl/curl.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "jsonbuf.h"
 #include "keys.h"
 #include "log.h"
+#include "outbox.h"
 #include "rconn.h"
 #include "region.h"
+#include "scripts.h"
+#include "service.h"
 
 extern char **environ;
 
@@ -31,6 +38,10 @@ static void s_usage(FILE *out)
                  "  stats [REGION] [YYYYMMDD]                    counts of a region and day\n"
                  "  pending                                      outbox entries and deliveries "
                  "in flight\n"
+                 "  deadletters                                  entries parked after failing "
+                 "to apply\n"
+                 "  replay ENTRY|all                             put parked entries back "
+                 "(ENTRY as deadletters lists it: HOP|ID:SEQ)\n"
                  "  submit CHANNEL REGION CATEGORY DESCRIPTION   create an appeal\n");
 }
 
@@ -44,6 +55,10 @@ static size_t s_collect(char *ptr, size_t size, size_t nmemb, void *arg)
 static int s_http(const char *url, const char *body)
 {
     CURL *curl = curl_easy_init();
+    if (!curl) {
+        fprintf(stderr, "gridctl: libcurl could not make a handle\n");
+        return 1;
+    }
     jsonbuf_t out;
     jsonbuf_init(&out);
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
@@ -69,16 +84,38 @@ static int s_http(const char *url, const char *body)
     return rc == CURLE_OK && status >= 200 && status < 300 ? 0 : 1;
 }
 
-static int s_pending(const config_t *cfg)
+/* text %-escaped for a URL path segment or query value ("a/b" must not become two segments);
+ * NULL if out of memory. The caller frees it with curl_free. */
+static char *s_escape(const char *text)
+{
+    return curl_easy_escape(NULL, text, 0);
+}
+
+/* The region table and a Redis connection, for the commands that read Redis directly.
+ * 0, or -1 (said on stderr). */
+static int s_open(const config_t *cfg, region_table_t **regions, rconn_t **redis)
 {
     char err[256];
-    region_table_t *regions = region_table_load(cfg->regions_file, err, sizeof err);
-    if (!regions) {
+    *regions = region_table_load(cfg->regions_file, err, sizeof err);
+    if (!*regions) {
         fprintf(stderr, "gridctl: %s\n", err);
-        return 1;
+        return -1;
     }
-    rconn_t *redis =
-        rconn_new(cfg->redis_host, cfg->redis_port, cfg->redis_password, cfg->redis_timeout_ms);
+    *redis = service_redis_new(cfg);
+    if (!*redis) {
+        fprintf(stderr, "gridctl: out of memory\n");
+        region_table_destroy(regions);
+        return -1;
+    }
+    return 0;
+}
+
+static int s_pending(const config_t *cfg)
+{
+    region_table_t *regions;
+    rconn_t *redis;
+    if (s_open(cfg, &regions, &redis) != 0)
+        return 1;
     size_t count = 0;
     const region_t *const *counties = region_counties(regions, &count);
     static const char *hops[] = {"router", "notifier", "aggregator"};
@@ -113,6 +150,69 @@ static int s_pending(const config_t *cfg)
         }
         printf("%-8s %-24s %8lld %8lld %10lld %10lld\n", "total", "", total[0], total[1], total[2],
                total[3]);
+    }
+    rconn_destroy(&redis);
+    region_table_destroy(&regions);
+    return rc == 0 ? 0 : 1;
+}
+
+/* Every parked entry of every county: prints "ENTRY<TAB>parked at" lines, or replays them
+ * (only = NULL: all; else the one named). */
+static int s_deadletters(const config_t *cfg, bool replay, const char *only)
+{
+    region_table_t *regions;
+    rconn_t *redis;
+    if (s_open(cfg, &regions, &redis) != 0)
+        return 1;
+    int rc = 0, found = 0;
+    int64_t now = clock_wall_ms();
+    if (replay && only) {
+        int n = outbox_replay(redis, only, now);
+        if (n < 0)
+            fprintf(stderr, "gridctl: cannot replay '%s': %s\n", only,
+                    rconn_is_up(redis) ? "not HOP|ID:SEQ" : rconn_errstr(redis));
+        else if (n == 0)
+            fprintf(stderr, "gridctl: no parked entry '%s'\n", only);
+        else
+            printf("replayed %s\n", only);
+        rconn_destroy(&redis);
+        region_table_destroy(&regions);
+        return n == 1 ? 0 : 1;
+    }
+    size_t count = 0;
+    const region_t *const *counties = region_counties(regions, &count);
+    char key[KEYS_MAX];
+    for (size_t i = 0; i < count && rc == 0; i++) {
+        keys_deadletter(key, counties[i]->code);
+        rc |= rconn_append(redis, "ZRANGE %s 0 -1 WITHSCORES", key);
+    }
+    if (rc != 0) {
+        fprintf(stderr, "gridctl: %s\n", rconn_errstr(redis));
+    } else {
+        redisReply **lists = calloc(count, sizeof *lists);
+        for (size_t i = 0; lists && i < count; i++)
+            lists[i] = rconn_reply(redis);
+        for (size_t i = 0; lists && i < count; i++) {
+            redisReply *r = lists[i];
+            for (size_t k = 0; r && r->type == REDIS_REPLY_ARRAY && k + 1 < r->elements; k += 2) {
+                found++;
+                if (!replay) {
+                    char at[40];
+                    clock_iso(strtoll(r->element[k + 1]->str, NULL, 10), at);
+                    printf("%s\t%s\n", r->element[k]->str, at);
+                } else if (outbox_replay(redis, r->element[k]->str, now) == 1) {
+                    printf("replayed %s\n", r->element[k]->str);
+                } else {
+                    rc = 1;
+                }
+            }
+        }
+        for (size_t i = 0; lists && i < count; i++)
+            if (lists[i])
+                freeReplyObject(lists[i]);
+        free(lists);
+        if (!replay)
+            fprintf(stderr, "%d parked\n", found);
     }
     rconn_destroy(&redis);
     region_table_destroy(&regions);
@@ -156,16 +256,26 @@ int main(int argc, char **argv)
     char url[1024];
     int rc = 2;
     if (strcmp(cmd, "appeal") == 0 && nargs == 1) {
+        char *id = s_escape(args[0]);
         snprintf(url, sizeof url, "http://%s:%d/v1/appeals/%s", cfg->bind_host,
-                 cfg->intake_http_port, args[0]);
-        rc = s_http(url, NULL);
+                 cfg->intake_http_port, id ? id : "");
+        rc = id ? s_http(url, NULL) : 1;
+        curl_free(id);
     } else if (strcmp(cmd, "stats") == 0 && nargs <= 2) {
+        char *region = s_escape(nargs >= 1 ? args[0] : "15");
+        char *day = nargs == 2 ? s_escape(args[1]) : NULL;
         snprintf(url, sizeof url, "http://%s:%d/v1/stats?region=%s%s%s", cfg->bind_host,
-                 cfg->aggregator_http_port, nargs >= 1 ? args[0] : "15", nargs == 2 ? "&day=" : "",
-                 nargs == 2 ? args[1] : "");
-        rc = s_http(url, NULL);
+                 cfg->aggregator_http_port, region ? region : "", day ? "&day=" : "",
+                 day ? day : "");
+        rc = region && (nargs < 2 || day) ? s_http(url, NULL) : 1;
+        curl_free(region);
+        curl_free(day);
     } else if (strcmp(cmd, "pending") == 0 && nargs == 0) {
         rc = s_pending(cfg);
+    } else if (strcmp(cmd, "deadletters") == 0 && nargs == 0) {
+        rc = s_deadletters(cfg, false, NULL);
+    } else if (strcmp(cmd, "replay") == 0 && nargs == 1) {
+        rc = s_deadletters(cfg, true, strcmp(args[0], "all") == 0 ? NULL : args[0]);
     } else if (strcmp(cmd, "submit") == 0 && nargs == 4) {
         json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "channel", args[0], "region", args[1],
                                  "category", args[2], "description", args[3]);

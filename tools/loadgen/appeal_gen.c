@@ -1,13 +1,15 @@
 #include "appeal_gen.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "clock.h"
+#include "hash.h"
+#include "region.h"
 
 typedef struct {
     const char *title;
@@ -155,12 +157,6 @@ static const struct {
     {"1522", 46.08, 122.07}, {"1525", 43.93, 116.09}, {"1529", 38.85, 105.73},
 };
 
-/* A county or township: what a village's address is made of. */
-typedef struct {
-    char code[13];
-    char *name;
-} s_place_t;
-
 typedef struct {
     char code[13];
     char *address;  /* county + township + short village name */
@@ -200,27 +196,13 @@ static double s_uniform(appeal_gen_t *self)
     return (double)(s_next(self) >> 11) * 0x1.0p-53;
 }
 
-static uint64_t s_fnv1a(const char *text)
+/* The name of a county or township, "" for anything else: what a village's address is made
+ * of. */
+static const char *s_place_name(const region_table_t *table, const char *code)
 {
-    uint64_t hash = 0xcbf29ce484222325ULL;
-    for (; *text; text++)
-        hash = (hash ^ (unsigned char)*text) * 0x100000001b3ULL;
-    return hash;
-}
-
-static int s_place_compare(const void *a, const void *b)
-{
-    return strcmp(((const s_place_t *)a)->code, ((const s_place_t *)b)->code);
-}
-
-static const char *s_place_name(const s_place_t *places, size_t count, const char *code)
-{
-    s_place_t key = {.name = NULL};
-    if (count == 0) /* places is NULL then: bsearch's base must not be */
-        return "";
-    snprintf(key.code, sizeof key.code, "%s", code);
-    const s_place_t *found = bsearch(&key, places, count, sizeof *places, s_place_compare);
-    return found ? found->name : "";
+    const region_t *place = region_lookup(table, code);
+    return place && (place->level == REGION_COUNTY || place->level == REGION_TOWNSHIP) ? place->name
+                                                                                       : "";
 }
 
 static bool s_ends_with(const char *text, const char *suffix)
@@ -265,7 +247,7 @@ static void s_village_position(s_village_t *village)
         }
     }
     /* Hashed from the code, not drawn: a village stays put whatever the seed. */
-    uint64_t hash = s_fnv1a(village->code);
+    uint64_t hash = hash_fnv1a64_str(village->code);
     village->lat = lat + ((double)(hash & 0xFFFF) / 65535.0 - 0.5) * 0.7;
     village->lon = lon + ((double)((hash >> 16) & 0xFFFF) / 65535.0 - 0.5) * 1.0;
 }
@@ -281,133 +263,42 @@ static bool s_is_digits(const char *text, size_t min, size_t max)
     return true;
 }
 
-/* Splits "code,level,parent,name" in place. */
-static bool s_split(char *line, char **fields)
+/* The villages under prefix, with their addresses; the table is not needed after this. */
+static int s_load(appeal_gen_t *self, const region_table_t *table, const char *path,
+                  const char *prefix, char *err, size_t errlen)
 {
-    fields[0] = line;
-    for (int i = 1; i < 4; i++) {
-        char *comma = strchr(fields[i - 1], ',');
-        if (!comma)
-            return false;
-        *comma = '\0';
-        fields[i] = comma + 1;
-    }
-    fields[3][strcspn(fields[3], "\r\n")] = '\0';
-    return true;
-}
-
-typedef struct {
-    s_place_t *items;
-    size_t count, cap;
-} s_places_t;
-
-typedef struct {
-    char code[13];
-    char parent[13];
-    char *name;
-} s_raw_village_t;
-
-static int s_load(appeal_gen_t *self, FILE *file, const char *path, const char *prefix, char *err,
-                  size_t errlen)
-{
-    s_places_t places = {0};
-    s_raw_village_t *raw = NULL;
-    size_t raw_count = 0, raw_cap = 0;
-    char *line = NULL;
-    size_t line_cap = 0;
-    size_t line_number = 0;
-    int rc = -1;
-
-    if (getline(&line, &line_cap, file) < 0 || strncmp(line, "code,level,parent,name", 22) != 0) {
-        snprintf(err, errlen,
-                 "%s: not a regions CSV (the first line must be "
-                 "code,level,parent,name)",
-                 path);
-        goto done;
-    }
-    line_number = 1;
-    while (getline(&line, &line_cap, file) >= 0) {
-        line_number++;
-        if (line[strspn(line, " \r\n")] == '\0')
-            continue;
-        char *fields[4];
-        if (!s_split(line, fields) || !s_is_digits(fields[0], 2, 12)) {
-            snprintf(err, errlen, "%s:%zu: expected code,level,parent,name", path, line_number);
-            goto done;
-        }
-        if (strcmp(fields[1], "village") == 0) {
-            if (strlen(fields[0]) != 12 || strncmp(fields[0], prefix, strlen(prefix)) != 0)
-                continue;
-            if (raw_count == raw_cap) {
-                size_t cap = raw_cap ? raw_cap * 2 : 256;
-                s_raw_village_t *grown = realloc(raw, cap * sizeof *raw);
-                if (!grown)
-                    goto no_memory;
-                raw = grown;
-                raw_cap = cap;
-            }
-            s_raw_village_t *v = &raw[raw_count];
-            snprintf(v->code, sizeof v->code, "%s", fields[0]);
-            snprintf(v->parent, sizeof v->parent, "%.12s", fields[2]);
-            if (!(v->name = strdup(fields[3])))
-                goto no_memory;
-            raw_count++;
-        } else if (strcmp(fields[1], "county") == 0 || strcmp(fields[1], "township") == 0) {
-            if (places.count == places.cap) {
-                size_t cap = places.cap ? places.cap * 2 : 256;
-                s_place_t *grown = realloc(places.items, cap * sizeof *places.items);
-                if (!grown)
-                    goto no_memory;
-                places.items = grown;
-                places.cap = cap;
-            }
-            s_place_t *p = &places.items[places.count];
-            snprintf(p->code, sizeof p->code, "%s", fields[0]);
-            if (!(p->name = strdup(fields[3])))
-                goto no_memory;
-            places.count++;
-        }
-    }
-    if (ferror(file)) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        goto done;
-    }
-    if (raw_count == 0) {
+    size_t count = region_under(table, prefix, REGION_VILLAGE, NULL, 0);
+    if (count == 0) {
         snprintf(err, errlen, "%s: no village code starts with '%s'", path, prefix);
-        goto done;
+        return -1;
     }
-    if (places.count) /* a file of villages only: places.items is NULL, qsort's base must not be */
-        qsort(places.items, places.count, sizeof *places.items, s_place_compare);
-    self->villages = calloc(raw_count, sizeof *self->villages);
-    if (!self->villages)
-        goto no_memory;
-    for (size_t i = 0; i < raw_count; i++) {
+    const region_t **found = calloc(count, sizeof *found);
+    self->villages = calloc(count, sizeof *self->villages);
+    if (!found || !self->villages) {
+        free(found);
+        snprintf(err, errlen, "out of memory reading %s", path);
+        return -1;
+    }
+    region_under(table, prefix, REGION_VILLAGE, found, count);
+    for (size_t i = 0; i < count; i++) {
         s_village_t *v = &self->villages[i];
         char county[7], short_name[256];
-        snprintf(county, sizeof county, "%.6s", raw[i].code);
-        s_short_name(raw[i].name, short_name, sizeof short_name, &v->community);
-        snprintf(v->code, sizeof v->code, "%s", raw[i].code);
-        if (asprintf(&v->address, "%s%s%s", s_place_name(places.items, places.count, county),
-                     s_place_name(places.items, places.count, raw[i].parent), short_name) < 0) {
+        snprintf(county, sizeof county, "%.6s", found[i]->code);
+        s_short_name(found[i]->name, short_name, sizeof short_name, &v->community);
+        snprintf(v->code, sizeof v->code, "%s", found[i]->code);
+        if (asprintf(&v->address, "%s%s%s", s_place_name(table, county),
+                     found[i]->parent ? s_place_name(table, found[i]->parent->code) : "",
+                     short_name) < 0) {
             v->address = NULL;
-            goto no_memory;
+            free(found);
+            snprintf(err, errlen, "out of memory reading %s", path);
+            return -1;
         }
         s_village_position(v);
         self->village_count++;
     }
-    rc = 0;
-    goto done;
-no_memory:
-    snprintf(err, errlen, "out of memory reading %s", path);
-done:
-    for (size_t i = 0; i < raw_count; i++)
-        free(raw[i].name);
-    free(raw);
-    for (size_t i = 0; i < places.count; i++)
-        free(places.items[i].name);
-    free(places.items);
-    free(line);
-    return rc;
+    free(found);
+    return 0;
 }
 
 appeal_gen_t *appeal_gen_new(const char *regions_path, const char *prefix, uint64_t seed, char *err,
@@ -428,22 +319,14 @@ appeal_gen_t *appeal_gen_new(const char *regions_path, const char *prefix, uint6
         self->category_total += s_categories[i].weight;
     for (size_t i = 0; i < S_CHANNELS; i++)
         self->channel_total += s_channels[i].weight;
-    /* Today in China Standard Time (+08:00, no DST), as the 12345 centre numbers its tickets. */
-    time_t now = time(NULL) + 8 * 3600;
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(self->day, sizeof self->day, "%Y%m%d", &tm);
+    /* Today in local time (China Standard Time by default), as the 12345 centre numbers its
+     * tickets. */
+    clock_day(clock_wall_ms(), self->day);
 
-    FILE *file = fopen(regions_path, "r");
-    if (!file) {
-        snprintf(err, errlen, "cannot open %s: %s", regions_path, strerror(errno));
+    region_table_t *table = region_table_load(regions_path, err, errlen);
+    if (!table || s_load(self, table, regions_path, prefix, err, errlen) != 0)
         appeal_gen_destroy(&self);
-        return NULL;
-    }
-    int rc = s_load(self, file, regions_path, prefix, err, errlen);
-    fclose(file);
-    if (rc != 0)
-        appeal_gen_destroy(&self);
+    region_table_destroy(&table);
     return self;
 }
 

@@ -22,8 +22,9 @@
 
 typedef struct appeal_gen appeal_gen_t;
 
-/* Loads the villages under prefix (1..12 digits). NULL, with the reason in err, if the file
- * cannot be read, is not a regions CSV, or has no village under prefix. */
+/* Loads the villages under prefix (1..12 digits) with common/region.h's region_table_load, so
+ * exactly the files the intake accepts. NULL, with the reason in err (file and line), if the file
+ * cannot be read or is refused, or has no village under prefix. */
 appeal_gen_t *appeal_gen_new(const char *regions_path, const char *prefix, uint64_t seed, char *err,
                              size_t errlen);
 void appeal_gen_destroy(appeal_gen_t **self_p);

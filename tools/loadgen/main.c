@@ -19,11 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "appeal_gen.h"
+#include "cli.h"
+#include "clock.h"
 
 #define LOADGEN_REPLY_KEPT 300 /* bytes of a non-2xx answer shown on stderr */
 
@@ -111,13 +111,6 @@ static volatile sig_atomic_t s_signals;
 static void s_on_signal(int signo)
 {
     s_signals++;
-}
-
-static int64_t s_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static void s_parse_options(int argc, char **argv, s_options_t *options)
@@ -214,11 +207,9 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
     }
     if (!seeded) {
         /* 32 bits keep ids short; two runs meeting on one seed is a 1 in 4e9 event */
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        options->seed =
-            ((uint64_t)ts.tv_sec * 1000003u ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 16)) &
-            0xFFFFFFFFu;
+        options->seed = ((uint64_t)clock_wall_ms() * 1000003u ^ (uint64_t)clock_mono_us() ^
+                         ((uint64_t)getpid() << 16)) &
+                        0xFFFFFFFFu;
     }
 }
 
@@ -290,7 +281,7 @@ static int s_transfer_start(s_transfer_t *transfer, CURLM *multi, appeal_gen_t *
     curl_easy_setopt(transfer->easy, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(transfer->easy, CURLOPT_POSTFIELDS, transfer->body);
     curl_easy_setopt(transfer->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    transfer->started_us = s_now_us();
+    transfer->started_us = clock_mono_us();
     transfer->busy = true;
     if (curl_multi_add_handle(multi, transfer->easy) != CURLM_OK) {
         s_transfer_reset(transfer);
@@ -361,7 +352,7 @@ static void s_limiter_flush(s_limiter_t *self, const char *what)
 static void s_finish(s_transfer_t *transfer, CURLcode result, s_tally_t *tally,
                      s_limiter_t *error_limit, s_limiter_t *status_limit)
 {
-    int64_t now = s_now_us();
+    int64_t now = clock_mono_us();
     if (result != CURLE_OK) {
         tally->errors++;
         if (s_limiter_pass(error_limit, now)) {
@@ -546,7 +537,7 @@ int main(int argc, char **argv)
     }
 
     s_limiter_t error_limit = {0}, status_limit = {0};
-    int64_t start_us = s_now_us();
+    int64_t start_us = clock_mono_us();
     int64_t end_us = options.duration_s > 0 ? start_us + (int64_t)(options.duration_s * 1e6) : 0;
     int64_t interval_us = options.rate > 0 ? (int64_t)(1e6 / options.rate) : 0;
     int64_t next_send_us = start_us;
@@ -558,7 +549,7 @@ int main(int argc, char **argv)
     int signals_seen = 0;
 
     for (;;) {
-        int64_t now = s_now_us();
+        int64_t now = clock_mono_us();
         if (s_signals != signals_seen) {
             signals_seen = s_signals;
             if (signals_seen == 1 && in_flight > 0)
@@ -613,9 +604,9 @@ int main(int argc, char **argv)
         long before = in_flight;
         s_collect(multi, &tally, &in_flight, &error_limit, &status_limit);
         if (in_flight < before)
-            last_done_us = s_now_us();
+            last_done_us = clock_mono_us();
 
-        now = s_now_us();
+        now = clock_mono_us();
         if (now >= next_progress_us) {
             if (!options.quiet)
                 s_progress(&tally, now - start_us, &progress_done, in_flight);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "utf8.h"
 
 /* A sink is a test tool, but a runaway client must not make it eat the machine. */
@@ -45,13 +46,6 @@ typedef struct {
     bool too_large;
     bool no_memory;
 } s_upload_t;
-
-static int64_t s_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void s_upload_append(s_upload_t *upload, const char *data, size_t size)
 {
@@ -198,14 +192,10 @@ static char *s_record_line(struct MHD_Connection *connection, const char *method
  * --delay-ms). */
 static void s_delay(sink_t *self)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += self->options.delay_ms / 1000;
-    until.tv_nsec += (self->options.delay_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    /* clock_mono_ms is CLOCK_MONOTONIC, the clock self->wake was made to wait on */
+    int64_t until_ms = clock_mono_ms() + self->options.delay_ms;
+    struct timespec until = {.tv_sec = (time_t)(until_ms / 1000),
+                             .tv_nsec = (long)(until_ms % 1000) * 1000000L};
     pthread_mutex_lock(&self->lock);
     while (!self->stopping && pthread_cond_timedwait(&self->wake, &self->lock, &until) != ETIMEDOUT)
         ;
@@ -242,7 +232,7 @@ static bool s_store_locked(sink_t *self, char *line)
 static enum MHD_Result s_post(sink_t *self, struct MHD_Connection *connection, const char *method,
                               const char *path, const s_upload_t *upload)
 {
-    int64_t at_ms = s_wall_ms();
+    int64_t at_ms = clock_wall_ms();
     if (upload->too_large)
         return s_answer_json(connection, MHD_HTTP_CONTENT_TOO_LARGE,
                              "{\"ok\":false,\"error\":\"body larger than 16 MiB\"}\n");

@@ -1,4 +1,4 @@
-#include "zsock.h"
+#include "gsock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -8,9 +8,9 @@
 
 #include "log.h"
 
-#define ZSOCK_HWM 100000
-#define ZSOCK_LINGER_MS 1000
-#define ZSOCK_CONNECT_WAIT_MS 250
+#define GSOCK_HWM 100000
+#define GSOCK_LINGER_MS 1000
+#define GSOCK_CONNECT_WAIT_MS 250
 
 static void *s_context;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
@@ -20,13 +20,13 @@ static void s_create_context(void)
     s_context = zmq_ctx_new();
 }
 
-void *zsock_context(void)
+void *gsock_context(void)
 {
     pthread_once(&s_once, s_create_context);
     return s_context;
 }
 
-void zsock_context_term(void)
+void gsock_context_term(void)
 {
     if (s_context)
         zmq_ctx_term(s_context);
@@ -35,12 +35,12 @@ void zsock_context_term(void)
 
 static void *s_socket(int type)
 {
-    void *sock = zmq_socket(zsock_context(), type);
+    void *sock = zmq_socket(gsock_context(), type);
     if (!sock) {
         log_error("zmq_socket failed", "error", zmq_strerror(errno), NULL);
         return NULL;
     }
-    int hwm = ZSOCK_HWM, linger = ZSOCK_LINGER_MS;
+    int hwm = GSOCK_HWM, linger = GSOCK_LINGER_MS;
     zmq_setsockopt(sock, type == ZMQ_PUSH ? ZMQ_SNDHWM : ZMQ_RCVHWM, &hwm, sizeof hwm);
     /* On a clean shutdown give queued messages a second to leave; anything still queued is
      * in an outbox anyway. */
@@ -48,7 +48,7 @@ static void *s_socket(int type)
     return sock;
 }
 
-void *zsock_push_new(const char *endpoints)
+void *gsock_push_new(const char *endpoints)
 {
     void *sock = s_socket(ZMQ_PUSH);
     if (!sock)
@@ -69,15 +69,16 @@ void *zsock_push_new(const char *endpoints)
      * up: give a live receiver a moment, so a fresh socket does not leave its first events to
      * the outbox sweeper (seconds of delay). A receiver that is down costs this wait once. */
     zmq_pollitem_t item = {.socket = sock, .events = ZMQ_POLLOUT};
-    zmq_poll(&item, 1, ZSOCK_CONNECT_WAIT_MS);
+    zmq_poll(&item, 1, GSOCK_CONNECT_WAIT_MS);
     return sock;
 }
 
-void *zsock_pull_new(const char *endpoint)
+void *gsock_pull_new(const char *endpoint, int64_t max_frame)
 {
     void *sock = s_socket(ZMQ_PULL);
     if (!sock)
         return NULL;
+    zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max_frame, sizeof max_frame);
     if (zmq_bind(sock, endpoint) != 0) {
         log_error("zmq_bind failed", "endpoint", endpoint, "error", zmq_strerror(errno), NULL);
         zmq_close(sock);
@@ -86,7 +87,7 @@ void *zsock_pull_new(const char *endpoint)
     return sock;
 }
 
-void zsock_destroy(void **sock_p)
+void gsock_destroy(void **sock_p)
 {
     if (sock_p && *sock_p) {
         zmq_close(*sock_p);
@@ -94,7 +95,7 @@ void zsock_destroy(void **sock_p)
     }
 }
 
-int zsock_send(void *sock, const void *data, size_t len)
+int gsock_send(void *sock, const void *data, size_t len)
 {
     return zmq_send(sock, data, len, ZMQ_DONTWAIT) == (int)len ? 0 : -1;
 }

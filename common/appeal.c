@@ -1,0 +1,349 @@
+#include "appeal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "log.h"
+#include "pending.h"
+#include "scripts.h"
+
+/* ---- the ladder ------------------------------------------------------------------------ */
+
+static const appeal_level_t s_levels[] = {
+    {GRIDLINE__LEVEL__LEVEL_GREEN, "green", "绿", "grid worker or party representative",
+     "ladder.green_s"},
+    {GRIDLINE__LEVEL__LEVEL_BLUE, "blue", "蓝", "village or community party branch",
+     "ladder.blue_s"},
+    {GRIDLINE__LEVEL__LEVEL_YELLOW, "yellow", "黄", "township or street committee",
+     "ladder.yellow_s"},
+    {GRIDLINE__LEVEL__LEVEL_RED, "red", "红", "county or banner committee (supervision list)",
+     "ladder.red_s"},
+};
+#define S_LEVELS (sizeof s_levels / sizeof s_levels[0])
+
+const appeal_level_t *appeal_level(Gridline__Level level)
+{
+    for (size_t i = 0; i < S_LEVELS; i++)
+        if (s_levels[i].level == level)
+            return &s_levels[i];
+    return NULL;
+}
+
+Gridline__Level appeal_level_parse(const char *name)
+{
+    for (size_t i = 0; name && i < S_LEVELS; i++)
+        if (strcmp(s_levels[i].name, name) == 0)
+            return s_levels[i].level;
+    return GRIDLINE__LEVEL__LEVEL_UNSET;
+}
+
+Gridline__Level appeal_level_next(Gridline__Level level)
+{
+    if (level < GRIDLINE__LEVEL__LEVEL_GREEN)
+        return GRIDLINE__LEVEL__LEVEL_GREEN;
+    return level >= GRIDLINE__LEVEL__LEVEL_RED ? GRIDLINE__LEVEL__LEVEL_RED : level + 1;
+}
+
+int appeal_level_deadline_s(const config_t *config, Gridline__Level level)
+{
+    switch (level) {
+    case GRIDLINE__LEVEL__LEVEL_BLUE:
+        return config->ladder_blue_s;
+    case GRIDLINE__LEVEL__LEVEL_YELLOW:
+        return config->ladder_yellow_s;
+    case GRIDLINE__LEVEL__LEVEL_RED:
+        return config->ladder_red_s;
+    default:
+        return config->ladder_green_s;
+    }
+}
+
+/* ---- statuses and transitions ---------------------------------------------------------- */
+
+static const char *s_statuses[APPEAL_STATUS_COUNT] = {
+    "collected", "assigned", "acknowledged", "resolved", "closed", "reopened",
+};
+
+#define S_BIT(s) (1u << (s))
+#define S_OPEN (S_BIT(APPEAL_ASSIGNED) | S_BIT(APPEAL_ACKNOWLEDGED) | S_BIT(APPEAL_REOPENED))
+
+/* One row per action: its name, the statuses it is allowed from, the status after, the event
+ * it records. KEEP: the status does not change. */
+#define S_KEEP APPEAL_STATUS_COUNT
+static const struct {
+    const char *name;
+    unsigned from;
+    appeal_status_t to;
+    Gridline__EventType event;
+} s_actions[APPEAL_ACTION_COUNT] = {
+    [APPEAL_ASSIGN] = {"assign", S_BIT(APPEAL_COLLECTED), APPEAL_ASSIGNED,
+                       GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED},
+    [APPEAL_ACKNOWLEDGE] = {"acknowledge", S_BIT(APPEAL_ASSIGNED) | S_BIT(APPEAL_REOPENED),
+                            APPEAL_ACKNOWLEDGED, GRIDLINE__EVENT_TYPE__EVENT_ACKNOWLEDGED},
+    [APPEAL_RESOLVE] = {"resolve", S_OPEN, APPEAL_RESOLVED, GRIDLINE__EVENT_TYPE__EVENT_RESOLVED},
+    [APPEAL_FEEDBACK_GOOD] = {"feedback", S_BIT(APPEAL_RESOLVED), APPEAL_CLOSED,
+                              GRIDLINE__EVENT_TYPE__EVENT_FEEDBACK},
+    [APPEAL_FEEDBACK_BAD] = {"feedback", S_BIT(APPEAL_RESOLVED), APPEAL_REOPENED,
+                             GRIDLINE__EVENT_TYPE__EVENT_REOPENED},
+    [APPEAL_ESCALATE] = {"escalate", S_OPEN, APPEAL_ASSIGNED,
+                         GRIDLINE__EVENT_TYPE__EVENT_ESCALATED},
+    [APPEAL_TRANSFER] = {"transfer", S_OPEN, APPEAL_ASSIGNED, GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED},
+};
+
+const char *appeal_status_name(appeal_status_t status)
+{
+    return status < APPEAL_STATUS_COUNT ? s_statuses[status] : "unknown";
+}
+
+int appeal_status_parse(const char *name)
+{
+    for (int i = 0; name && i < APPEAL_STATUS_COUNT; i++)
+        if (strcmp(s_statuses[i], name) == 0)
+            return i;
+    return -1;
+}
+
+const char *appeal_action_name(appeal_action_t action)
+{
+    return action < APPEAL_ACTION_COUNT ? s_actions[action].name : "unknown";
+}
+
+int appeal_action_parse(const char *name)
+{
+    for (int i = 0; name && i < APPEAL_ACTION_COUNT; i++)
+        if (strcmp(s_actions[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+bool appeal_status_open(appeal_status_t status)
+{
+    return status < APPEAL_STATUS_COUNT && (S_OPEN & S_BIT(status)) != 0;
+}
+
+int appeal_transition(appeal_status_t status, Gridline__Level level, appeal_action_t action,
+                      appeal_status_t *next)
+{
+    if (status >= APPEAL_STATUS_COUNT || action >= APPEAL_ACTION_COUNT ||
+        !(s_actions[action].from & S_BIT(status)))
+        return -1;
+    if (action == APPEAL_ESCALATE && level >= GRIDLINE__LEVEL__LEVEL_RED)
+        return -1;
+    *next = s_actions[action].to == S_KEEP ? status : s_actions[action].to;
+    return 0;
+}
+
+Gridline__EventType appeal_action_event(appeal_action_t action)
+{
+    return action < APPEAL_ACTION_COUNT ? s_actions[action].event
+                                        : GRIDLINE__EVENT_TYPE__EVENT_UNSET;
+}
+
+bool appeal_field_is_integer(const char *field)
+{
+    static const char *integers[] = {APPEAL_F_SEQ, APPEAL_F_CREATED_AT_MS, APPEAL_F_OCCURRED_AT_MS,
+                                     APPEAL_F_DEADLINE_MS, APPEAL_F_ASSIGNED_AT_MS};
+    for (size_t i = 0; i < sizeof integers / sizeof integers[0]; i++)
+        if (strcmp(field, integers[i]) == 0)
+            return true;
+    return false;
+}
+
+/* ---- appeal_create --------------------------------------------------------------------- */
+
+/* The collected event of a new appeal, packed without its id (the script writes field 1). */
+static uint8_t *s_collected(const appeal_create_t *in, size_t *len)
+{
+    Gridline__Event event = GRIDLINE__EVENT__INIT;
+    event.seq = 1;
+    event.type = GRIDLINE__EVENT_TYPE__EVENT_COLLECTED;
+    event.actor = "intake";
+    event.at_ms = in->now_ms;
+    event.region = in->appeal->region;
+    event.channel = in->appeal->channel;
+    event.category = in->appeal->category;
+    return event_pack(&event, len);
+}
+
+appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
+                                     appeal_created_t *out)
+{
+    const Gridline__Appeal *appeal = in->appeal;
+    memset(out, 0, sizeof *out);
+    char county[7], day[9], prefix[32];
+    snprintf(county, sizeof county, "%.6s", appeal->region);
+    clock_day(in->now_ms, day);
+    snprintf(prefix, sizeof prefix, "%s-%s-", county, day);
+    size_t event_len = 0;
+    uint8_t *event = s_collected(in, &event_len);
+    if (!event)
+        return APPEAL_UNAVAILABLE;
+
+    char seq_key[KEYS_MAX], idem_key[KEYS_MAX], ext_key[KEYS_MAX];
+    char outbox_keys[HOP_COUNT][KEYS_MAX];
+    bool idem = in->idempotency_key && *in->idempotency_key;
+    bool ext = appeal->external_id && *appeal->external_id;
+    keys_seq(seq_key, county, day);
+    if (idem)
+        keys_idem(idem_key, county, in->idempotency_key);
+    if (ext)
+        keys_ext(ext_key, county, appeal->channel, appeal->external_id);
+    size_t nout = in->outbox_count < HOP_COUNT ? in->outbox_count : HOP_COUNT;
+
+    argv_t a;
+    argv_init(&a);
+    argv_add(&a, seq_key);
+    argv_add(&a, idem ? idem_key : seq_key);
+    argv_add(&a, ext ? ext_key : seq_key);
+    for (size_t i = 0; i < nout; i++) {
+        outbox_key(in->outboxes[i], county, outbox_keys[i]);
+        argv_add(&a, outbox_keys[i]);
+    }
+    size_t nkeys = a.count;
+    argv_add(&a, county);
+    argv_add(&a, prefix);
+    argv_add(&a, idem ? "1" : "0");
+    argv_add(&a, in->fingerprint ? in->fingerprint : "");
+    argv_add_int(&a, in->idempotency_ttl_s);
+    argv_add(&a, ext ? "1" : "0");
+    argv_add_int(&a, in->resend_at_ms);
+    argv_addn(&a, event, event_len);
+#define S_FIELD(name, value) (argv_add(&a, name), argv_add(&a, (value) ? (value) : ""))
+    S_FIELD(APPEAL_F_CHANNEL, appeal->channel);
+    S_FIELD(APPEAL_F_REGION, appeal->region);
+    S_FIELD(APPEAL_F_GRID, appeal->grid);
+    S_FIELD(APPEAL_F_CATEGORY, appeal->category);
+    S_FIELD(APPEAL_F_TITLE, appeal->title);
+    S_FIELD(APPEAL_F_DESCRIPTION, appeal->description);
+    S_FIELD(APPEAL_F_REPORTER, appeal->reporter);
+    S_FIELD(APPEAL_F_EXTERNAL_ID, appeal->external_id);
+    S_FIELD(APPEAL_F_IDEMPOTENCY_KEY, idem ? in->idempotency_key : "");
+    argv_add(&a, APPEAL_F_OCCURRED_AT_MS);
+    argv_add_int(&a, appeal->occurred_at_ms);
+    argv_add(&a, APPEAL_F_CREATED_AT_MS);
+    argv_add_int(&a, in->now_ms);
+    S_FIELD(APPEAL_F_STATUS, appeal_status_name(APPEAL_COLLECTED));
+    if (appeal->location) {
+        argv_add(&a, APPEAL_F_LAT);
+        argv_addf(&a, "%.6f", appeal->location->lat);
+        argv_add(&a, APPEAL_F_LON);
+        argv_addf(&a, "%.6f", appeal->location->lon);
+        S_FIELD(APPEAL_F_ADDRESS, appeal->location->address);
+    }
+#undef S_FIELD
+    for (size_t i = 0; i < nout; i++)
+        if (outbox_mark(in->outboxes[i], redis, county, in->now_ms) != 0)
+            a.failed = 1;
+    redisReply *r = a.failed ? NULL
+                             : rconn_eval(redis, &scripts_appeal_create, (int)nkeys, (int)a.count,
+                                          a.args, a.lens);
+    argv_fini(&a);
+    appeal_create_result_t result = APPEAL_UNAVAILABLE;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING) {
+        if (r && r->type == REDIS_REPLY_ERROR)
+            log_error("appeal_create failed", "error", r->str, NULL);
+        goto done;
+    }
+    const char *value = r->element[1]->str;
+    switch (r->element[0]->integer) {
+    case 1: {
+        /* the stored bytes: field 1 (the id) first, then the rest, as the script wrote them */
+        size_t idlen = strlen(value);
+        snprintf(out->id, sizeof out->id, "%s", value);
+        result = APPEAL_CREATED;
+        out->event = malloc(2 + idlen + event_len);
+        if (!out->event)
+            break; /* created all the same: the outbox sweeper sends it */
+        out->event[0] = 0x0A;
+        out->event[1] = (uint8_t)idlen;
+        memcpy(out->event + 2, value, idlen);
+        memcpy(out->event + 2 + idlen, event, event_len);
+        out->event_len = 2 + idlen + event_len;
+        break;
+    }
+    case 2: {
+        /* "<id>|<fingerprint>": the same key with another body is a client's mistake */
+        const char *bar = strchr(value, '|');
+        snprintf(out->id, sizeof out->id, "%.*s", bar ? (int)(bar - value) : 0, value);
+        result = bar && in->fingerprint && strcmp(bar + 1, in->fingerprint) == 0
+                     ? APPEAL_REPLAYED
+                     : APPEAL_KEY_REUSED;
+        break;
+    }
+    case 3:
+        snprintf(out->id, sizeof out->id, "%s", value);
+        result = APPEAL_DUPLICATE;
+        break;
+    default:
+        log_error("no free appeal id: the county's day counter is far behind its appeals", "prefix",
+                  value, NULL);
+        result = APPEAL_NO_FREE_ID;
+        break;
+    }
+done:
+    if (r)
+        freeReplyObject(r);
+    free(event);
+    return result;
+}
+
+/* ---- appeal_advance -------------------------------------------------------------------- */
+
+int appeal_advance_append(rconn_t *redis, argv_t *a, const appeal_batch_t *batch,
+                          const appeal_change_t *changes, size_t count)
+{
+    char trigger_key[KEYS_MAX], deadline_key[KEYS_MAX], outbox_keys[HOP_COUNT][KEYS_MAX];
+    size_t nout = batch->outbox_count < HOP_COUNT ? batch->outbox_count : HOP_COUNT;
+    argv_reset(a);
+    if (changes[0].trigger)
+        keys_outbox(trigger_key, batch->county, hop_name(batch->trigger_hop));
+    else
+        keys_deadline(trigger_key, batch->county); /* any key of the county: unused */
+    keys_deadline(deadline_key, batch->county);
+    argv_add(a, trigger_key);
+    argv_add(a, deadline_key);
+    for (size_t i = 0; i < nout; i++) {
+        outbox_key(batch->outboxes[i], batch->county, outbox_keys[i]);
+        argv_add(a, outbox_keys[i]);
+    }
+    size_t nkeys = a->count;
+    argv_add(a, batch->county);
+    argv_add(a, hop_name(batch->trigger_hop));
+    argv_add_int(a, batch->resend_at_ms);
+    argv_add_int(a, HOP_MAX_TRIES);
+    argv_add_int(a, batch->now_ms);
+    argv_add_int(a, (long long)count);
+    for (size_t i = 0; i < count; i++) {
+        const appeal_change_t *c = &changes[i];
+        argv_add(a, c->id);
+        argv_add(a, c->trigger ? c->trigger : "");
+        argv_add_int(a, c->expected_seq);
+        argv_addn(a, c->received ? (const char *)c->received : "",
+                  c->received ? c->received_len : 0);
+        argv_addn(a, c->event, c->event_len);
+        if (c->deadline_ms == APPEAL_DEADLINE_KEEP)
+            argv_add(a, "");
+        else
+            argv_add_int(a, c->deadline_ms);
+        argv_add_int(a, (long long)(c->field_count / 2));
+        for (size_t f = 0; f + 1 < c->field_count; f += 2) {
+            argv_add(a, c->fields[f]);
+            argv_add(a, c->fields[f + 1] ? c->fields[f + 1] : "");
+        }
+    }
+    if (a->failed)
+        return -1;
+    for (size_t i = 0; i < nout; i++)
+        if (outbox_mark(batch->outboxes[i], redis, batch->county, batch->now_ms) != 0)
+            return -1;
+    return rconn_append_eval(redis, &scripts_appeal_advance, (int)nkeys, (int)a->count, a->args,
+                             a->lens);
+}
+
+int appeal_advance_read(rconn_t *redis, size_t count, long long *outcomes, uint32_t *seqs)
+{
+    return hop_read_outcomes(redis, scripts_appeal_advance.name, count, true, outcomes, seqs);
+}

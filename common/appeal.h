@@ -1,0 +1,173 @@
+/* appeal: what an appeal is in Redis and how it may change.
+ *
+ * One table of ladder levels (name, Chinese colour, config key), the statuses, and the
+ * transitions: appeal_transition answers whether an action is allowed in a status and which
+ * status follows. The names of the appeal hash's fields. And the typed calls of the two
+ * scripts that write appeals (appeal_create.lua, appeal_advance.lua): only this module knows
+ * their KEYS and ARGV positions.
+ *
+ *   appeal:{C}:<id>   hash, fields APPEAL_F_* (see keys.h for every key) */
+#ifndef GRIDLINE_APPEAL_H
+#define GRIDLINE_APPEAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "argv.h"
+#include "event.h"
+#include "hop.h"
+#include "keys.h"
+#include "outbox.h"
+#include "rconn.h"
+
+/* ---- the ladder ------------------------------------------------------------------------ */
+
+typedef struct {
+    Gridline__Level level;
+    const char *name;       /* "green" */
+    const char *label;      /* "绿" */
+    const char *owner;      /* who holds an appeal at this level */
+    const char *config_key; /* "ladder.green_s": the level's deadline */
+} appeal_level_t;
+
+/* NULL for LEVEL_UNSET or out of range. */
+const appeal_level_t *appeal_level(Gridline__Level level);
+/* LEVEL_UNSET (0) if unknown. */
+Gridline__Level appeal_level_parse(const char *name);
+/* One colour up; red stays red. */
+Gridline__Level appeal_level_next(Gridline__Level level);
+/* The deadline of a level, in seconds, from the configuration. */
+int appeal_level_deadline_s(const config_t *config, Gridline__Level level);
+
+/* ---- statuses and transitions ---------------------------------------------------------- */
+
+typedef enum {
+    APPEAL_COLLECTED = 0,
+    APPEAL_ASSIGNED,
+    APPEAL_ACKNOWLEDGED,
+    APPEAL_RESOLVED,
+    APPEAL_CLOSED,
+    APPEAL_REOPENED,
+    APPEAL_STATUS_COUNT,
+} appeal_status_t;
+
+typedef enum {
+    APPEAL_ASSIGN = 0,    /* router: collected -> assigned */
+    APPEAL_ACKNOWLEDGE,   /* assigned, reopened -> acknowledged */
+    APPEAL_RESOLVE,       /* assigned, acknowledged, reopened -> resolved */
+    APPEAL_FEEDBACK_GOOD, /* resolved -> closed */
+    APPEAL_FEEDBACK_BAD,  /* resolved -> reopened (one level up) */
+    APPEAL_ESCALATE,      /* open, below red -> assigned one level up */
+    APPEAL_TRANSFER,      /* open -> assigned, same level */
+    APPEAL_ACTION_COUNT,
+} appeal_action_t;
+
+const char *appeal_status_name(appeal_status_t status);
+int appeal_status_parse(const char *name); /* -1 if unknown */
+const char *appeal_action_name(appeal_action_t action);
+int appeal_action_parse(const char *name); /* -1 if unknown */
+/* Open: assigned, acknowledged or reopened (someone owes the resident an answer). */
+bool appeal_status_open(appeal_status_t status);
+/* 0 and *next set if action is allowed from status (escalate at red is not), else -1. */
+int appeal_transition(appeal_status_t status, Gridline__Level level, appeal_action_t action,
+                      appeal_status_t *next);
+/* The event an action records. */
+Gridline__EventType appeal_action_event(appeal_action_t action);
+
+/* ---- the appeal hash ------------------------------------------------------------------- */
+
+#define APPEAL_F_ID "id"
+#define APPEAL_F_SEQ "seq"
+#define APPEAL_F_STATUS "status"
+#define APPEAL_F_LEVEL "level"
+#define APPEAL_F_ASSIGNEE "assignee"
+#define APPEAL_F_DEPARTMENT "department"
+#define APPEAL_F_DEADLINE_MS "deadline_ms"
+#define APPEAL_F_ASSIGNED_AT_MS "assigned_at_ms"
+#define APPEAL_F_CHANNEL "channel"
+#define APPEAL_F_REGION "region"
+#define APPEAL_F_GRID "grid"
+#define APPEAL_F_CATEGORY "category"
+#define APPEAL_F_TITLE "title"
+#define APPEAL_F_DESCRIPTION "description"
+#define APPEAL_F_REPORTER "reporter"
+#define APPEAL_F_EXTERNAL_ID "external_id"
+#define APPEAL_F_IDEMPOTENCY_KEY "idempotency_key"
+#define APPEAL_F_OCCURRED_AT_MS "occurred_at_ms"
+#define APPEAL_F_CREATED_AT_MS "created_at_ms"
+#define APPEAL_F_LAT "lat"
+#define APPEAL_F_LON "lon"
+#define APPEAL_F_ADDRESS "address"
+/* Whether a field holds an integer (ms, seq) when shown as JSON. */
+bool appeal_field_is_integer(const char *field);
+
+/* ---- appeal_create --------------------------------------------------------------------- */
+
+typedef enum {
+    APPEAL_CREATED = 1,     /* new: id and event set */
+    APPEAL_REPLAYED,        /* the idempotency key was seen with the same fingerprint: id set */
+    APPEAL_KEY_REUSED,      /* the key was seen with another request: id of that appeal */
+    APPEAL_DUPLICATE,       /* the channel's external id was seen: id of that appeal */
+    APPEAL_NO_FREE_ID,      /* the county's day counter is far behind its appeals */
+    APPEAL_UNAVAILABLE = -1 /* Redis down or a script error (logged) */
+} appeal_create_result_t;
+
+typedef struct {
+    const Gridline__Appeal *appeal; /* checked; id and created time are set by the call */
+    const char *idempotency_key;    /* or NULL */
+    const char *fingerprint;        /* of the request, with an idempotency key */
+    int idempotency_ttl_s;
+    int64_t now_ms;
+    int64_t resend_at_ms;
+    outbox_t *const *outboxes; /* hops that get the collected event */
+    size_t outbox_count;
+} appeal_create_t;
+
+typedef struct {
+    char id[KEYS_ID_MAX];
+    uint8_t *event; /* created: the collected event as stored (malloc'd; the caller frees) */
+    size_t event_len;
+} appeal_created_t;
+
+appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
+                                     appeal_created_t *out);
+
+/* ---- appeal_advance -------------------------------------------------------------------- */
+
+#define APPEAL_DEADLINE_KEEP (-1)
+#define APPEAL_DEADLINE_REMOVE 0
+
+/* One change of one appeal: its next event, the hash fields it sets, its deadline. */
+typedef struct {
+    const char *id;
+    const char *trigger;     /* the outbox member that caused it ("<id>:<seq>"), or NULL */
+    const uint8_t *received; /* the trigger's bytes as received (compared with the stored) */
+    size_t received_len;
+    uint32_t expected_seq; /* the appeal's seq the change was decided on */
+    const uint8_t *event;  /* the new event, packed, seq = expected_seq + 1 */
+    size_t event_len;
+    int64_t deadline_ms;       /* APPEAL_DEADLINE_KEEP, _REMOVE, or when */
+    const char *const *fields; /* field, value, field, value, ... */
+    size_t field_count;        /* entries of fields (twice the pairs) */
+} appeal_change_t;
+
+typedef struct {
+    const char *county;
+    hop_t trigger_hop;         /* the outbox the triggers are in (ignored without triggers) */
+    outbox_t *const *outboxes; /* hops that get each new event */
+    size_t outbox_count;
+    int64_t now_ms;
+    int64_t resend_at_ms;
+} appeal_batch_t;
+
+/* Appends one appeal_advance call for changes of one county (with the pending-index marks
+ * of its outboxes). 0, or -1 (Redis down, out of memory). Read its outcomes with
+ * appeal_advance_read, in order with other pipelined calls. scratch is reused storage. */
+int appeal_advance_append(rconn_t *redis, argv_t *scratch, const appeal_batch_t *batch,
+                          const appeal_change_t *changes, size_t count);
+/* Reads the outcomes (hop_outcome_t) and resulting seqs of count changes. 0; -1 when the
+ * reply is missing (Redis down); -2 when it is an error (logged; outcomes unset). */
+int appeal_advance_read(rconn_t *redis, size_t count, long long *outcomes, uint32_t *seqs);
+
+#endif

@@ -1,0 +1,48 @@
+-- appeal_advance: the one way an appeal changes after intake, for a batch of appeals of one
+-- county.
+-- KEYS  1 the outbox the triggering events came from (or any key of the county when none)
+--       2 deadline:{C}  3.. outboxes that must carry each new event
+-- ARGV  1 county  2 hop of KEYS[1]  3 resend-at ms  4 max tries  5 now ms  6 number of changes
+--       then per change: id, trigger member ("" when none), expected seq, the trigger's bytes
+--       as received ("" when none), the new Event packed (seq = expected + 1), deadline
+--       ("" keep, "0" remove, else due ms), n, then n field/value pairs
+-- -> {code, seq, code, seq, ...} one pair per change (codes in lib.lua)
+-- A change applies only while its trigger is still in KEYS[1] and the received bytes are the
+-- stored event: a copy that arrives twice is applied once, and a forged frame changes nothing.
+local tag = '{' .. ARGV[1] .. '}:'
+local out = {}
+local i = 7
+for _ = 1, tonumber(ARGV[6]) do
+  local id, member, expected, received, blob, due, n =
+    ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4], ARGV[i + 5],
+    tonumber(ARGV[i + 6])
+  local first = i + 7
+  i = first + 2 * n
+  local akey = 'appeal:' .. tag .. id
+  local code, seq = APPLIED, 0
+  local cur = tonumber(redis.call('HGET', akey, 'seq') or 0)
+  if member ~= '' and not redis.call('ZSCORE', KEYS[1], member) then
+    code, seq = DUPLICATE, cur
+  elseif member ~= '' and stored_event(tag, split_member(member)) ~= received then
+    code, seq = FORGED, cur
+  elseif cur == 0 or cur ~= expected then
+    code, seq = cur == 0 and GONE or STALE, cur
+    if member ~= '' and count_try(tag, ARGV[2], KEYS[1], member, ARGV[4], ARGV[5]) then
+      code = PARKED
+    end
+  else
+    if member ~= '' then redis.call('ZREM', KEYS[1], member) end
+    seq = cur + 1
+    local fields = {'seq', seq}
+    for f = first, first + 2 * n - 1 do fields[#fields + 1] = ARGV[f] end
+    redis.call('HSET', akey, unpack(fields))
+    redis.call('RPUSH', 'events:' .. tag .. id, blob)
+    local next_member = id .. ':' .. seq
+    for k = 3, #KEYS do redis.call('ZADD', KEYS[k], ARGV[3], next_member) end
+    if due == '0' then redis.call('ZREM', KEYS[2], id)
+    elseif due ~= '' then redis.call('ZADD', KEYS[2], due, id) end
+  end
+  out[#out + 1] = code
+  out[#out + 1] = seq
+end
+return out

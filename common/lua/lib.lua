@@ -1,0 +1,74 @@
+-- lib.lua: helpers shared by every gridline script. The build prepends this file to each
+-- script (scripts/embed-lua.sh), so a script is still one self-contained EVAL: it touches
+-- only keys in the slot of its county hash tag.
+
+-- Outcome codes shared with C (hop.h): applied, duplicate copy, appeal at another seq,
+-- appeal gone, received bytes differ from the stored event, parked in the dead-letter set.
+local APPLIED, DUPLICATE, STALE, GONE, FORGED, PARKED = 1, 0, -1, -2, -3, -4
+
+-- The stored event `seq` of appeal `id` in county tag `tag` ("{150123}:"), or false.
+local function stored_event(tag, id, seq)
+  return redis.call('LINDEX', 'events:' .. tag .. id, tonumber(seq) - 1)
+end
+
+-- "<id>:<seq>" -> id, seq (or nil when the member is not of that form).
+local function split_member(m)
+  return string.match(m, '^(.+):(%d+)$')
+end
+
+-- Leases what is due in sorted set `zkey`: each member with score <= now gets score
+-- `until_ms`, so no other sweeper takes it before then. fetch(member) gives its payload; a
+-- member without one is removed (there is nothing to send, ever). Returns
+-- {n, member, payload, member, payload, ...}, n = 0 when the set is empty.
+local function lease_due(zkey, now, until_ms, limit, fetch)
+  -- the first `limit` entries by score, due or not: one command answers both what is due
+  -- (they come first) and whether the set is empty
+  local first = redis.call('ZRANGE', zkey, '-inf', '+inf', 'BYSCORE', 'LIMIT', 0,
+    tonumber(limit), 'WITHSCORES')
+  local out = {#first / 2}
+  for k = 1, #first, 2 do
+    local m = first[k]
+    if tonumber(first[k + 1]) > tonumber(now) then break end
+    local payload = fetch(m)
+    if payload then
+      redis.call('ZADD', zkey, until_ms, m)
+      out[#out + 1] = m
+      out[#out + 1] = payload
+    else
+      redis.call('ZREM', zkey, m)
+    end
+  end
+  return out
+end
+
+-- An outbox entry that cannot apply now (its appeal moved on, or is gone) is tried again by
+-- the sweeper; after max_tries it is parked in deadletter:{C} ("<hop>|<member>" -> when), out
+-- of the outbox, for an operator (gridctl deadletters / replay). Returns true when parked.
+local function count_try(tag, hop, outbox, member, max_tries, now)
+  local dl = 'deadletter:' .. string.sub(tag, 1, -2) -- tag ends in ':'
+  local name = hop .. '|' .. member
+  local tries = redis.call('HINCRBY', dl .. ':tries', name, 1)
+  if tries < tonumber(max_tries) then return false end
+  redis.call('ZREM', outbox, member)
+  redis.call('ZADD', dl, now, name)
+  redis.call('HDEL', dl .. ':tries', name)
+  return true
+end
+
+-- A receiver's check-and-consume of one received event: only if the bytes received are the
+-- stored event (one read) and its outbox entry is still there (one ZREM). Returns a code; on
+-- APPLIED the entry is consumed and the caller makes the event's effects in the same script.
+local function consume(tag, hop, outbox, member, received, max_tries, now)
+  local id, seq = split_member(member)
+  local stored = id and stored_event(tag, id, seq)
+  if stored and stored ~= received then return FORGED end
+  if not stored then
+    -- nothing to compare with: a copy of an entry already gone, or an appeal gone
+    if not redis.call('ZSCORE', outbox, member) then return DUPLICATE end
+    if count_try(tag, hop, outbox, member, max_tries, now) then return PARKED end
+    return GONE
+  end
+  if redis.call('ZREM', outbox, member) == 0 then return DUPLICATE end
+  return APPLIED
+end
+
