@@ -225,12 +225,13 @@ static void test_advance_refuses_forged_bytes(void **state)
     assert_int_equal(stored->type, REDIS_REPLY_STRING);
     /* the same event but in another village of another county */
     Gridline__Event *e = event_unpack((const uint8_t *)stored->str, stored->len);
+    char *region = e->region, *category = e->category; /* unpacked: freed with e */
     e->region = "150102001001";
     e->category = "policing";
     size_t len = 0;
     uint8_t *forged = event_pack(e, &len);
-    e->region = NULL;
-    e->category = NULL;
+    e->region = region;
+    e->category = category;
     gridline__event__free_unpacked(e, NULL);
     assert_int_equal(s_advance(id, member, forged, len, 1, NULL), HOP_FORGED);
     free(forged);
