@@ -1,6 +1,8 @@
-/* fuzz_envelope: bytes off a ZeroMQ PULL socket (event_envelope_unwrap), and the event blobs
- * read back from Redis (event_unpack). What unwrap accepts must have an event with an appeal
- * id and a seq, and pack again. */
+/* fuzz_envelope: bytes off a ZeroMQ PULL socket (event_envelope_unwrap, and the raw walk that
+ * finds the event's bytes, event_envelope_event_bytes), and the event blobs read back from
+ * Redis (event_unpack). What unwrap accepts must have an event with an appeal id and a seq,
+ * and pack again; the raw walk must stay inside the frame, and a wrap of some event bytes
+ * must hand back exactly those bytes. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else if (!memchr(err, '\0', sizeof err) || !err[0]) {
         abort();
     }
+    const uint8_t *raw = NULL;
+    size_t raw_len = 0;
+    if (event_envelope_event_bytes(data, size, &raw, &raw_len) == 0 &&
+        (raw < data || raw + raw_len > data + size))
+        abort();
+    size_t wlen = 0;
+    uint8_t *wrapped = event_envelope_wrap("router", "fuzz", data, size, &wlen);
+    if (!wrapped || event_envelope_event_bytes(wrapped, wlen, &raw, &raw_len) != 0 ||
+        raw_len != size || memcmp(raw, data, size) != 0)
+        abort();
+    free(wrapped);
     Gridline__Event *ev = event_unpack(data, size);
     if (ev) {
         (void)event_type_name(ev->type);
