@@ -9,6 +9,7 @@
 -- -> {code, seq, code, seq, ...} one pair per change (codes in lib.lua)
 -- A change applies only while its trigger is still in KEYS[1] and the received bytes are the
 -- stored event: a copy that arrives twice is applied once, and a forged frame changes nothing.
+-- A trigger costs one read (the stored event) and one ZREM on the path that applies.
 local tag = '{' .. ARGV[1] .. '}:'
 local out = {}
 local i = 7
@@ -21,17 +22,30 @@ for _ = 1, tonumber(ARGV[6]) do
   local akey = 'appeal:' .. tag .. id
   local code, seq = APPLIED, 0
   local cur = tonumber(redis.call('HGET', akey, 'seq') or 0)
-  if member ~= '' and not redis.call('ZSCORE', KEYS[1], member) then
-    code, seq = DUPLICATE, cur
-  elseif member ~= '' and stored_event(tag, split_member(member)) ~= received then
-    code, seq = FORGED, cur
-  elseif cur == 0 or cur ~= expected then
-    code, seq = cur == 0 and GONE or STALE, cur
-    if member ~= '' and count_try(tag, ARGV[2], KEYS[1], member, ARGV[4], ARGV[5]) then
-      code = PARKED
+  if member ~= '' then
+    -- the trigger: its stored bytes first (one read), then its outbox entry, consumed by the
+    -- ZREM that also tells a second copy; ZSCORE only on the paths that cannot apply
+    local stored = stored_event(tag, split_member(member))
+    if stored and stored ~= received then
+      code = FORGED
+    elseif not stored or cur ~= expected then
+      code = not stored and GONE or STALE
+      if not redis.call('ZSCORE', KEYS[1], member) then
+        code = DUPLICATE
+      elseif count_try(tag, ARGV[2], KEYS[1], member, ARGV[4], ARGV[5]) then
+        code = PARKED
+      end
+    elseif redis.call('ZREM', KEYS[1], member) == 0 then
+      code = DUPLICATE
     end
+  elseif cur == 0 then
+    code = GONE
+  elseif cur ~= expected then
+    code = STALE
+  end
+  if code ~= APPLIED then
+    seq = cur
   else
-    if member ~= '' then redis.call('ZREM', KEYS[1], member) end
     seq = cur + 1
     local fields = {'seq', seq}
     for f = first, first + 2 * n - 1 do fields[#fields + 1] = ARGV[f] end
