@@ -44,7 +44,9 @@ awk -v n="$N" -v a="$t0" -v b="$t_post" -v c="$t1" 'BEGIN {
   printf "intake accepted:        %.0f appeals/s (%.2f s)\n", n / (b - a), b - a
   printf "end to end (assigned and counted): %.0f appeals/s (%.2f s)\n", n / (c - a), c - a }'
 echo "redis commands per appeal: $(awk -v a="$cmd0" -v b="$cmd1" -v n="$N" 'BEGIN {printf "%.1f", (b - a) / n}')"
-rcli info commandstats | awk -F'[=,:]' -v n="$N" '/^cmdstat_/ {printf "  %-22s %7.2f per appeal\n", $1, $3 / n}' | sort -k2 -nr | sed 's/cmdstat_//'
+# calls and Redis-side microseconds per appeal of each command (script-inner calls included:
+# the evalsha line's time includes theirs)
+rcli info commandstats | awk -F'[=,:]' -v n="$N" '/^cmdstat_/ {printf "  %-22s %7.2f per appeal %8.2f us\n", $1, $3 / n, $5 / n}' | sort -k2 -nr | sed 's/cmdstat_//'
 for p in "${procs[@]}"; do
   awk -v p="$p" -v a="${cpu0[$p]}" -v b="$(cpu_ms "${E2E_PID[$p]}")" -v n="$N" \
     'BEGIN {printf "cpu %-11s %6.3f ms per appeal\n", p, (b - a) / n}'
