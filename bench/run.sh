@@ -3,6 +3,7 @@
 # machine, with a real Redis. Reports appeals/s end to end (first POST until the last one is
 # counted as assigned), Redis commands per appeal (INFO commandstats, script-inner calls
 # included) and CPU ms per appeal of each process. Usage: bench/run.sh [N] [CONCURRENCY]
+# (PREFIX=150123 sends every appeal to one county, where per-county batches grow)
 set -u
 N=${1:-${N:-20000}}
 C=${2:-${C:-16}}
@@ -29,7 +30,7 @@ for p in "${procs[@]}"; do cpu0[$p]=$(cpu_ms "${E2E_PID[$p]}"); done
 rcli config resetstat >/dev/null
 cmd0=$(commands)
 t0=$(date +%s.%N)
-"$BUILD/gridline-loadgen" --url "$INTAKE" --count "$N" --concurrency "$C" --prefix 15 --json --quiet \
+"$BUILD/gridline-loadgen" --url "$INTAKE" --count "$N" --concurrency "$C" --prefix "${PREFIX:-15}" --json --quiet \
   >"$E2E_DIR/loadgen.json"
 t_post=$(date +%s.%N)
 done_when() { [ "$(curl -s "$AGGREGATOR/v1/stats?region=15" | jq -r '.by_event.assigned // 0')" -ge "$N" ]; }

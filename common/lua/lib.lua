@@ -1,6 +1,6 @@
--- lib.lua: helpers shared by every gridline script. The build prepends this file to each
--- script (scripts/embed-lua.sh), so a script is still one self-contained EVAL: it touches
--- only keys in the slot of its county hash tag.
+-- lib.lua: helpers shared by gridline's scripts. The build puts the ones a script uses in
+-- front of it (scripts/embed-lua.sh), so a script is still one self-contained EVAL: it
+-- touches only keys in the slot of its county hash tag.
 
 -- Outcome codes shared with C (hop.h): applied, duplicate copy, appeal at another seq,
 -- appeal gone, received bytes differ from the stored event, parked in the dead-letter set.
@@ -13,7 +13,12 @@ end
 
 -- "<id>:<seq>" -> id, seq (or nil when the member is not of that form).
 local function split_member(m)
-  return string.match(m, '^(.+):(%d+)$')
+  -- a plain find, no pattern: ids hold no ':'
+  local colon = string.find(m, ':', 1, true)
+  if not colon or colon == 1 or colon == #m then return nil end
+  local seq = string.sub(m, colon + 1)
+  if not tonumber(seq) then return nil end
+  return string.sub(m, 1, colon - 1), seq
 end
 
 -- Leases what is due in sorted set `zkey`: each member with score <= now gets score
