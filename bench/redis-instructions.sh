@@ -26,7 +26,11 @@ e2e_start_sink
 e2e_configure
 e2e_start_services
 "$BUILD/gridline-loadgen" --url "$INTAKE" --count 50 --concurrency 2 --prefix 15 --quiet --seed 1 >/dev/null
-done_when() { [ "$(curl -s "$AGGREGATOR/v1/stats?region=15" | jq -r '.by_event.assigned // 0')" -ge "$1" ]; }
+# done: the aggregator counted every event (collected + assigned per appeal). Read from its
+# /metrics, not /v1/stats, so that waiting costs Redis nothing.
+done_when() {
+  [ "$(curl -s "$AGGREGATOR/metrics" | awk '/^gridline_aggregator_events_total\{result="(counted|applied)"\}/ {s += $2} END {print s + 0}')" -ge $((2 * $1)) ]
+}
 wait_until 120 done_when 50
 callgrind_control -z "${E2E_PID[redis]}" >/dev/null # count from here
 "$BUILD/gridline-loadgen" --url "$INTAKE" --count "$N" --concurrency "$C" --prefix 15 --quiet --seed 2 >/dev/null
