@@ -114,8 +114,9 @@ int outbox_sweep(outbox_t *self, rconn_t *redis, int64_t now_ms)
     size_t appended = 0;
     for (size_t i = 0; i < list.count; i++) {
         outbox_key(self, list.counties[i], key);
-        const char *args[] = {key, now, until, limit, list.counties[i]};
-        if (rconn_append_eval(redis, &scripts_outbox_claim, 1, 5, args, NULL) != 0)
+        const char *count = pending_wants_count(self->pending, &list, i, now_ms) ? "1" : "0";
+        const char *args[] = {key, now, until, limit, list.counties[i], count};
+        if (rconn_append_eval(redis, &scripts_outbox_claim, 1, 6, args, NULL) != 0)
             break;
         appended++;
     }

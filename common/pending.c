@@ -185,6 +185,12 @@ void pending_list_free(pending_list_t *list)
     memset(list, 0, sizeof *list);
 }
 
+bool pending_wants_count(const pending_t *self, const pending_list_t *list, size_t i,
+                         int64_t now_ms)
+{
+    return list->full || list->marked_ms[i] < now_ms - self->grace_ms;
+}
+
 int pending_forget(pending_t *self, rconn_t *redis, const pending_list_t *list, int64_t now_ms)
 {
     if (list->full) {

@@ -57,6 +57,11 @@ typedef struct {
 /* 0, or -1 when Redis is down (list empty). Free with pending_list_free. */
 int pending_list(pending_t *self, rconn_t *redis, int64_t now_ms, pending_list_t *list);
 void pending_list_free(pending_list_t *list);
+/* Whether the sweeper must learn if county i of list is empty: only a county this sweep may
+ * forget (its mark older than the grace) or, on a full pass, may mark again. Asking for the
+ * others would cost a command per county and tick under load. */
+bool pending_wants_count(const pending_t *self, const pending_list_t *list, size_t i,
+                         int64_t now_ms);
 /* Forgets the counties of list found empty whose mark is older than now - grace (one script
  * call, only when there is one to forget: an idle tick costs nothing more). After a full
  * pass, marks the counties found with entries instead. */

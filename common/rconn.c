@@ -280,8 +280,8 @@ static void *s_next_reply(rconn_t *self)
     return reply;
 }
 
-/* Before a synchronous call: replies rconn owes itself are read now; replies owed to a caller
- * mean an abandoned batch, and the connection is dropped. 0 ready, -1 not connected. */
+/* Before a synchronous call: replies owed to a caller mean an abandoned batch, and the
+ * connection is dropped. 0 ready, -1 not connected. */
 static int s_settle(rconn_t *self)
 {
     if (self->owed > 0) {
@@ -289,15 +289,24 @@ static int s_settle(rconn_t *self)
         s_drop(self, "pipelined replies abandoned");
         self->next_try_ms = 0;
     }
+    return rconn_ensure(self);
+}
+
+/* A synchronous call's reply, once its command is appended: the replies rconn owes itself
+ * (queued before it, in the same round trip) are read and dropped first. */
+static redisReply *s_sync_reply(rconn_t *self, int appended)
+{
+    if (appended != REDIS_OK)
+        return s_checked(self, NULL);
     while (self->ctx && self->queue_len > 0) {
         self->queue_head = (self->queue_head + 1) % self->queue_cap;
         self->queue_len--;
         void *reply = s_next_reply(self);
         if (!reply)
-            return -1;
+            return NULL;
         freeReplyObject(reply);
     }
-    return rconn_ensure(self);
+    return self->ctx ? s_next_reply(self) : NULL;
 }
 
 redisReply *rconn_command(rconn_t *self, const char *fmt, ...)
@@ -306,16 +315,16 @@ redisReply *rconn_command(rconn_t *self, const char *fmt, ...)
         return NULL;
     va_list ap;
     va_start(ap, fmt);
-    void *reply = redisvCommand(self->ctx, fmt, ap);
+    int rc = redisvAppendCommand(self->ctx, fmt, ap);
     va_end(ap);
-    return s_checked(self, reply);
+    return s_sync_reply(self, rc);
 }
 
 redisReply *rconn_commandv(rconn_t *self, int argc, const char **argv, const size_t *argvlen)
 {
     if (s_settle(self) != 0)
         return NULL;
-    return s_checked(self, redisCommandArgv(self->ctx, argc, argv, argvlen));
+    return s_sync_reply(self, redisAppendCommandArgv(self->ctx, argc, argv, argvlen));
 }
 
 /* EVALSHA/EVAL argv: cmd, sha-or-body, nkeys, args..., in arrays of nargs + 3 (on the stack

@@ -24,16 +24,12 @@ end
 -- Leases what is due in sorted set `zkey`: each member with score <= now gets score
 -- `until_ms`, so no other sweeper takes it before then. fetch(member) gives its payload; a
 -- member without one is removed (there is nothing to send, ever). Returns
--- {n, member, payload, member, payload, ...}, n = 0 when the set is empty.
-local function lease_due(zkey, now, until_ms, limit, fetch)
-  -- the first `limit` entries by score, due or not: one command answers both what is due
-  -- (they come first) and whether the set is empty
-  local first = redis.call('ZRANGE', zkey, '-inf', '+inf', 'BYSCORE', 'LIMIT', 0,
-    tonumber(limit), 'WITHSCORES')
-  local out = {#first / 2}
-  for k = 1, #first, 2 do
-    local m = first[k]
-    if tonumber(first[k + 1]) > tonumber(now) then break end
+-- {n, member, payload, member, payload, ...}: n = 0 when the set is empty, -1 when not asked
+-- (count ~= '1': the sweeper needs to know only for counties it may forget).
+local function lease_due(zkey, now, until_ms, limit, fetch, count)
+  local due = redis.call('ZRANGEBYSCORE', zkey, '-inf', now, 'LIMIT', 0, tonumber(limit))
+  local out = {-1}
+  for _, m in ipairs(due) do
     local payload = fetch(m)
     if payload then
       redis.call('ZADD', zkey, until_ms, m)
@@ -43,6 +39,7 @@ local function lease_due(zkey, now, until_ms, limit, fetch)
       redis.call('ZREM', zkey, m)
     end
   end
+  if count == '1' then out[1] = #due > 0 and #due or redis.call('ZCARD', zkey) end
   return out
 end
 

@@ -44,7 +44,7 @@ int delivery_accept_read(rconn_t *redis, size_t count, long long *outcomes)
 }
 
 int delivery_claim_append(rconn_t *redis, const char *county, int64_t now_ms,
-                          int64_t lease_until_ms, int limit)
+                          int64_t lease_until_ms, int limit, bool count)
 {
     char key[KEYS_MAX], body_key[KEYS_MAX], now[24], until[24], lim[16];
     keys_delivery(key, county);
@@ -52,8 +52,8 @@ int delivery_claim_append(rconn_t *redis, const char *county, int64_t now_ms,
     snprintf(now, sizeof now, "%lld", (long long)now_ms);
     snprintf(until, sizeof until, "%lld", (long long)lease_until_ms);
     snprintf(lim, sizeof lim, "%d", limit);
-    const char *args[] = {key, body_key, now, until, lim};
-    return rconn_append_eval(redis, &scripts_delivery_claim, 2, 5, args, NULL);
+    const char *args[] = {key, body_key, now, until, lim, count ? "1" : "0"};
+    return rconn_append_eval(redis, &scripts_delivery_claim, 2, 6, args, NULL);
 }
 
 int delivery_done_append(rconn_t *redis, const char *county, const char *delivery)

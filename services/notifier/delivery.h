@@ -7,6 +7,7 @@
 #ifndef GRIDLINE_DELIVERY_H
 #define GRIDLINE_DELIVERY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,9 +33,10 @@ int delivery_accept_append(rconn_t *redis, argv_t *scratch, const char *county,
 /* Outcomes (hop_outcome_t) of count events. 0; -1 Redis down; -2 a script error (logged). */
 int delivery_accept_read(rconn_t *redis, size_t count, long long *outcomes);
 /* Appends a lease of due deliveries of a county; its reply (read with rconn_reply) is
- * {n, member, body, ...}, n = 0 when the county has no delivery left. */
+ * {n, member, body, ...}: n = 0 when the county has no delivery left, -1 when count was not
+ * asked for. */
 int delivery_claim_append(rconn_t *redis, const char *county, int64_t now_ms,
-                          int64_t lease_until_ms, int limit);
+                          int64_t lease_until_ms, int limit, bool count);
 /* Appends: forget a delivery (done, or never deliverable). */
 int delivery_done_append(rconn_t *redis, const char *county, const char *delivery);
 /* Appends: try a delivery again at at_ms (only if it is still there). */

@@ -319,8 +319,8 @@ int notifier_sweep(notifier_t *self)
     int64_t lease = now + cfg->outbox_resend_after_ms + 2 * (int64_t)cfg->notifier_timeout_ms;
     size_t nc = list.count, appended = 0;
     for (size_t i = 0; i < nc; i++) {
-        if (delivery_claim_append(self->redis, list.counties[i], now, lease, cfg->outbox_batch) !=
-            0)
+        if (delivery_claim_append(self->redis, list.counties[i], now, lease, cfg->outbox_batch,
+                                  pending_wants_count(self->pending, &list, i, now)) != 0)
             break;
         appended++;
     }
