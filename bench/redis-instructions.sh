@@ -3,6 +3,7 @@
 # so two builds compare exactly (BUILD=other/build bench/redis-instructions.sh). The whole path
 # (intake -> router -> notifier/aggregator) with sweeps and resends pushed out of the run, so
 # only the per-appeal work counts. Usage: bench/redis-instructions.sh [N] [CONCURRENCY]
+# (PREFIX=150123: every appeal in one county)
 set -u
 N=${1:-2000}
 C=${2:-8}
@@ -33,7 +34,7 @@ done_when() {
 }
 wait_until 120 done_when 50
 callgrind_control -z "${E2E_PID[redis]}" >/dev/null # count from here
-"$BUILD/gridline-loadgen" --url "$INTAKE" --count "$N" --concurrency "$C" --prefix 15 --quiet --seed 2 >/dev/null
+"$BUILD/gridline-loadgen" --url "$INTAKE" --count "$N" --concurrency "$C" --prefix "${PREFIX:-15}" --quiet --seed 2 >/dev/null
 wait_until 600 done_when $((N + 50)) || echo "# not all assigned"
 sleep 1
 callgrind_control -d "${E2E_PID[redis]}" >/dev/null
