@@ -109,16 +109,3 @@ size_t argv_add_int(argv_t *self, long long value)
 {
     return argv_addf(self, "%lld", value);
 }
-
-void argv_set_int(argv_t *self, size_t i, long long value)
-{
-    char buf[24];
-    int n = snprintf(buf, sizeof buf, "%lld", value);
-    char *copy = s_keep(self, strdup(buf));
-    if (!copy || i >= self->count) {
-        self->failed = 1;
-        return;
-    }
-    self->args[i] = copy;
-    self->lens[i] = (size_t)n;
-}

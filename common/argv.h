@@ -27,7 +27,5 @@ size_t argv_addn(argv_t *self, const void *data, size_t len);
 size_t argv_add_copy(argv_t *self, const void *data, size_t len);
 size_t argv_addf(argv_t *self, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 size_t argv_add_int(argv_t *self, long long value);
-/* Replaces argument i by a copy of the formatted number. */
-void argv_set_int(argv_t *self, size_t i, long long value);
 
 #endif

@@ -76,11 +76,6 @@ void outbox_set_counties(outbox_t *self, const char *const *counties, size_t cou
     pending_set_counties(self->pending, counties, count);
 }
 
-hop_t outbox_hop(const outbox_t *self)
-{
-    return self->hop;
-}
-
 void outbox_key(const outbox_t *self, const char *county, char *buf)
 {
     keys_outbox(buf, county, hop_name(self->hop));

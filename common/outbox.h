@@ -30,7 +30,6 @@ void outbox_register_metrics(void);
 /* NULL on error (logged). sender names this instance in envelopes. */
 outbox_t *outbox_new(hop_t hop, const config_t *config, const char *sender);
 void outbox_destroy(outbox_t **self_p);
-hop_t outbox_hop(const outbox_t *self);
 /* Every county (static storage), for the sweeper's full passes (pending.h). */
 void outbox_set_counties(outbox_t *self, const char *const *counties, size_t count);
 /* outbox:{county}:<hop> into buf (KEYS_MAX bytes). */
