@@ -109,9 +109,7 @@ snapshot() {
   local c=${1%%-*}
   rcli hgetall "appeal:{$c}:$1" | paste - - | sort
   echo "events $(rcli llen "events:{$c}:$1")"
-  if [ "$(rcli type "deadline:{$c}")" == zset ]; then
-    rcli zrange "deadline:{$c}" 0 -1 withscores | paste - - | grep -F "$1" | sort
-  fi
+  deadline_members "$1" | sort
 }
 
 # Counters the aggregator should hold, computed from every stored history of the county
@@ -204,3 +202,11 @@ log_count() { # SERVICE TEXT
 
 # The router's HTTP address
 router_url() { echo "http://127.0.0.1:$GRIDLINE_ROUTER_HTTP_PORT"; }
+
+# deadline_members ID: the appeal's members of its county's deadline set, with scores
+deadline_members() {
+  local c=${1%%-*}
+  [ "$(rcli type "deadline:{$c}")" == zset ] || return 0
+  rcli zrange "deadline:{$c}" 0 -1 withscores | paste - - | grep -F "$1"
+  return 0
+}
