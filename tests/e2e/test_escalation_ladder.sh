@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# Escalation (issue 7, docs/escalation.md), what time does, with real processes and a real Redis
+# and a ladder of 1-second acknowledge deadlines: a full climb green -> blue -> yellow -> red on
+# missed acknowledgements, with the directory's owner (or the level's unit) in every escalated
+# event and alerted by name; reminders at red repeating every ladder.red.remind until resolved; the
+# supervision list; acknowledge stopping the acknowledge clock (a category's own durations) and the
+# resolve clock still escalating; a router that was down (or whose clock moved on) catching up;
+# the aggregator's counters exact for every event type.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/esc_lib.sh"
+for l in GREEN BLUE YELLOW RED; do
+  export "GRIDLINE_LADDER_${l}_ACK=1s" "GRIDLINE_LADDER_${l}_RESOLVE=1h"
+done
+export GRIDLINE_LADDER_RED_REMIND=1s
+e2e_start_redis
+e2e_start_sink
+e2e_configure
+
+# The catalogue as built in, water with durations of its own (they replace the level's at
+# every level); heating has an owner per level in the county; education has none anywhere.
+ladder_config() { # WATER_DURATIONS
+  cat <<YAML
+categories:
+  - {name: power, department: power-supply, label: 供电}
+  - {name: water, department: water-supply, label: 供水$1}
+  - {name: heating, department: heating, label: 供暖}
+  - {name: gas, department: gas, label: 燃气}
+  - {name: policing, department: public-security, label: 治安}
+  - {name: city, department: city-management, label: 城市管理}
+  - {name: market, department: market-supervision, label: 市场监管}
+  - {name: environment, department: ecology-environment, label: 生态环境}
+  - {name: roads, department: transport, label: 道路交通}
+  - {name: labor, department: human-resources, label: 劳动保障}
+  - {name: land, department: natural-resources, label: 土地草原}
+  - {name: social, department: civil-affairs, label: 民政救助}
+  - {name: health, department: health, label: 卫生健康}
+  - {name: education, department: education, label: 教育}
+  - {name: other, department: general-office, label: 其他}
+directory:
+  - {department: heating, level: green, region: "150123100", assignee: "网格员 王小明"}
+  - {department: heating, level: blue, region: "150123100201", assignee: "二道河村党支部 书记"}
+  - {department: heating, level: yellow, region: "150123100", assignee: "城关镇党委 值班室"}
+  - {department: heating, level: red, region: "150123", assignee: "和林格尔县委 督查室"}
+subscriptions:
+  - {name: county-150123, region: "150123", url: "http://127.0.0.1:$SINK_PORT/alerts/county"}
+YAML
+}
+WATER_ACK_MS=3000
+WATER_RESOLVE_MS=6000
+ladder_config ", ack: 3s, resolve: 6s" >"$E2E_CONFIG"
+if ! out=$("$BUILD/gridline-router" --check-config "$E2E_CONFIG" 2>&1); then
+  echo "not ok - a category's ack/resolve accepted in the catalogue"
+  sed 's/^/#   /' <<<"$out" | head -n 5
+  E2E_FAILED=1
+  ladder_config "" >"$E2E_CONFIG"
+  WATER_ACK_MS=1000
+  WATER_RESOLVE_MS=3600000
+else
+  echo "ok - a category's ack/resolve accepted in the catalogue"
+fi
+e2e_start_services
+ROUTER=$(router_url)
+now_ms() { date +%s%3N; }
+after_ms() { [ "$(now_ms)" -gt "$1" ]; }
+count_type() { events_of "$1" | cut -f2 | grep -cx "$2"; }
+type_count_at_least() { [ "$(count_type "$1" "$2")" -ge "$3" ]; }
+
+h=$(new_appeal 150123100201 heating hotline)  # 二道河村, 城关镇
+g=$(new_appeal 15012310120103 education visit "学校门口" "上学放学时段拥堵")  # a grid of 盛乐镇
+w=$(new_appeal 150123100202 water hotline "水压低" "楼上没水")
+check "appeals accepted" test -n "$h" -a -n "$g" -a -n "$w"
+
+echo "# --- acknowledge stops the acknowledge clock (water: ack ${WATER_ACK_MS} ms, resolve ${WATER_RESOLVE_MS} ms)"
+check "water appeal assigned" wait_until 10 status_is "$w" assigned
+ack_deadline=$(hfield "$w" ack_deadline_ms)
+resolve_deadline=$(hfield "$w" resolve_deadline_ms)
+assigned_at=$(events_of "$w" | awk -F'\t' '$2 == "assigned" {print $8}')
+check_eq "the category's ack duration" "$WATER_ACK_MS" "$((ack_deadline - assigned_at))"
+check_eq "the category's resolve duration" "$WATER_RESOLVE_MS" "$((resolve_deadline - assigned_at))"
+res=$(act "$w" acknowledge '{"actor":"水务 王建国"}')
+check_eq "acknowledged in time" "200 acknowledged" "$(code_of "$res") $(hfield "$w" status)"
+
+echo "# --- the climb on missed acknowledgements"
+check "heating appeal assigned green" wait_until 10 level_is "$h" green
+check_eq "green owner" "网格员 王小明" "$(hfield "$h" assignee)"
+check "climbs to red" wait_until 15 level_is "$h" red
+check "education appeal climbs to red too" wait_until 10 level_is "$g" red
+esc=$(events_of "$h" | awk -F'\t' '$2 == "escalated" {print $3 "|" $4 "|" $5}' | paste -sd' ')
+check_eq "escalated: owners from the directory (longest prefix), reason ack_overdue" \
+  "blue|二道河村党支部 书记|ack_overdue yellow|城关镇党委 值班室|ack_overdue red|和林格尔县委 督查室|ack_overdue" "$esc"
+check_eq "history of the climb" "collected assigned escalated escalated escalated" \
+  "$(events_of "$h" | head -n 5 | cut -f2 | paste -sd' ')"
+check_eq "status after an automatic escalation" assigned "$(hfield "$h" status)"
+# each step no earlier than the previous level's ack deadline (1 s), with new clocks of its level
+gaps=$(events_of "$h" | head -n 5 | awk -F'\t' '
+  NR > 2 && $8 - prev < 1000 { bad = bad " seq " $1 " after " ($8 - prev) " ms" }
+  NR >= 2 && ($10 - $8 != 1000 || $9 - $8 != 3600000) { bad = bad " seq " $1 " clocks " ($10 - $8) "/" ($9 - $8) }
+  { prev = $8 } END { print bad == "" ? "ok" : bad }')
+check_eq "each escalation after its deadline, each level's clocks restarted (1 s ack, 1 h resolve)" ok "$gaps"
+esc=$(events_of "$g" | awk -F'\t' '$2 == "escalated" {print $3 "|" $4}' | paste -sd' ')
+check_eq "no entry: the level's unit at each step" \
+  "blue|village:150123101201 yellow|township:150123101 red|county:150123" "$esc"
+check_eq "no entry at green: the grid worker" "grid-worker:15012310120103" \
+  "$(events_of "$g" | awk -F'\t' '$2 == "assigned" {print $4}')"
+
+last_seq=$(events_of "$h" | awk -F'\t' '$2 == "escalated" {s = $1} END {print s}')
+check "every step alerted" wait_until 10 alert_for_seq "$h" "$last_seq"
+check_eq "alerts name each owner (recipients)" \
+  "assigned green 网格员 王小明|escalated blue 二道河村党支部 书记|escalated yellow 城关镇党委 值班室|escalated red 和林格尔县委 督查室" \
+  "$(alerts_of "$h" | awk -F'\t' '$2 == "assigned" || $2 == "escalated" {print $2 " " $3 " " $4}' | paste -sd'|')"
+check "every step of the fallback climb alerted" wait_until 10 bash -c \
+  "[ \$(curl -s http://127.0.0.1:$SINK_PORT/requests | jq --arg id '$g' '[.[] | .body | select(.appeal_id == \$id and .event == \"escalated\")] | length') -ge 3 ]"
+check_eq "fallback alerts name the units" "blue village:150123101201|yellow township:150123101|red county:150123" \
+  "$(alerts_of "$g" | awk -F'\t' '$2 == "escalated" {print $3 " " $4}' | paste -sd'|')"
+
+echo "# --- reminders at red"
+check "reminded three times" wait_until 10 type_count_at_least "$h" reminded 3
+rem=$(events_of "$h" | awk -F'\t' '$2 == "reminded"')
+check_eq "reminders: red, the red owner" "red 和林格尔县委 督查室" \
+  "$(cut -f3,4 <<<"$rem" | sort -u | tr '\t' ' ')"
+check_eq "first reminder: the red ack clock" ack_overdue "$(head -n 1 <<<"$rem" | cut -f5)"
+check_eq "later reminders: the resolve clock set again" resolve_overdue "$(sed -n '2,3p' <<<"$rem" | cut -f5 | sort -u)"
+check_eq "reminders at least ladder.red.remind apart" ok "$(head -n 3 <<<"$rem" | awk -F'\t' '
+  NR > 1 && $8 - prev < 1000 { bad = 1 } { prev = $8 } END { print bad ? "closer than 1 s" : "ok" }')"
+check_eq "each reminder sets the resolve clock 1 s later, no ack clock" ok "$(head -n 3 <<<"$rem" | awk -F'\t' '
+  $9 - $8 != 1000 || $10 != 0 { bad = bad " seq " $1 ": " ($9 - $8) "/" $10 } END { print bad == "" ? "ok" : bad }')"
+seq3=$(sed -n 3p <<<"$rem" | cut -f1)
+check "each reminder re-alerts (its own seq)" wait_until 10 alert_for_seq "$h" "$seq3"
+check_eq "reminder alerts: distinct ids, to the red owner" "3 和林格尔县委 督查室" \
+  "$(alerts_of "$h" | awk -F'\t' '$2 == "reminded"' | head -n 3 | cut -f1,4 | sort -u | awk -F'\t' '{n++; r = $2} END {print n " " r}')"
+
+echo "# --- the supervision list"
+sup=$(curl -s "$ROUTER/v1/supervision?region=150123")
+check_eq "both red appeals supervised" "$(printf '%s\n' "$g" "$h" | sort | paste -sd' ')" \
+  "$(jq -r --arg h "$h" --arg g "$g" '[.appeals[].id | select(. == $h or . == $g)] | sort | join(" ")' <<<"$sup")"
+check_eq "most overdue first" true "$(jq '[.appeals[].overdue_s] as $o | $o == ($o | sort | reverse)' <<<"$sup")"
+check_eq "an entry's fields" "$h 150123100201 heating 和林格尔县委 督查室 assigned true true" \
+  "$(jq -r --arg h "$h" '.appeals[] | select(.id == $h) | "\(.id) \(.region) \(.category) \(.assignee) \(.status) \(.resolve_deadline != null) \(.overdue_s >= 0)"' <<<"$sup")"
+check_eq "region prefix filter" "$g" \
+  "$(curl -s "$ROUTER/v1/supervision?region=150123101" | jq -r '[.appeals[].id] | join(" ")')"
+
+echo "# --- the resolve clock still runs after acknowledge"
+wait_until 10 after_ms $((ack_deadline + 1500))
+check_eq "no escalation after acknowledge (ack deadline + 1.5 s)" "collected assigned acknowledged" "$(event_types "$w")"
+check "escalated at its resolve deadline" wait_until 15 type_count_at_least "$w" escalated 1
+we=$(events_of "$w" | awk -F'\t' '$2 == "escalated"' | head -n 1)
+check_eq "resolve_overdue, one level up, the level's unit" "blue village:150123100202 resolve_overdue" \
+  "$(cut -f3-5 <<<"$we" | tr '\t' ' ')"
+check "not before the resolve deadline" test "$(cut -f8 <<<"$we")" -ge "$resolve_deadline"
+check_eq "status assigned again (both clocks restart)" "assigned" "$(hfield "$w" status)"
+act "$w" resolve '{"actor":"水务 王建国","resolution":"已修复"}' >/dev/null
+
+echo "# --- resolve stops the reminders; feedback at red"
+res=$(act "$h" resolve '{"actor":"县委督查室","resolution":"供热公司已更换管道"}')
+check_eq "resolve at red" "200 resolved" "$(code_of "$res") $(jq -r .status <<<"$(body_of "$res")")"
+check_eq "resolved: out of the deadline set" "" "$(deadline_members "$h")"
+check_eq "resolved: out of the supervision list" "" \
+  "$(curl -s "$ROUTER/v1/supervision?region=150123" | jq -r --arg h "$h" '.appeals[] | select(.id == $h) | .id')"
+res=$(act "$h" feedback '{"actor":"居民","verdict":"unsatisfied","comment":"还是不热"}')
+check_eq "unsatisfied at red: reopened, red stays red, same owner" "200 reopened red 和林格尔县委 督查室" \
+  "$(code_of "$res") $(jq -r '"\(.status) \(.level) \(.assignee)"' <<<"$(body_of "$res")")"
+n=$(count_type "$h" reminded)
+check "reopened at red: reminded again on its new ack clock" wait_until 10 type_count_at_least "$h" reminded $((n + 1))
+act "$h" resolve '{"actor":"县委督查室","resolution":"管道已全部更换"}' >/dev/null
+res=$(act "$h" feedback '{"actor":"居民","verdict":"satisfied"}')
+check_eq "satisfied: closed" "200 closed" "$(code_of "$res") $(jq -r .status <<<"$(body_of "$res")")"
+act "$g" resolve '{"actor":"县教育局","resolution":"已安排交警疏导"}' >/dev/null
+len_h=$(events_len "$h")
+len_g=$(events_len "$g")
+len_w=$(events_len "$w")
+sleep 2.5 # > 2 x ladder.red.remind: the absence of events takes a wait
+check_eq "closed / resolved appeals: no more events" "$len_h $len_g $len_w" \
+  "$(events_len "$h") $(events_len "$g") $(events_len "$w")"
+
+echo "# --- a router that was down catches up, once"
+e2e_kill router
+k=$(new_appeal 150123100203 heating hotline)
+e2e_start_service router
+check "assigned" wait_until 10 status_is "$k" assigned
+e2e_kill router
+ack_k=$(hfield "$k" ack_deadline_ms)
+wait_until 5 after_ms $((ack_k + 500))
+e2e_start_service router
+check "escalated after the restart" wait_until 10 type_count_at_least "$k" escalated 1
+act "$k" acknowledge '{"actor":"二道河村党支部"}' >/dev/null
+check_eq "one escalation for the missed deadline" "collected assigned escalated acknowledged" "$(event_types "$k")"
+
+echo "# --- clock.offset_ms: a router whose clock is 2 h ahead sees the 1 h resolve deadline passed"
+e2e_kill router
+e2e_start_service router GRIDLINE_CLOCK_OFFSET_MS=7200000
+check "acknowledged appeal escalated on its resolve clock" wait_until 10 type_count_at_least "$k" escalated 2
+check_eq "reason resolve_overdue, yellow" "yellow 城关镇党委 值班室 resolve_overdue" \
+  "$(events_of "$k" | awk -F'\t' '$2 == "escalated"' | sed -n 2p | cut -f3-5 | tr '\t' ' ')"
+act "$k" resolve '{"actor":"城关镇","resolution":"已处理"}' >/dev/null
+
+echo "# --- counters"
+ESC_EXPECT_TYPES="acknowledged escalated resolved closed reopened reminded" check_counters 15
+exit 0
