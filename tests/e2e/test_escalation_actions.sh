@@ -160,6 +160,7 @@ for a in $ACTIONS; do wrong_state "$a1" "$a"; done
 
 echo "# --- unsatisfied feedback -> reopened one level up, new owner, new clocks"
 b=$a2 # heating in 盛乐镇, green 网格班
+wrong_state "$b" feedback
 check_eq "resolve straight from assigned" 200 "$(code_of "$(act "$b" resolve "${BODY[resolve]}")")"
 res=$(act "$b" feedback '{"actor":"居民","satisfied":false,"solved":false,"comment":"还是不热"}')
 check_eq "unsatisfied (satisfied:false): 200 reopened at blue, blue owner" \
@@ -206,6 +207,9 @@ act "$c" resolve "${BODY[resolve]}" >/dev/null
 res=$(act "$c" feedback '{"actor":"居民","verdict":"unsatisfied"}')
 check_eq "unsatisfied at red: reopened, red stays red, red owner" "200 reopened red 和林格尔县委 督查室" \
   "$(code_of "$res") $(answer "$res" '"\(.status) \(.level) \(.assignee)"')"
+wrong_state "$c" escalate
+act "$c" acknowledge "$ACTOR" >/dev/null
+wrong_state "$c" escalate
 d=$r6 # education on grid 15012310120103 (盛乐镇): no entry at any level
 lv=""
 for i in 1 2 3; do
