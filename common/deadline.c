@@ -20,8 +20,8 @@ int deadline_due(rconn_t *redis, int64_t now_ms, size_t max, deadline_due_t *due
 {
     memset(due, 0, sizeof *due);
     redisReply *r = rconn_command(redis, "ZRANGEBYSCORE " DEADLINE_INDEX " -inf %lld WITHSCORES "
-                                         "LIMIT 0 %zu",
-                                  (long long)now_ms, max);
+                                         "LIMIT 0 %llu",
+                                  (long long)now_ms, (unsigned long long)max);
     if (!r)
         return -1;
     if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
