@@ -124,7 +124,7 @@ int deadline_settle_append(rconn_t *redis, const char *county, const char *score
     char next[24];
     snprintf(next, sizeof next, "%lld", (long long)next_ms);
     const char *args[] = {DEADLINE_INDEX, DEADLINE_GEN, county, score, gen, next};
-    return rconn_append_eval(redis, &scripts_deadline_settle, 2, 4, args, NULL);
+    return rconn_append_eval(redis, &scripts_deadline_settle, 2, 6, args, NULL);
 }
 
 long deadline_full_pass(rconn_t *redis, const char *const *counties, size_t count)
