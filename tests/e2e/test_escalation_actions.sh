@@ -316,8 +316,8 @@ check_eq "POST /v1/directory: 201" 201 "${res##* }"
 api_id=$(jq -r .id <<<"${res% *}")
 k=$(assigned_appeal 150123100200 heating hotline)
 check_eq "an API entry overrides the config entry with the same key" "API 城关镇供热站 替班" "$(hfield "$k" assignee)"
-check_eq "it is listed with source api" "api" \
-  "$(curl -s "$ROUTER/v1/directory" | jq -r --arg id "$api_id" '.entries[] | select(.id == $id) | .source')"
+check_eq "it is listed with source api" "api API 城关镇供热站 替班" \
+  "$(curl -s "$ROUTER/v1/directory" | jq -r --arg id "$api_id" '.entries[] | select(.id == $id and .source == "api") | "\(.source) \(.assignee)"')"
 check_eq "DELETE /v1/directory/{id}: 204" 204 "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$ROUTER/v1/directory/$api_id")"
 k2=$(assigned_appeal 150123100201 heating hotline)
 check_eq "deleted: the config entry is back" "城关镇供热站 李明" "$(hfield "$k2" assignee)"
