@@ -5,6 +5,7 @@
 #   events_of ID                        -> one line per stored event, decoded from Redis:
 #                                          seq<TAB>type<TAB>level<TAB>assignee<TAB>reason_code<TAB>verdict<TAB>actor
 #                                          <TAB>at_ms<TAB>deadline_ms (resolve)<TAB>ack_deadline_ms
+#                                          <TAB>note<TAB>resolution<TAB>comment<TAB>solved (yes/no/"")
 #   snapshot ID                         -> the appeal hash, its history length and its deadline members
 #   counters_expected / counters_actual -> "field count" lines for ev:/lvl:/fb:/esc: (county rows)
 
@@ -47,7 +48,7 @@ events_len_at_least() { [ "$(events_len "$1")" -ge "$2" ]; }
 
 # The stored events, decoded from their protobuf bytes by a small Lua walker (no protoc here):
 # Event fields 2 seq, 3 type, 4 level, 5 assignee, 6 actor, 7 at_ms, 13 deadline_ms, 15 reason_code,
-# 18 verdict, 21 ack_deadline_ms.
+# 16 note, 17 resolution, 18 verdict, 19 solved, 20 comment, 21 ack_deadline_ms.
 ESC_LUA_DECODE='
 local types = {[0]="unset","collected","assigned","acknowledged","escalated","resolved",
   "feedback","reopened","transferred","closed","reminded"}
@@ -86,7 +87,9 @@ local function decode(ev)
   return {seq = f[2] or 0, type = types[f[3] or 0] or tostring(f[3]), level = levels[f[4] or 0] or tostring(f[4]),
     assignee = f[5] or "", actor = f[6] or "", reason_code = f[15] or "",
     verdict = verdicts[f[18] or 0] or tostring(f[18]),
-    at_ms = f[7] or 0, deadline_ms = f[13] or 0, ack_deadline_ms = f[21] or 0}
+    at_ms = f[7] or 0, deadline_ms = f[13] or 0, ack_deadline_ms = f[21] or 0,
+    note = f[16] or "", resolution = f[17] or "", comment = f[20] or "",
+    solved = ({[0] = "", "yes", "no"})[f[19] or 0] or tostring(f[19])}
 end
 '
 events_of() {
@@ -96,7 +99,8 @@ for _, raw in ipairs(redis.call("lrange", KEYS[1], 0, -1)) do
   local e = decode(raw)
   out[#out + 1] = string.format("%.0f", e.seq) .. "\t" .. e.type .. "\t" .. e.level .. "\t" ..
     e.assignee .. "\t" .. e.reason_code .. "\t" .. e.verdict .. "\t" .. e.actor .. "\t" ..
-    string.format("%.0f\t%.0f\t%.0f", e.at_ms, e.deadline_ms, e.ack_deadline_ms)
+    string.format("%.0f\t%.0f\t%.0f", e.at_ms, e.deadline_ms, e.ack_deadline_ms) .. "\t" ..
+    e.note .. "\t" .. e.resolution .. "\t" .. e.comment .. "\t" .. e.solved
 end
 return table.concat(out, "\n")' 1 "events:{${1%%-*}}:$1"
 }

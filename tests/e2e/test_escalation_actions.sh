@@ -8,10 +8,6 @@
 # The ladder's clocks are long here (nothing falls due); test_escalation_ladder.sh drives time.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/esc_lib.sh"
-for l in GREEN BLUE YELLOW RED; do
-  export "GRIDLINE_LADDER_${l}_ACK=30m" "GRIDLINE_LADDER_${l}_RESOLVE=2h"
-done
-export GRIDLINE_LADDER_RED_REMIND=1h
 e2e_start_redis
 e2e_start_sink
 e2e_configure
@@ -19,8 +15,14 @@ e2e_configure
 # The county's directory: heating has an owner per level (the town's own at green), "*" covers
 # 城关镇 (150123100) at blue and red, power-supply answers for the whole province; nothing for
 # education, water-supply or general-office (the level's unit is the owner).
-esc_config() { # extra YAML appended after the base
+# The ladder comes from the file here (test_escalation_ladder.sh uses the environment).
+esc_config() { # [extra directory entries] [green ack] [blue ack]
   cat <<YAML
+ladder:
+  green: {ack: ${2:-30m}, resolve: 2h}
+  blue: {ack: ${3:-30m}, resolve: 2h}
+  yellow: {ack: 30m, resolve: 2h}
+  red: {ack: 30m, resolve: 2h, remind: 1h}
 rules:
   - {keywords: "停电|断电", category: power}
   - {channel: camera, category: environment, level: yellow}
@@ -42,7 +44,13 @@ YAML
 }
 esc_config >"$E2E_CONFIG"
 check "the escalation configuration is valid" "$BUILD/gridline-router" --check-config "$E2E_CONFIG"
-"$BUILD/gridline-router" --check-config "$E2E_CONFIG" 2>&1 | head -n 5 | sed 's/^/# /'
+"$BUILD/gridline-router" --check-config "$E2E_CONFIG" 2>&1 | grep -v ': ok$' | head -n 5 | sed 's/^/# /'
+out=$(GRIDLINE_LADDER_GREEN_ACK=5x "$BUILD/gridline-router" --check-config "$E2E_CONFIG" 2>&1)
+check_eq "a bad duration is refused (exit 2)" 2 "$?"
+check "a bad duration: the error names the variable" grep -q GRIDLINE_LADDER_GREEN_ACK <<<"$out"
+check_eq "durations: ms, s, m, h, d" "500ms 90s 30m 2h 1d" "$(for d in 500ms 90s 30m 2h 1d; do
+  GRIDLINE_LADDER_GREEN_ACK=$d "$BUILD/gridline-router" --config "$E2E_CONFIG" --print-config |
+    awk '$1 == "ladder.green.ack" {print $3}'; done | paste -sd' ')"
 e2e_start_services
 ROUTER=$(router_url)
 
@@ -93,6 +101,8 @@ echo "# --- routing"
 a1=$(assigned_appeal 150123100001 heating hotline)
 check_eq "category -> department, longest prefix for (department, green)" \
   "green heating 城关镇供热站 李明" "$(hfield "$a1" level) $(hfield "$a1" department) $(hfield "$a1" assignee)"
+check_eq "GET: both clocks as numbers, 30 m and 2 h after assignment" "1800000 7200000" \
+  "$(curl -s "$INTAKE/v1/appeals/$a1" | jq -r '"\(.ack_deadline_ms - .assigned_at_ms) \(.resolve_deadline_ms - .assigned_at_ms)"')"
 a2=$(assigned_appeal 150123101201 heating hotline)
 check_eq "another township: the county's entry (shorter prefix)" "和林格尔县供热公司 网格班" "$(hfield "$a2" assignee)"
 r1=$(assigned_appeal 150123100002 water hotline "家里没电" "小区从早上开始停电，冰箱里的东西都坏了")
@@ -136,8 +146,10 @@ check_eq "acknowledge: the answer" "$a1 acknowledged green 城关镇供热站 �
   "$(answer "$res" '"\(.id) \(.status) \(.level) \(.assignee) \(.department) \(.seq)"')"
 check_eq "acknowledge stops the ack clock; resolve runs on" "false true" \
   "$(answer "$res" '"\(has("ack_deadline")) \(has("resolve_deadline"))"')"
-check_eq "acknowledged event stored, with its actor" "3 acknowledged green $actor100" \
-  "$(last_event "$a1" | cut -f1,2,3,7 | tr '\t' ' ')"
+check_eq "acknowledged event stored, with its actor and note" "3 acknowledged green $actor100 已电话联系居民" \
+  "$(last_event "$a1" | cut -f1,2,3,7,11 | tr '\t' ' ')"
+check "deadlines answered in RFC 3339, local time" grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?\+08:00$' \
+  <<<"$(answer "$res" .resolve_deadline)"
 check_eq "GET /v1/appeals shows it" "acknowledged acknowledged" \
   "$(curl -s "$INTAKE/v1/appeals/$a1" | jq -r '"\(.status) \(.events[-1].type)"')"
 check "hash: no ack deadline any more" test -z "$(hfield "$a1" ack_deadline_ms | grep -v '^0$')"
@@ -148,13 +160,14 @@ res=$(act "$a1" resolve "${BODY[resolve]}")
 check_eq "resolve: 200 resolved, no clock running" "200 resolved false false" \
   "$(code_of "$res") $(answer "$res" '"\(.status) \(has("ack_deadline")) \(has("resolve_deadline"))"')"
 check_eq "resolved appeal left the deadline set" "" "$(deadline_members "$a1")"
+check_eq "resolved event keeps the resolution" "resolved 已更换阀门，暖气恢复" "$(last_event "$a1" | cut -f2,12 | tr '\t' ' ')"
 for a in acknowledge resolve escalate transfer; do wrong_state "$a1" "$a"; done
 bad_act "feedback without verdict" "$a1" feedback "$ACTOR" 400 missing verdict
 bad_act "feedback with an unknown verdict" "$a1" feedback '{"actor":"居民","verdict":"great"}' 400 invalid verdict
 bad_act "feedback: solved not a bool" "$a1" feedback '{"actor":"居民","verdict":"satisfied","solved":"yes"}' 400 invalid solved
 res=$(act "$a1" feedback '{"actor":"居民","verdict":"satisfied","solved":true,"comment":"谢谢，暖气好了"}')
 check_eq "satisfied feedback: 200 closed" "200 closed" "$(code_of "$res") $(answer "$res" .status)"
-check_eq "closed event with the verdict" "closed satisfied" "$(last_event "$a1" | cut -f2,6 | tr '\t' ' ')"
+check_eq "closed event: verdict, comment, solved" "closed satisfied 谢谢，暖气好了 yes" "$(last_event "$a1" | cut -f2,6,13,14 | tr '\t' ' ')"
 check_eq "history" "collected assigned acknowledged resolved closed" "$(event_types "$a1")"
 for a in $ACTIONS; do wrong_state "$a1" "$a"; done
 
@@ -274,6 +287,9 @@ check_eq "one acknowledged event" "collected assigned acknowledged" "$(event_typ
 codes=$(race "$g" resolve "${BODY[resolve]}" 10)
 check_eq "10 racing resolves: one 200, nine 409" "1 9" "$(grep -cx 200 <<<"$codes") $(grep -cx 409 <<<"$codes")"
 check_eq "one resolved event" "collected assigned acknowledged resolved" "$(event_types "$g")"
+res=$(act "$g" feedback '{"actor":"居民","satisfied":true}')
+check_eq "satisfied:true: closed, verdict satisfied" "200 closed closed satisfied" \
+  "$(code_of "$res") $(answer "$res" .status) $(last_event "$g" | cut -f2,6 | tr '\t' ' ')"
 h=$(assigned_appeal 150123100009 heating hotline)
 codes=$(race "$h" escalate "${BODY[escalate]}" 10)
 won=$(grep -cx 200 <<<"$codes")
@@ -322,6 +338,13 @@ check_eq "DELETE /v1/directory/{id}: 204" 204 "$(curl -s -o /dev/null -w '%{http
 k2=$(assigned_appeal 150123100201 heating hotline)
 check_eq "deleted: the config entry is back" "城关镇供热站 李明" "$(hfield "$k2" assignee)"
 
+out=$("$BUILD/gridctl" directory add education green 150123103 "巧什营镇中心校 网格员" 2>&1)
+check "gridctl directory add" grep -q . <<<"$out"
+check "gridctl directory list shows it" bash -c "'$BUILD/gridctl' directory list | grep -q '巧什营镇中心校 网格员'"
+gid=$(curl -s "$ROUTER/v1/directory" | jq -r '.entries[] | select(.assignee == "巧什营镇中心校 网格员") | .id')
+check "gridctl directory rm" "$BUILD/gridctl" directory rm "$gid"
+check_eq "removed" "" "$(curl -s "$ROUTER/v1/directory" | jq -r '.entries[] | select(.assignee == "巧什营镇中心校 网格员") | .id')"
+
 echo "# --- SIGHUP: a broken configuration is refused, the old one stays; a valid one is taken"
 n_refused_router=$(log_count router "configuration refused")
 n_refused_intake=$(log_count intake "configuration refused")
@@ -330,12 +353,15 @@ kill -HUP "${E2E_PID[router]}" "${E2E_PID[intake]}"
 refused_more() { [ "$(log_count "$1" "configuration refused")" -gt "$2" ]; }
 check "garbage file: router says configuration refused" wait_until 5 refused_more router "$n_refused_router"
 check "garbage file: intake says configuration refused" wait_until 5 refused_more intake "$n_refused_intake"
+check "garbage file: the error names the file and line" log_has router "configuration refused" "$E2E_CONFIG:"
 n_refused_router=$(log_count router "configuration refused")
 n_refused_intake=$(log_count intake "configuration refused")
-esc_config "  - {department: heating, level: red, region: \"150123\", assignee: \"x\", colour: red}" >"$E2E_CONFIG"
+esc_config "  - {department: heating, level: red, region: \"150123\", assignee: \"x\", colour: red}
+  - {department: heating, level: purple, region: \"150123\", assignee: \"y\"}" >"$E2E_CONFIG"
 kill -HUP "${E2E_PID[router]}" "${E2E_PID[intake]}"
 check "unknown key: router refuses, naming it" wait_until 5 log_has router "configuration refused" colour
 check "unknown key: intake refuses, naming it" wait_until 5 log_has intake "configuration refused" colour
+check "every error of the file logged (the bad level too)" log_has router "configuration refused" purple
 check "router still running" kill -0 "${E2E_PID[router]}"
 check "intake still running" kill -0 "${E2E_PID[intake]}"
 check "router healthy" curl -sf "$ROUTER/healthz"
@@ -346,7 +372,7 @@ check_eq "the old rules: no rule for 垃圾 yet" "other" "$(hfield "$o2" categor
 n_reloaded=$(log_count router "configuration reloaded")
 n_reloaded_i=$(log_count intake "configuration reloaded")
 esc_config '  - {department: city-management, level: green, region: "150123101", assignee: "盛乐镇 城管中队"}
-  - {department: education, level: blue, region: "150123101", assignee: "盛乐镇中心校 校长"}' |
+  - {department: education, level: blue, region: "150123101", assignee: "盛乐镇中心校 校长"}' 45m 50m |
   sed 's/^rules:$/rules:\n  - {keywords: "垃圾", category: city}/' >"$E2E_CONFIG"
 check "the new file is valid" "$BUILD/gridline-router" --check-config "$E2E_CONFIG"
 for s in router intake notifier aggregator; do
@@ -357,10 +383,13 @@ done
 o3=$(assigned_appeal 150123101204 other hotline "楼下垃圾" "垃圾堆积三天没人清运")
 check_eq "reloaded: the new rule and the new directory entry (router)" "city other 盛乐镇 城管中队" \
   "$(hfield "$o3" category) $(hfield "$o3" submitted_category) $(hfield "$o3" assignee)"
+check_eq "reloaded: the router's ladder (green ack 45 m)" 2700000 "$(($(hfield "$o3" ack_deadline_ms) - $(hfield "$o3" assigned_at_ms)))"
 o4=$(assigned_appeal 150123101207 education hotline "校车" "校车超载")
 res=$(act "$o4" escalate "${BODY[escalate]}")
 check_eq "reloaded: intake's escalate uses the new directory entry" "200 blue 盛乐镇中心校 校长" \
   "$(code_of "$res") $(answer "$res" '"\(.level) \(.assignee)"')"
+check_eq "reloaded: intake's ladder (blue ack 50 m)" 3000000 \
+  "$(last_event "$o4" | awk -F'\t' '{print $10 - $8}')"
 
 echo "# --- counters"
 ESC_EXPECT_TYPES="acknowledged escalated resolved closed reopened transferred" check_counters 15
