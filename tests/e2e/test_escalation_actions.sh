@@ -135,6 +135,9 @@ bad_act "broken JSON" "$a1" acknowledge '{"actor":' 400 bad_json body
 bad_act "unknown field" "$a1" acknowledge '{"actor":"x","colour":"red"}' 400 unknown_field colour
 bad_act "actor too long" "$a1" acknowledge "{\"actor\":\"$(printf 'a%.0s' {1..101})\"}" 400 invalid actor
 bad_act "actor not a string" "$a1" acknowledge '{"actor":42}' 400 invalid actor
+res=$(act "$a1" acknowledge '{"actor":""}')
+check_eq "empty actor: 400 naming actor" "400 actor" "$(code_of "$res") $(answer "$res" .error.field)"
+bad_act "body not an object" "$a1" acknowledge '["actor"]' 400 bad_json body
 bad_act "note too long" "$a1" acknowledge "{\"actor\":\"x\",\"note\":\"$(printf 'n%.0s' {1..2001})\"}" 400 invalid note
 bad_act "unknown appeal" 150123-20200101-000001 acknowledge "$ACTOR" 404 not_found id
 check_eq "unknown action: 404" 404 "$(code_of "$(act "$a1" frobnicate "$ACTOR")")"
@@ -223,6 +226,9 @@ check_eq "unsatisfied at red: reopened, red stays red, red owner" "200 reopened 
 wrong_state "$c" escalate
 act "$c" acknowledge "$ACTOR" >/dev/null
 wrong_state "$c" escalate
+res=$(act "$c" transfer '{"actor":"督查室","department":"heating"}')
+check_eq "transfer at red stays red" "200 assigned red heating 和林格尔县委 督查室" \
+  "$(code_of "$res") $(answer "$res" '"\(.status) \(.level) \(.department) \(.assignee)"')"
 d=$r6 # education on grid 15012310120103 (盛乐镇): no entry at any level
 lv=""
 for i in 1 2 3; do
@@ -314,6 +320,20 @@ check_eq "same key, another body: 422 idempotency_key_reused" "422 idempotency_k
   "$(code_of "$res") $(answer "$res" .error.code)"
 res=$(act "$i1" acknowledge "$ACTOR" -H 'Idempotency-Key: esc-ack-2')
 check_eq "another key, same body: the state decides (409)" 409 "$(code_of "$res")"
+# a key is about one request: the same key and body on another appeal, or a key first used to
+# create an appeal, must not answer with that other request's answer
+i2=$(assigned_appeal 150123100010 heating hotline)
+res=$(act "$i2" acknowledge "$ACTOR" -H 'Idempotency-Key: esc-ack-1')
+check "same key and body on another appeal: not the first appeal's answer" \
+  test "$(answer "$res" '.id // empty')" != "$i1"
+check_eq "... a 200 there means that appeal was acknowledged" yes \
+  "$({ [ "$(code_of "$res")" != 200 ] || status_is "$i2" acknowledged; } && echo yes)"
+res=$(post_appeal "$(appeal_json 150123100203 heating hotline)" -H 'Idempotency-Key: esc-shared-1')
+check_eq "a key used to create an appeal" 201 "${res%% *}"
+i3=$(jq -r .id <<<"${res#* }")
+wait_until 10 status_is "$i3" assigned
+res=$(act "$i3" acknowledge "$ACTOR" -H 'Idempotency-Key: esc-shared-1')
+check "then on an action: not the creation's 201 replayed" test "$(code_of "$res")" != 201
 res1=$(act "$i1" escalate "${BODY[escalate]}" -H 'Idempotency-Key: esc-esc-1')
 res2=$(act "$i1" escalate "${BODY[escalate]}" -H 'Idempotency-Key: esc-esc-1')
 check_eq "a replayed escalate does not climb twice" "$res1|blue|1" \
