@@ -66,15 +66,14 @@ rconn_t *collector_redis(collector_t *self)
 }
 
 appeal_create_result_t collector_submit(collector_t *self, const config_t *config,
-                                        const Gridline__Appeal *appeal,
-                                        const char *idempotency_key, const char *fingerprint,
-                                        char id[KEYS_ID_MAX])
+                                        const Gridline__Appeal *appeal, const char *idempotency_key,
+                                        const char *fingerprint, char id[KEYS_ID_MAX])
 {
     int64_t now = clock_wall_ms();
     /* the rules may choose another category: the appeal is stored and counted under it */
     routing_class_t cls;
-    routing_classify(config, appeal->title, appeal->description, appeal->channel,
-                     appeal->region, appeal->category, &cls);
+    routing_classify(config, appeal->title, appeal->description, appeal->channel, appeal->region,
+                     appeal->category, &cls);
     Gridline__Appeal routed = *appeal;
     bool changed = strcmp(cls.category, appeal->category) != 0;
     routed.category = (char *)cls.category;
@@ -133,9 +132,8 @@ static collector_act_result_t s_replay(collector_t *self, const char *county, co
     redisReply *r = rconn_command(self->redis, "LINDEX %s %ld", key, seq - 1);
     if (!r)
         return COLLECTOR_UNAVAILABLE;
-    Gridline__Event *e = r->type == REDIS_REPLY_STRING
-                             ? event_unpack((const uint8_t *)r->str, r->len)
-                             : NULL;
+    Gridline__Event *e =
+        r->type == REDIS_REPLY_STRING ? event_unpack((const uint8_t *)r->str, r->len) : NULL;
     freeReplyObject(r);
     if (!e)
         return COLLECTOR_KEY_REUSED;
@@ -207,8 +205,7 @@ collector_act_result_t collector_act(collector_t *self, const config_t *config, 
             return COLLECTOR_NOT_FOUND;
         if (pass == 1) {
             appeal_status_t next;
-            return appeal_transition(out->state.status, out->state.level, input->action, &next) ==
-                           0
+            return appeal_transition(out->state.status, out->state.level, input->action, &next) == 0
                        ? COLLECTOR_CONFLICT
                        : COLLECTOR_INVALID_STATE;
         }

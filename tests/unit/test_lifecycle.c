@@ -134,8 +134,8 @@ static void test_transfer_and_remind(void **state)
     assert_int_equal(s.status, APPEAL_ASSIGNED);
     assert_string_equal(s.department, "water-supply");
     assert_string_equal(s.assignee, "grid-worker:150123100001");
-    assert_int_equal(s.change.ack_due, NOW + 10000);               /* restarts */
-    assert_int_equal(s.change.resolve_due, APPEAL_CLOCK_KEEP);     /* runs on */
+    assert_int_equal(s.change.ack_due, NOW + 10000);           /* restarts */
+    assert_int_equal(s.change.resolve_due, APPEAL_CLOCK_KEEP); /* runs on */
     lifecycle_step_fini(&s);
     in.department = "weather";
     assert_int_equal(lifecycle_decide(*state, NULL, &st, &in, NOW, &s),
