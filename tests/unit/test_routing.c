@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_fixture.h"
 #include "routing.h"
 
 static const char s_yaml[] =
@@ -37,18 +38,7 @@ static const char s_yaml[] =
 
 static int s_setup(void **state)
 {
-    config_t *cfg = config_new();
-    if (!cfg || config_load_string(cfg, s_yaml, "test") != 0)
-        return -1;
-    *state = cfg;
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    config_t *cfg = *state;
-    config_destroy(&cfg);
-    return 0;
+    return config_fixture_load(state, s_yaml);
 }
 
 static const char *s_owner(void **state, const char *dept, Gridline__Level level,
@@ -156,5 +146,5 @@ int main(void)
         cmocka_unit_test(test_rules),
         cmocka_unit_test(test_departments_and_clocks),
     };
-    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+    return cmocka_run_group_tests(tests, s_setup, config_fixture_teardown);
 }
