@@ -43,6 +43,7 @@ directory:
   - {department: heating, level: red, region: "150123", assignee: "和林格尔县委 督查室"}
 subscriptions:
   - {name: county-150123, region: "150123", url: "http://127.0.0.1:$SINK_PORT/alerts/county"}
+  - {name: hohhot, region: "1501", url: "http://127.0.0.1:$SINK_PORT/alerts/city"}
 YAML
 }
 WATER_ACK_MS=2000
@@ -128,6 +129,13 @@ check "every step alerted" wait_until 10 alert_for_seq "$h" "$last_seq"
 check_eq "alerts name each owner (recipients)" \
   "assigned green 网格员 王小明|escalated blue 二道河村党支部 书记|escalated yellow 城关镇党委 值班室|escalated red 和林格尔县委 督查室" \
   "$(alerts_of "$h" | awk -F'\t' '$2 == "assigned" || $2 == "escalated" {print $2 " " $3 " " $4}' | paste -sd'|')"
+red_alert=$(alerts_of "$h" | awk -F'\t' '$2 == "escalated" && $3 == "red" {print $1}')
+paths_got_red() {
+  [ "$(curl -s "http://127.0.0.1:$SINK_PORT/requests" | jq -r --arg id "$h:$red_alert" \
+    '[.[] | select(.body.id == $id) | "\(.path)=\(.body.recipients[0])"] | unique | join(" ")')" == "$1" ]
+}
+check "the red step alerted to every subscription of the region, naming the owner" wait_until 10 paths_got_red \
+  "/alerts/city=和林格尔县委 督查室 /alerts/county=和林格尔县委 督查室"
 check "every step of the fallback climb alerted" wait_until 10 bash -c \
   "[ \$(curl -s http://127.0.0.1:$SINK_PORT/requests | jq --arg id '$g' '[.[] | .body | select(.appeal_id == \$id and .event == \"escalated\")] | length') -ge 3 ]"
 check_eq "fallback alerts name the units" "blue village:150123101201|yellow township:150123101|red county:150123" \
@@ -166,6 +174,8 @@ check_eq "resolve_overdue, one level up, the level's unit" "blue village:1501231
   "$(cut -f3-5 <<<"$we" | tr '\t' ' ')"
 check "not before the resolve deadline" test "$(cut -f8 <<<"$we")" -ge "$resolve_deadline"
 check_eq "status assigned again (both clocks restart)" "assigned" "$(hfield "$w" status)"
+check_eq "the category's durations at the next level too" "$WATER_ACK_MS $WATER_RESOLVE_MS" \
+  "$(awk -F'\t' '{print $10 - $8, $9 - $8}' <<<"$we")"
 act "$w" resolve '{"actor":"水务 王建国","resolution":"已修复"}' >/dev/null
 
 echo "# --- resolve stops the reminders; feedback at red"
