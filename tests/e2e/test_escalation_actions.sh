@@ -394,6 +394,17 @@ n_reloaded_i=$(log_count intake "configuration reloaded")
 esc_config '  - {department: city-management, level: green, region: "150123101", assignee: "盛乐镇 城管中队"}
   - {department: education, level: blue, region: "150123101", assignee: "盛乐镇中心校 校长"}' 45m 50m |
   sed 's/^rules:$/rules:\n  - {keywords: "垃圾", category: city}/' >"$E2E_CONFIG"
+# ... and a subscription for 盛乐镇, and the catalogue with a category of its own (snow)
+cat >>"$E2E_CONFIG" <<YAML
+  - {name: town-150123101, region: "150123101", url: "http://127.0.0.1:$SINK_PORT/alerts/town"}
+categories:
+$(for c in power:power-supply water:water-supply heating:heating gas:gas policing:public-security \
+  city:city-management market:market-supervision environment:ecology-environment roads:transport \
+  labor:human-resources land:natural-resources social:civil-affairs health:health education:education \
+  other:general-office snow:city-management; do echo "  - {name: ${c%%:*}, department: ${c#*:}}"; done)
+YAML
+snow='{"channel":"hotline","region":"150123101201","category":"snow","description":"路上积雪没人清"}'
+check_eq "before the reload: snow is no category" 400 "$(post_appeal "$snow" | cut -d' ' -f1)"
 check "the new file is valid" "$BUILD/gridline-router" --check-config "$E2E_CONFIG"
 for s in router intake notifier aggregator; do
   n=$(log_count "$s" "configuration reloaded")
@@ -404,6 +415,13 @@ o3=$(assigned_appeal 150123101204 other hotline "楼下垃圾" "垃圾堆积三�
 check_eq "reloaded: the new rule and the new directory entry (router)" "city other 盛乐镇 城管中队" \
   "$(hfield "$o3" category) $(hfield "$o3" submitted_category) $(hfield "$o3" assignee)"
 check_eq "reloaded: the router's ladder (green ack 45 m)" 2700000 "$(($(hfield "$o3" ack_deadline_ms) - $(hfield "$o3" assigned_at_ms)))"
+check "reloaded: the new subscription gets alerts" wait_until 10 bash -c \
+  "curl -s http://127.0.0.1:$SINK_PORT/requests | jq -e --arg id '$o3' 'any(.[]; .path == \"/alerts/town\" and .body.appeal_id == \$id)'"
+res=$(post_appeal "$snow")
+check_eq "reloaded: intake's catalogue (snow)" 201 "${res%% *}"
+sn=$(jq -r .id <<<"${res#* }")
+check "reloaded: the router's catalogue (snow -> city-management)" wait_until 10 bash -c \
+  "[ \"\$(redis-cli -p $REDIS_PORT hget 'appeal:{150123}:$sn' department)\" == city-management ]"
 o4=$(assigned_appeal 150123101207 education hotline "校车" "校车超载")
 res=$(act "$o4" escalate "${BODY[escalate]}")
 check_eq "reloaded: intake's escalate uses the new directory entry" "200 blue 盛乐镇中心校 校长" \
