@@ -141,6 +141,14 @@ bad_act "body not an object" "$a1" acknowledge '["actor"]' 400 bad_json body
 bad_act "note too long" "$a1" acknowledge "{\"actor\":\"x\",\"note\":\"$(printf 'n%.0s' {1..2001})\"}" 400 invalid note
 bad_act "unknown appeal" 150123-20200101-000001 acknowledge "$ACTOR" 404 not_found id
 check_eq "unknown action: 404" 404 "$(code_of "$(act "$a1" frobnicate "$ACTOR")")"
+# outside the contract's list, but never a 2xx or a 5xx, and nothing changed
+is_4xx() { [ "$1" -ge 400 ] && [ "$1" -lt 500 ]; }
+before=$(snapshot "$a1")
+check "malformed id: a 4xx" is_4xx "$(code_of "$(act nope acknowledge "$ACTOR")")"
+check "wrong content type: a 4xx" is_4xx "$(CT=text/plain act "$a1" acknowledge "$ACTOR" | cut -d' ' -f1)"
+check "bad UTF-8 in the actor: a 4xx" is_4xx "$(code_of "$(act "$a1" acknowledge $'{"actor":"\xff\xfe"}')")"
+check "oversize body: a 4xx" is_4xx "$(code_of "$(act "$a1" acknowledge "{\"actor\":\"x\",\"note\":\"$(head -c 70000 /dev/zero | tr '\0' n)\"}")")"
+check_eq "... none of them changed anything" "$before" "$(snapshot "$a1")"
 check_eq "unknown action changed nothing" 2 "$(events_len "$a1")"
 actor100=$(printf '网%.0s' {1..100})
 res=$(act "$a1" acknowledge "{\"actor\":\"$actor100\",\"note\":\"已电话联系居民\"}")
@@ -350,6 +358,20 @@ res=$(curl -s -w ' %{http_code}' -X POST "$ROUTER/v1/directory" -H 'Content-Type
   -d '{"department":"heating","level":"green","region":"150123100","assignee":"API 城关镇供热站 替班"}')
 check_eq "POST /v1/directory: 201" 201 "${res##* }"
 api_id=$(jq -r .id <<<"${res% *}")
+e2e_kill router TERM
+e2e_start_service router
+check_eq "a router restart keeps API entries (they live in Redis)" "API 城关镇供热站 替班" \
+  "$(curl -s "$ROUTER/v1/directory" | jq -r --arg id "$api_id" '.entries[] | select(.id == $id and .source == "api") | .assignee')"
+dir_bad() { # NAME FIELD BODY
+  local code
+  code=$(curl -s -o "$E2E_DIR/dir.json" -w '%{http_code}' -X POST "$ROUTER/v1/directory" -H 'Content-Type: application/json' -d "$3")
+  check_eq "POST /v1/directory, $1: 400 naming $2" "400 $2" "$code $(jq -r .error.field "$E2E_DIR/dir.json" 2>/dev/null)"
+}
+n_entries=$(curl -s "$ROUTER/v1/directory" | jq '.entries | length')
+dir_bad "a bad level" level '{"department":"heating","level":"purple","region":"150123","assignee":"x"}'
+dir_bad "an unknown field" colour '{"department":"heating","level":"green","region":"150123","assignee":"x","colour":"red"}'
+dir_bad "no assignee" assignee '{"department":"heating","level":"green","region":"150123"}'
+check_eq "refused entries added nothing" "$n_entries" "$(curl -s "$ROUTER/v1/directory" | jq '.entries | length')"
 k=$(assigned_appeal 150123100200 heating hotline)
 check_eq "an API entry overrides the config entry with the same key" "API 城关镇供热站 替班" "$(hfield "$k" assignee)"
 check_eq "it is listed with source api" "api API 城关镇供热站 替班" \
