@@ -221,6 +221,28 @@ check_eq "reason resolve_overdue, yellow" "yellow 城关镇党委 值班室 reso
   "$(events_of "$k" | awk -F'\t' '$2 == "escalated"' | sed -n 2p | cut -f3-5 | tr '\t' ' ')"
 act "$k" resolve '{"actor":"城关镇","resolution":"已处理"}' >/dev/null
 
+echo "# --- manual escalations racing the clock: each level reached once"
+r=$(new_appeal 150123100204 heating hotline)
+check "assigned" wait_until 10 status_is "$r" assigned
+r_ack=$(hfield "$r" ack_deadline_ms)
+wait_until 5 after_ms $((r_ack - 60))
+racers=()
+for i in $(seq 1 10); do
+  curl -s -o /dev/null -w '%{http_code}\n' -X POST "$INTAKE/v1/appeals/$r/escalate" -H 'Content-Type: application/json' \
+    --data-binary '{"actor":"网格员","reason":"催办"}' >"$E2E_DIR/race.$i" &
+  racers+=($!)
+done
+wait "${racers[@]}" # (a bare wait would wait for the services too)
+codes=$(cat "$E2E_DIR"/race.*)
+check "climbs to red" wait_until 10 level_is "$r" red
+act "$r" resolve '{"actor":"县委督查室","resolution":"已处理"}' >/dev/null
+check_eq "every answer 200 or 409" 10 "$(grep -cxE '200|409' <<<"$codes")"
+check_eq "one escalated event per level" "blue yellow red" \
+  "$(events_of "$r" | awk -F'\t' '$2 == "escalated" {print $3}' | paste -sd' ')"
+check_eq "one manual escalated event per 200" "$(grep -cx 200 <<<"$codes")" \
+  "$(events_of "$r" | awk -F'\t' '$2 == "escalated" && $5 == "manual"' | wc -l)"
+check_eq "no step before its deadline (automatic ones)" ok "$(events_of "$r" | awk -F'\t' '$5 != "manual"' | not_early)"
+
 echo "# --- counters"
 ESC_EXPECT_TYPES="acknowledged escalated resolved closed reopened reminded" check_counters 15
 exit 0
