@@ -12,14 +12,10 @@
 /* ---- the ladder ------------------------------------------------------------------------ */
 
 static const appeal_level_t s_levels[] = {
-    {GRIDLINE__LEVEL__LEVEL_GREEN, "green", "绿", "grid worker or party representative",
-     "ladder.green_s"},
-    {GRIDLINE__LEVEL__LEVEL_BLUE, "blue", "蓝", "village or community party branch",
-     "ladder.blue_s"},
-    {GRIDLINE__LEVEL__LEVEL_YELLOW, "yellow", "黄", "township or street committee",
-     "ladder.yellow_s"},
-    {GRIDLINE__LEVEL__LEVEL_RED, "red", "红", "county or banner committee (supervision list)",
-     "ladder.red_s"},
+    {GRIDLINE__LEVEL__LEVEL_GREEN, "green", "绿", "grid worker or party representative"},
+    {GRIDLINE__LEVEL__LEVEL_BLUE, "blue", "蓝", "village or community party branch"},
+    {GRIDLINE__LEVEL__LEVEL_YELLOW, "yellow", "黄", "township or street committee"},
+    {GRIDLINE__LEVEL__LEVEL_RED, "red", "红", "county or banner committee (supervision list)"},
 };
 #define S_LEVELS (sizeof s_levels / sizeof s_levels[0])
 
@@ -46,20 +42,6 @@ Gridline__Level appeal_level_next(Gridline__Level level)
     return level >= GRIDLINE__LEVEL__LEVEL_RED ? GRIDLINE__LEVEL__LEVEL_RED : level + 1;
 }
 
-int appeal_level_deadline_s(const config_t *config, Gridline__Level level)
-{
-    switch (level) {
-    case GRIDLINE__LEVEL__LEVEL_BLUE:
-        return config->ladder_blue_s;
-    case GRIDLINE__LEVEL__LEVEL_YELLOW:
-        return config->ladder_yellow_s;
-    case GRIDLINE__LEVEL__LEVEL_RED:
-        return config->ladder_red_s;
-    default:
-        return config->ladder_green_s;
-    }
-}
-
 /* ---- statuses and transitions ---------------------------------------------------------- */
 
 static const char *s_statuses[APPEAL_STATUS_COUNT] = {
@@ -84,12 +66,14 @@ static const struct {
                             APPEAL_ACKNOWLEDGED, GRIDLINE__EVENT_TYPE__EVENT_ACKNOWLEDGED},
     [APPEAL_RESOLVE] = {"resolve", S_OPEN, APPEAL_RESOLVED, GRIDLINE__EVENT_TYPE__EVENT_RESOLVED},
     [APPEAL_FEEDBACK_GOOD] = {"feedback", S_BIT(APPEAL_RESOLVED), APPEAL_CLOSED,
-                              GRIDLINE__EVENT_TYPE__EVENT_FEEDBACK},
+                              GRIDLINE__EVENT_TYPE__EVENT_CLOSED},
     [APPEAL_FEEDBACK_BAD] = {"feedback", S_BIT(APPEAL_RESOLVED), APPEAL_REOPENED,
                              GRIDLINE__EVENT_TYPE__EVENT_REOPENED},
     [APPEAL_ESCALATE] = {"escalate", S_OPEN, APPEAL_ASSIGNED,
                          GRIDLINE__EVENT_TYPE__EVENT_ESCALATED},
-    [APPEAL_TRANSFER] = {"transfer", S_OPEN, APPEAL_ASSIGNED, GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED},
+    [APPEAL_TRANSFER] = {"transfer", S_OPEN, APPEAL_ASSIGNED,
+                         GRIDLINE__EVENT_TYPE__EVENT_TRANSFERRED},
+    [APPEAL_REMIND] = {"remind", S_OPEN, S_KEEP, GRIDLINE__EVENT_TYPE__EVENT_REMINDED},
 };
 
 const char *appeal_status_name(appeal_status_t status)
@@ -131,6 +115,8 @@ int appeal_transition(appeal_status_t status, Gridline__Level level, appeal_acti
         return -1;
     if (action == APPEAL_ESCALATE && level >= GRIDLINE__LEVEL__LEVEL_RED)
         return -1;
+    if (action == APPEAL_REMIND && level < GRIDLINE__LEVEL__LEVEL_RED)
+        return -1;
     *next = s_actions[action].to == S_KEEP ? status : s_actions[action].to;
     return 0;
 }
@@ -143,12 +129,72 @@ Gridline__EventType appeal_action_event(appeal_action_t action)
 
 bool appeal_field_is_integer(const char *field)
 {
-    static const char *integers[] = {APPEAL_F_SEQ, APPEAL_F_CREATED_AT_MS, APPEAL_F_OCCURRED_AT_MS,
-                                     APPEAL_F_DEADLINE_MS, APPEAL_F_ASSIGNED_AT_MS};
+    static const char *integers[] = {APPEAL_F_SEQ,
+                                     APPEAL_F_CREATED_AT_MS,
+                                     APPEAL_F_OCCURRED_AT_MS,
+                                     APPEAL_F_ACK_DEADLINE_MS,
+                                     APPEAL_F_RESOLVE_DEADLINE_MS,
+                                     APPEAL_F_ASSIGNED_AT_MS,
+                                     APPEAL_F_ACKNOWLEDGED_AT_MS,
+                                     APPEAL_F_RESOLVED_AT_MS};
     for (size_t i = 0; i < sizeof integers / sizeof integers[0]; i++)
         if (strcmp(field, integers[i]) == 0)
             return true;
     return false;
+}
+
+const char *const appeal_state_fields[APPEAL_STATE_FIELDS] = {
+    APPEAL_F_SEQ,        APPEAL_F_STATUS,     APPEAL_F_LEVEL,          APPEAL_F_REGION,
+    APPEAL_F_CHANNEL,    APPEAL_F_CATEGORY,   APPEAL_F_DEPARTMENT,     APPEAL_F_ASSIGNEE,
+    APPEAL_F_ACK_DEADLINE_MS, APPEAL_F_RESOLVE_DEADLINE_MS};
+
+int appeal_state_fill(appeal_state_t *st, const char *id, const redisReply *r)
+{
+    memset(st, 0, sizeof *st);
+    snprintf(st->id, sizeof st->id, "%s", id);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != APPEAL_STATE_FIELDS)
+        return -1;
+    const char *v[APPEAL_STATE_FIELDS];
+    for (size_t i = 0; i < APPEAL_STATE_FIELDS; i++)
+        v[i] = r->element[i]->type == REDIS_REPLY_STRING ? r->element[i]->str : "";
+    st->seq = (uint32_t)strtoul(v[0], NULL, 10);
+    if (st->seq == 0)
+        return -1;
+    int status = appeal_status_parse(v[1]);
+    st->status = status < 0 ? APPEAL_COLLECTED : (appeal_status_t)status;
+    st->level = appeal_level_parse(v[2]);
+    snprintf(st->region, sizeof st->region, "%s", v[3]);
+    snprintf(st->channel, sizeof st->channel, "%s", v[4]);
+    snprintf(st->category, sizeof st->category, "%s", v[5]);
+    snprintf(st->department, sizeof st->department, "%s", v[6]);
+    snprintf(st->assignee, sizeof st->assignee, "%s", v[7]);
+    st->ack_deadline_ms = strtoll(v[8], NULL, 10);
+    st->resolve_deadline_ms = strtoll(v[9], NULL, 10);
+    return 0;
+}
+
+int appeal_state_append(rconn_t *redis, const char *id)
+{
+    char county[7], key[KEYS_MAX];
+    if (keys_county_of_id(id, county) != 0)
+        return -1;
+    keys_appeal(key, county, id);
+    const char *args[2 + APPEAL_STATE_FIELDS] = {"HMGET", key};
+    for (size_t i = 0; i < APPEAL_STATE_FIELDS; i++)
+        args[2 + i] = appeal_state_fields[i];
+    return rconn_appendv(redis, 2 + APPEAL_STATE_FIELDS, args, NULL);
+}
+
+int appeal_state_read(rconn_t *redis, const char *id, appeal_state_t *state)
+{
+    if (appeal_state_append(redis, id) != 0)
+        return -1;
+    redisReply *r = rconn_reply(redis);
+    if (!r)
+        return -1;
+    int rc = appeal_state_fill(state, id, r) == 0 ? 1 : 0;
+    freeReplyObject(r);
+    return rc;
 }
 
 /* ---- appeal_create --------------------------------------------------------------------- */
@@ -164,6 +210,11 @@ static uint8_t *s_collected(const appeal_create_t *in, size_t *len)
     event.region = in->appeal->region;
     event.channel = in->appeal->channel;
     event.category = in->appeal->category;
+    event.level = in->start_level; /* where the router assigns it (a rule's), unset: green */
+    if (in->submitted_category) {
+        event.reason_code = "rule";
+        event.reason = (char *)in->submitted_category;
+    }
     return event_pack(&event, len);
 }
 
@@ -215,6 +266,8 @@ appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
     S_FIELD(APPEAL_F_REGION, appeal->region);
     S_FIELD(APPEAL_F_GRID, appeal->grid);
     S_FIELD(APPEAL_F_CATEGORY, appeal->category);
+    if (in->submitted_category)
+        S_FIELD(APPEAL_F_SUBMITTED_CATEGORY, in->submitted_category);
     S_FIELD(APPEAL_F_TITLE, appeal->title);
     S_FIELD(APPEAL_F_DESCRIPTION, appeal->description);
     S_FIELD(APPEAL_F_REPORTER, appeal->reporter);
@@ -295,7 +348,8 @@ done:
 int appeal_advance_append(rconn_t *redis, argv_t *a, const appeal_batch_t *batch,
                           const appeal_change_t *changes, size_t count)
 {
-    char trigger_key[KEYS_MAX], deadline_key[KEYS_MAX], outbox_keys[HOP_COUNT][KEYS_MAX];
+    char trigger_key[KEYS_MAX], deadline_key[KEYS_MAX], supervision_key[KEYS_MAX];
+    char outbox_keys[HOP_COUNT][KEYS_MAX];
     size_t nout = batch->outbox_count < HOP_COUNT ? batch->outbox_count : HOP_COUNT;
     argv_reset(a);
     if (changes[0].trigger)
@@ -303,8 +357,10 @@ int appeal_advance_append(rconn_t *redis, argv_t *a, const appeal_batch_t *batch
     else
         keys_deadline(trigger_key, batch->county); /* any key of the county: unused */
     keys_deadline(deadline_key, batch->county);
+    keys_supervision(supervision_key, batch->county);
     argv_add(a, trigger_key);
     argv_add(a, deadline_key);
+    argv_add(a, supervision_key);
     for (size_t i = 0; i < nout; i++) {
         outbox_key(batch->outboxes[i], batch->county, outbox_keys[i]);
         argv_add(a, outbox_keys[i]);
@@ -324,10 +380,16 @@ int appeal_advance_append(rconn_t *redis, argv_t *a, const appeal_batch_t *batch
         argv_addn(a, c->received ? (const char *)c->received : "",
                   c->received ? c->received_len : 0);
         argv_addn(a, c->event, c->event_len);
-        if (c->deadline_ms == APPEAL_DEADLINE_KEEP)
-            argv_add(a, "");
-        else
-            argv_add_int(a, c->deadline_ms);
+        const int64_t clocks[] = {c->ack_due, c->resolve_due, c->supervise};
+        for (size_t k = 0; k < 3; k++) {
+            if (clocks[k] < 0)
+                argv_add(a, "");
+            else
+                argv_add_int(a, clocks[k]);
+        }
+        argv_add(a, c->idem_key ? c->idem_key : "");
+        argv_add(a, c->idem_key && c->idem_value ? c->idem_value : "");
+        argv_add_int(a, c->idem_ttl_s > 0 ? c->idem_ttl_s : 86400);
         argv_add_int(a, (long long)(c->field_count / 2));
         for (size_t f = 0; f + 1 < c->field_count; f += 2) {
             argv_add(a, c->fields[f]);

@@ -28,7 +28,6 @@ typedef struct {
     const char *name;       /* "green" */
     const char *label;      /* "绿" */
     const char *owner;      /* who holds an appeal at this level */
-    const char *config_key; /* "ladder.green_s": the level's deadline */
 } appeal_level_t;
 
 /* NULL for LEVEL_UNSET or out of range. */
@@ -37,8 +36,6 @@ const appeal_level_t *appeal_level(Gridline__Level level);
 Gridline__Level appeal_level_parse(const char *name);
 /* One colour up; red stays red. */
 Gridline__Level appeal_level_next(Gridline__Level level);
-/* The deadline of a level, in seconds, from the configuration. */
-int appeal_level_deadline_s(const config_t *config, Gridline__Level level);
 
 /* ---- statuses and transitions ---------------------------------------------------------- */
 
@@ -60,6 +57,7 @@ typedef enum {
     APPEAL_FEEDBACK_BAD,  /* resolved -> reopened (one level up) */
     APPEAL_ESCALATE,      /* open, below red -> assigned one level up */
     APPEAL_TRANSFER,      /* open -> assigned, same level */
+    APPEAL_REMIND,        /* open, at red -> unchanged (a missed clock re-alerts the owner) */
     APPEAL_ACTION_COUNT,
 } appeal_action_t;
 
@@ -83,8 +81,14 @@ Gridline__EventType appeal_action_event(appeal_action_t action);
 #define APPEAL_F_LEVEL "level"
 #define APPEAL_F_ASSIGNEE "assignee"
 #define APPEAL_F_DEPARTMENT "department"
-#define APPEAL_F_DEADLINE_MS "deadline_ms"
-#define APPEAL_F_ASSIGNED_AT_MS "assigned_at_ms"
+#define APPEAL_F_ACK_DEADLINE_MS "ack_deadline_ms"         /* 0: the clock does not run */
+#define APPEAL_F_RESOLVE_DEADLINE_MS "resolve_deadline_ms" /* 0: the clock does not run */
+#define APPEAL_F_ASSIGNED_AT_MS "assigned_at_ms"           /* first assignment */
+#define APPEAL_F_ACKNOWLEDGED_AT_MS "acknowledged_at_ms"
+#define APPEAL_F_RESOLVED_AT_MS "resolved_at_ms"
+#define APPEAL_F_RESOLUTION "resolution"
+#define APPEAL_F_VERDICT "verdict"
+#define APPEAL_F_SUBMITTED_CATEGORY "submitted_category" /* when a rule changed the category */
 #define APPEAL_F_CHANNEL "channel"
 #define APPEAL_F_REGION "region"
 #define APPEAL_F_GRID "grid"
@@ -102,6 +106,32 @@ Gridline__EventType appeal_action_event(appeal_action_t action);
 /* Whether a field holds an integer (ms, seq) when shown as JSON. */
 bool appeal_field_is_integer(const char *field);
 
+/* What a decision on an appeal needs of its hash (appeal_state_read, deadline_lease). */
+typedef struct {
+    char id[KEYS_ID_MAX];
+    uint32_t seq; /* 0: no such appeal */
+    appeal_status_t status;
+    Gridline__Level level;
+    char region[16];
+    char channel[33];
+    char category[33];
+    char department[65];
+    char assignee[260];
+    int64_t ack_deadline_ms;
+    int64_t resolve_deadline_ms;
+} appeal_state_t;
+
+/* The hash fields of appeal_state_t, in the order appeal_state_fill reads them. */
+#define APPEAL_STATE_FIELDS 10
+extern const char *const appeal_state_fields[APPEAL_STATE_FIELDS];
+/* Fills state from the values of appeal_state_fields (an HMGET's array). 0, or -1 when the
+ * appeal does not exist (or the reply is not such an array). */
+int appeal_state_fill(appeal_state_t *state, const char *id, const redisReply *values);
+/* Appends the HMGET of appeal id's state (read it with appeal_state_read). 0 / -1. */
+int appeal_state_append(rconn_t *redis, const char *id);
+/* 1 found, 0 no such appeal, -1 Redis down. */
+int appeal_state_read(rconn_t *redis, const char *id, appeal_state_t *state);
+
 /* ---- appeal_create --------------------------------------------------------------------- */
 
 typedef enum {
@@ -115,6 +145,8 @@ typedef enum {
 
 typedef struct {
     const Gridline__Appeal *appeal; /* checked; id and created time are set by the call */
+    const char *submitted_category; /* when a rule changed appeal->category, else NULL */
+    Gridline__Level start_level;    /* where it starts (a rule's), LEVEL_UNSET: green */
     const char *idempotency_key;    /* or NULL */
     const char *fingerprint;        /* of the request, with an idempotency key */
     int idempotency_ttl_s;
@@ -135,8 +167,9 @@ appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
 
 /* ---- appeal_advance -------------------------------------------------------------------- */
 
-#define APPEAL_DEADLINE_KEEP (-1)
-#define APPEAL_DEADLINE_REMOVE 0
+/* A clock of a change: keep it as it is, remove it, or set it to a time (unix ms > 0). */
+#define APPEAL_CLOCK_KEEP (-1)
+#define APPEAL_CLOCK_REMOVE 0
 
 /* One change of one appeal: its next event, the hash fields it sets, its deadline. */
 typedef struct {
@@ -147,7 +180,12 @@ typedef struct {
     uint32_t expected_seq; /* the appeal's seq the change was decided on */
     const uint8_t *event;  /* the new event, packed, seq = expected_seq + 1 */
     size_t event_len;
-    int64_t deadline_ms;       /* APPEAL_DEADLINE_KEEP, _REMOVE, or when */
+    int64_t ack_due;           /* the acknowledge clock: APPEAL_CLOCK_KEEP, _REMOVE, or when */
+    int64_t resolve_due;       /* the resolve clock */
+    int64_t supervise;         /* the supervision list (red): keep, remove, or its deadline */
+    const char *idem_key;      /* an Idempotency-Key to remember with the change, or NULL */
+    const char *idem_value;    /* "<id>|<fingerprint>|#": # becomes the new seq */
+    int idem_ttl_s;
     const char *const *fields; /* field, value, field, value, ... */
     size_t field_count;        /* entries of fields (twice the pairs) */
 } appeal_change_t;

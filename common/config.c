@@ -15,7 +15,7 @@
 
 #include "log.h"
 
-typedef enum { S_STRING, S_INT, S_LONG } s_type_t;
+typedef enum { S_STRING, S_INT, S_LONG, S_DURATION } s_type_t;
 
 typedef struct {
     const char *name;
@@ -33,6 +33,12 @@ typedef struct {
 #define S_NUM(name, field, def, lo, hi, help)                                                      \
     {                                                                                              \
         name, S_INT, offsetof(config_t, field), def, lo, hi, help                                  \
+    }
+
+/* A duration (long milliseconds): "500ms", "90s", "30m", "2h", "1d". */
+#define S_DUR(name, field, def, help)                                                              \
+    {                                                                                              \
+        name, S_DURATION, offsetof(config_t, field), def, 0, 0, help                               \
     }
 
 /* The one table of every scalar key. */
@@ -68,10 +74,16 @@ static const s_key_t s_keys[] = {
     S_NUM("outbox.sweep_interval_ms", outbox_sweep_interval_ms, "1000", 10, 600000,
           "how often outboxes are swept"),
     S_NUM("outbox.batch", outbox_batch, "256", 1, 100000, "events per batch and per county sweep"),
-    S_NUM("ladder.green_s", ladder_green_s, "3600", 1, 31536000, "deadline at green"),
-    S_NUM("ladder.blue_s", ladder_blue_s, "14400", 1, 31536000, "deadline at blue"),
-    S_NUM("ladder.yellow_s", ladder_yellow_s, "43200", 1, 31536000, "deadline at yellow"),
-    S_NUM("ladder.red_s", ladder_red_s, "86400", 1, 31536000, "deadline at red"),
+    S_DUR("ladder.green.ack", ladder_ack_ms[1], "1h", "green: acknowledge within"),
+    S_DUR("ladder.green.resolve", ladder_resolve_ms[1], "1d", "green: resolve within"),
+    S_DUR("ladder.blue.ack", ladder_ack_ms[2], "2h", "blue: acknowledge within"),
+    S_DUR("ladder.blue.resolve", ladder_resolve_ms[2], "2d", "blue: resolve within"),
+    S_DUR("ladder.yellow.ack", ladder_ack_ms[3], "4h", "yellow: acknowledge within"),
+    S_DUR("ladder.yellow.resolve", ladder_resolve_ms[3], "3d", "yellow: resolve within"),
+    S_DUR("ladder.red.ack", ladder_ack_ms[4], "8h", "red: acknowledge within"),
+    S_DUR("ladder.red.resolve", ladder_resolve_ms[4], "5d", "red: resolve within"),
+    S_DUR("ladder.red.remind", ladder_remind_ms, "1d",
+          "red: a missed clock reminds the owner again this often until resolved"),
     {"clock.offset_ms", S_LONG, offsetof(config_t, clock_offset_ms), "0", LONG_MIN, LONG_MAX,
      "shift of the wall clock (tests)"},
     S_NUM("clock.tz_offset_min", clock_tz_offset_min, "480", -720, 840,
@@ -81,7 +93,7 @@ static const s_key_t s_keys[] = {
 
 /* ---- list sections --------------------------------------------------------------------- */
 
-typedef enum { FT_STRING, FT_INT, FT_BOOL } f_type_t;
+typedef enum { FT_STRING, FT_INT, FT_BOOL, FT_DURATION } f_type_t;
 
 /* A validator of one string field: NULL if value is acceptable, else what it must be. */
 typedef const char *(f_check_fn)(const char *value);
@@ -89,7 +101,7 @@ typedef const char *(f_check_fn)(const char *value);
 /* One field of a list element. Strings never contain control characters (CR, LF, ...). */
 typedef struct {
     const char *name;
-    f_type_t type;        /* FT_STRING: char *, FT_INT: int, FT_BOOL: bool */
+    f_type_t type;        /* FT_STRING: char *, FT_INT: int, FT_BOOL: bool, FT_DURATION: long */
     bool required;        /* else absent = fallback */
     size_t offset;        /* in the element struct */
     size_t max_len;       /* FT_STRING: most bytes */
@@ -135,6 +147,11 @@ typedef struct {
     {                                                                                              \
         .name = #f, .type = FT_BOOL, .required = req, .offset = offsetof(T, f), .fallback = def    \
     }
+/* A duration field (long ms; absent = 0). */
+#define F_DUR(T, f)                                                                                \
+    {                                                                                              \
+        .name = #f, .type = FT_DURATION, .required = OPTIONAL, .offset = offsetof(T, f##_ms)       \
+    }
 /* A section: config_t's array and count fields, element struct, field table, unique field. */
 #define F_SECTION(items, count, T, table, uniq)                                                    \
     {                                                                                              \
@@ -174,6 +191,28 @@ static const char *s_check_name(const char *v)
     return NULL;
 }
 
+/* A ladder level name. */
+static const char *s_check_level(const char *v)
+{
+    static const char *const levels[] = {"green", "blue", "yellow", "red"};
+    for (size_t i = 0; i < 4; i++)
+        if (strcmp(v, levels[i]) == 0)
+            return NULL;
+    return "must be green, blue, yellow or red";
+}
+
+/* Empty, or a ladder level name. */
+static const char *s_check_level_or_none(const char *v)
+{
+    return *v ? s_check_level(v) : NULL;
+}
+
+/* A department: a slug, or "*" (every department). */
+static const char *s_check_department(const char *v)
+{
+    return strcmp(v, "*") == 0 ? NULL : s_check_slug(v);
+}
+
 /* http://host... or https://host..., no spaces. */
 static const char *s_check_url(const char *v)
 {
@@ -193,11 +232,26 @@ static const f_field_t s_category_fields[] = {
     F_STR(config_category_t, name, REQUIRED, 32, s_check_slug),
     F_STR(config_category_t, department, REQUIRED, 64, NULL),
     F_STR(config_category_t, label, OPTIONAL, 128, NULL),
+    F_DUR(config_category_t, ack),
+    F_DUR(config_category_t, resolve),
 };
 static const f_field_t s_directory_fields[] = {
-    F_STR(config_directory_entry_t, department, REQUIRED, 64, NULL),
+    F_STR(config_directory_entry_t, department, REQUIRED, 64, s_check_department),
+    {.name = "level",
+     .type = FT_STRING,
+     .offset = offsetof(config_directory_entry_t, level),
+     .max_len = 6,
+     .check = s_check_level,
+     .fallback = "green"},
     F_STR(config_directory_entry_t, region, REQUIRED, 14, s_check_region),
     F_STR(config_directory_entry_t, assignee, REQUIRED, 256, NULL),
+};
+static const f_field_t s_rule_fields[] = {
+    F_STR(config_rule_t, keywords, OPTIONAL, 1000, NULL),
+    F_STR(config_rule_t, channel, OPTIONAL, 32, NULL),
+    F_STR(config_rule_t, region, OPTIONAL, 14, s_check_region),
+    F_STR(config_rule_t, category, REQUIRED, 32, s_check_slug),
+    F_STR(config_rule_t, level, OPTIONAL, 6, s_check_level_or_none),
 };
 static const f_field_t s_subscription_fields[] = {
     F_STR(config_subscription_t, name, REQUIRED, 64, s_check_name),
@@ -210,6 +264,7 @@ static const f_section_t s_sections[] = {
     F_SECTION(directory, directory_count, config_directory_entry_t, s_directory_fields, NULL),
     F_SECTION(subscriptions, subscription_count, config_subscription_t, s_subscription_fields,
               "name"),
+    F_SECTION(rules, rule_count, config_rule_t, s_rule_fields, NULL),
 };
 #define F_SECTION_COUNT (sizeof s_sections / sizeof s_sections[0])
 
@@ -315,6 +370,63 @@ static const char *s_shown(const char *value, char out[48])
     return out;
 }
 
+int config_parse_duration(const char *text, long *ms)
+{
+    static const struct {
+        const char *unit;
+        long ms;
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+    if (!text || !isdigit((unsigned char)*text))
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (errno || n <= 0 || n > 366L * 86400000)
+        return -1;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].unit) == 0) {
+            if (n > 366L * 86400000 / units[i].ms)
+                return -1;
+            *ms = n * units[i].ms;
+            return 0;
+        }
+    return -1;
+}
+
+/* The largest whole unit: 90000 -> "90s", 7200000 -> "2h". */
+static void s_duration_text(long ms, char *out, size_t size)
+{
+    static const struct {
+        const char *unit;
+        long ms;
+    } units[] = {{"d", 86400000}, {"h", 3600000}, {"m", 60000}, {"s", 1000}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (ms > 0 && ms % units[i].ms == 0) {
+            snprintf(out, size, "%ld%s", ms / units[i].ms, units[i].unit);
+            return;
+        }
+    snprintf(out, size, "%ldms", ms);
+}
+
+/* Keys that were renamed: a file still using one gets told the new names. */
+static const struct {
+    const char *old;
+    const char *now;
+} s_renamed[] = {
+    {"ladder.green_s", "ladder.green.ack and ladder.green.resolve"},
+    {"ladder.blue_s", "ladder.blue.ack and ladder.blue.resolve"},
+    {"ladder.yellow_s", "ladder.yellow.ack and ladder.yellow.resolve"},
+    {"ladder.red_s", "ladder.red.ack and ladder.red.resolve"},
+};
+
+static const char *s_renamed_to(const char *name)
+{
+    for (size_t i = 0; i < sizeof s_renamed / sizeof s_renamed[0]; i++)
+        if (strcmp(s_renamed[i].old, name) == 0)
+            return s_renamed[i].now;
+    return NULL;
+}
+
 /* Sets one scalar from text; where is "file:line: " or "GRIDLINE_X: " for messages. */
 static int s_set(config_t *self, const s_key_t *key, const char *value, const char *where)
 {
@@ -329,6 +441,16 @@ static int s_set(config_t *self, const s_key_t *key, const char *value, const ch
             return s_fail(self, "out of memory");
         free(*(char **)field);
         *(char **)field = copy;
+        return 0;
+    }
+    if (key->type == S_DURATION) {
+        long ms = 0;
+        if (config_parse_duration(value, &ms) != 0)
+            return s_fail(self,
+                          "%s%s: \"%s\" is not a duration (a number and ms, s, m, h or d: "
+                          "\"90s\", \"2h\"; at most 366d)",
+                          where, key->name, s_shown(value, shown));
+        *(long *)field = ms;
         return 0;
     }
     char *end = NULL;
@@ -490,6 +612,12 @@ static int s_field(s_walk_t *w, const f_field_t *f, void *elem, const char *valu
             return s_fail(self, "%s:%d: %s.%s: \"%s\" is not an integer (%ld..%ld)", w->origin,
                           line, at, f->name, s_shown(value, shown), f->min, f->max);
         *(int *)target = (int)n;
+    } else if (f->type == FT_DURATION) {
+        long ms = 0;
+        if (*value && config_parse_duration(value, &ms) != 0)
+            return s_fail(self, "%s:%d: %s.%s: \"%s\" is not a duration (\"90s\", \"30m\", \"2h\")",
+                          w->origin, line, at, f->name, s_shown(value, shown));
+        *(long *)target = ms;
     } else {
         static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no",
                                                                                "off"};
@@ -555,10 +683,11 @@ static void s_element(s_walk_t *w, const f_section_t *sec, size_t index, yaml_no
                 s_fail(self, "%s:%d: %s.%s: required", w->origin, s_line(item), at, field->name);
             continue;
         }
-        const char *fallback = field->fallback            ? field->fallback
-                               : field->type == FT_STRING ? ""
-                               : field->type == FT_INT    ? "0"
-                                                          : "false";
+        const char *fallback = field->fallback              ? field->fallback
+                               : field->type == FT_STRING   ? ""
+                               : field->type == FT_INT      ? "0"
+                               : field->type == FT_DURATION ? ""
+                                                            : "false";
         s_field(w, field, elem, fallback, s_line(item), at);
     }
     /* strings are never NULL, even after an error */
@@ -646,13 +775,32 @@ static void s_mapping(s_walk_t *w, const char *prefix, yaml_node_t *map)
         } else {
             const s_key_t *key = s_key(name);
             if (!key) {
-                s_fail(self, "%s:%d: %s: unknown key", w->origin, s_line(k), name);
+                const char *now = s_renamed_to(name);
+                s_fail(self, "%s:%d: %s: unknown key%s%s", w->origin, s_line(k), name,
+                       now ? "; it is now " : "", now ? now : "");
                 continue;
             }
             char where[300];
             snprintf(where, sizeof where, "%s:%d: ", w->origin, s_line(v));
             s_set(self, key, s_scalar(v), where);
         }
+    }
+}
+
+/* What one list says of another: a rule's category is in the catalogue, a directory entry's
+ * department is one of the catalogue's (or "*"). */
+static void s_cross_check(config_t *self, const char *origin)
+{
+    for (size_t i = 0; i < self->rule_count; i++)
+        if (*self->rules[i].category && !config_category(self, self->rules[i].category))
+            s_fail(self, "%s: rules[%zu].category: \"%s\" is not a category of the catalogue",
+                   origin, i, self->rules[i].category);
+    for (size_t i = 0; i < self->directory_count; i++) {
+        const char *d = self->directory[i].department;
+        if (*d && strcmp(d, "*") != 0 && !config_department_known(self, d))
+            s_fail(self,
+                   "%s: directory[%zu].department: \"%s\" is no category's department (or \"*\")",
+                   origin, i, d);
     }
 }
 
@@ -669,6 +817,7 @@ static void s_load(config_t *self, yaml_parser_t *parser, const char *origin)
     if (root && root->type == YAML_MAPPING_NODE) {
         s_walk_t w = {self, &doc, origin};
         s_mapping(&w, "", root);
+        s_cross_check(self, origin);
     } else if (root && !(root->type == YAML_SCALAR_NODE && !*s_scalar(root))) {
         s_fail(self, "%s:%d: the configuration must be a mapping of keys", origin, s_line(root));
     }
@@ -776,6 +925,8 @@ static void s_value(const config_t *self, const s_key_t *key, char *out, size_t 
         snprintf(out, size, "%s", secret ? "***" : (v ? v : ""));
     } else if (key->type == S_INT) {
         snprintf(out, size, "%d", *(const int *)field);
+    } else if (key->type == S_DURATION) {
+        s_duration_text(*(const long *)field, out, size);
     } else {
         snprintf(out, size, "%ld", *(const long *)field);
     }
@@ -814,6 +965,11 @@ void config_print(const config_t *self, FILE *out)
                 fprintf(out, "%s%s: ", f ? ", " : "", field->name);
                 if (field->type == FT_INT)
                     fprintf(out, "%d", *(const int *)v);
+                else if (field->type == FT_DURATION) {
+                    char d[32];
+                    s_duration_text(*(const long *)v, d, sizeof d);
+                    fprintf(out, "%s", *(const long *)v ? d : "\"\"");
+                }
                 else if (field->type == FT_BOOL)
                     fprintf(out, "%s", *(const bool *)v ? "true" : "false");
                 else if (field->secret && **(char *const *)v)
@@ -842,6 +998,14 @@ void config_print_help(FILE *out)
                     s_sections[s].fields[f].required ? "*" : "");
         fprintf(out, "}\n");
     }
+}
+
+bool config_department_known(const config_t *self, const char *department)
+{
+    for (size_t i = 0; i < self->category_count; i++)
+        if (strcmp(self->categories[i].department, department) == 0)
+            return true;
+    return false;
 }
 
 const config_category_t *config_category(const config_t *self, const char *name)

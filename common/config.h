@@ -25,6 +25,7 @@
 #ifndef GRIDLINE_CONFIG_H
 #define GRIDLINE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -32,13 +33,28 @@ typedef struct {
     char *name;       /* "heating" */
     char *department; /* "heating" */
     char *label;      /* "供暖" */
+    long ack_ms;      /* 0: the ladder's; else the acknowledge deadline at every level */
+    long resolve_ms;  /* 0: the ladder's; else the resolve deadline at every level */
 } config_category_t;
 
 typedef struct {
-    char *department;
-    char *region; /* code prefix; "" = everywhere */
+    char *department; /* a department of the catalogue, or "*" for every department */
+    char *level;      /* green | blue | yellow | red */
+    char *region;     /* code prefix; "" = everywhere */
     char *assignee;
 } config_directory_entry_t;
+
+/* A routing rule: every condition given must hold; the first matching rule wins. */
+typedef struct {
+    char *keywords; /* "停电|断电": any of them in the title or the description; "" = any */
+    char *channel;  /* "" = any */
+    char *region;   /* code prefix; "" = everywhere */
+    char *category; /* the category the appeal gets */
+    char *level;    /* "" = green: where the appeal starts */
+} config_rule_t;
+
+/* The ladder's levels 1..4 (green..red), index 0 unused. */
+#define CONFIG_LEVELS 5
 
 typedef struct {
     char *name;   /* [A-Za-z0-9._-]{1,64}: goes into a header and a delivery id as is */
@@ -71,10 +87,9 @@ typedef struct config {
     int outbox_resend_after_ms;
     int outbox_sweep_interval_ms;
     int outbox_batch;
-    int ladder_green_s;
-    int ladder_blue_s;
-    int ladder_yellow_s;
-    int ladder_red_s;
+    long ladder_ack_ms[CONFIG_LEVELS];     /* by level (1 green .. 4 red) */
+    long ladder_resolve_ms[CONFIG_LEVELS]; /* by level */
+    long ladder_remind_ms;                 /* ladder.red.remind */
     long clock_offset_ms;
     int clock_tz_offset_min;
 
@@ -84,6 +99,8 @@ typedef struct config {
     size_t directory_count;
     config_subscription_t *subscriptions;
     size_t subscription_count;
+    config_rule_t *rules;
+    size_t rule_count;
     char errstr[512]; /* see config_errstr */
 } config_t;
 
@@ -118,6 +135,10 @@ void config_print(const config_t *self, FILE *out);
 /* Every key with its variable, default and meaning, and the lists' fields (for --help). */
 void config_print_help(FILE *out);
 const config_category_t *config_category(const config_t *self, const char *name);
+/* Whether some category names this department. */
+bool config_department_known(const config_t *self, const char *department);
+/* "500ms", "90s", "30m", "2h", "1d" into milliseconds (1 ms .. 366 days). 0 / -1. */
+int config_parse_duration(const char *text, long *ms);
 
 /* A holder of the current snapshot, shared by threads (a mutex guards the pointer). */
 typedef struct config_slot config_slot_t;

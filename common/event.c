@@ -4,11 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *s_types[] = {"unset",     "collected", "assigned", "acknowledged",
-                                "escalated", "resolved",  "feedback", "reopened"};
+static const char *s_types[] = {"unset",    "collected",   "assigned", "acknowledged",
+                                "escalated", "resolved",   "feedback", "reopened",
+                                "transferred", "closed", "reminded"};
+static const char *s_verdicts[] = {"unset", "satisfied", "basically_satisfied", "unsatisfied"};
 static const char *s_levels[] = {"unset", "green", "blue", "yellow", "red"};
 
 #define S_COUNT(a) (int)(sizeof(a) / sizeof((a)[0]))
+
+const char *event_verdict_name(Gridline__Verdict verdict)
+{
+    return (int)verdict >= 0 && (int)verdict < S_COUNT(s_verdicts) ? s_verdicts[verdict]
+                                                                    : "unknown";
+}
+
+int event_verdict_parse(const char *name)
+{
+    for (int i = 1; name && i < S_COUNT(s_verdicts); i++)
+        if (strcmp(s_verdicts[i], name) == 0)
+            return i;
+    return -1;
+}
 
 const char *event_type_name(Gridline__EventType type)
 {

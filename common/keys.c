@@ -44,6 +44,11 @@ int keys_pending(char *buf, const char *name)
     return snprintf(buf, KEYS_MAX, "pending:%s", name);
 }
 
+int keys_supervision(char *buf, const char *county)
+{
+    return snprintf(buf, KEYS_MAX, "supervision:{%s}", county);
+}
+
 int keys_deadline(char *buf, const char *county)
 {
     return snprintf(buf, KEYS_MAX, "deadline:{%s}", county);

@@ -13,7 +13,14 @@
  *   ext:{C}:<channel>:<ext-id>   string the appeal id a channel's external id became
  *   outbox:{C}:<hop>             zset   "<id>:<seq>" -> time to (re)send it to hop
  *                                       (hop = router | notifier | aggregator)
- *   deadline:{C}                 zset   "<id>" -> when its current level's deadline falls
+ *   deadline:{C}                 zset   "<id>|ack", "<id>|resolve" -> when that clock of the
+ *                                       appeal falls due (a router's lease pushes it later)
+ *   supervision:{C}              zset   "<id>" -> resolve deadline: the open appeals at red
+ *   {deadline}:index             zset   county -> its earliest due clock (over-approximate:
+ *                                       never later than the truth; see deadline.h)
+ *   {deadline}:gen               hash   county -> count of writes that set a clock there
+ *   {directory}:entries          hash   API directory entries (see directory.h)
+ *   {directory}:version          string moves on every directory change
  *   delivery:{C}                 zset   "<alert id>|<subscription>" -> time to (re)try the POST
  *   delivery:{C}:body            hash   "<alert id>|<subscription>" -> JSON body to POST
  *   deadletter:{C}               zset   "<hop>|<id>:<seq>" -> when an outbox entry that could
@@ -47,6 +54,7 @@ int keys_idem(char *buf, const char *county, const char *idempotency_key);
 int keys_ext(char *buf, const char *county, const char *channel, const char *external_id);
 int keys_outbox(char *buf, const char *county, const char *hop);
 int keys_deadline(char *buf, const char *county);
+int keys_supervision(char *buf, const char *county);
 int keys_delivery(char *buf, const char *county);
 int keys_delivery_body(char *buf, const char *county);
 int keys_stats(char *buf, const char *county, const char *day, const char *region);

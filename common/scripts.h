@@ -21,6 +21,9 @@ extern rscript_t scripts_delivery_claim;
 extern rscript_t scripts_delivery_done;
 extern rscript_t scripts_pending_unmark;
 extern rscript_t scripts_deadletter_replay;
+extern rscript_t scripts_directory_change;
+extern rscript_t scripts_deadline_lease;
+extern rscript_t scripts_deadline_settle;
 
 /* NULL-terminated, for rconn_set_scripts. */
 extern rscript_t *scripts_all[];

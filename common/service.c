@@ -22,13 +22,56 @@
 #endif
 
 extern char **environ;
-static volatile sig_atomic_t s_stop;
+static volatile sig_atomic_t s_stop, s_hup;
 static pthread_mutex_t s_health_lock = PTHREAD_MUTEX_INITIALIZER;
 static rconn_t *s_health_redis;
 
 static void s_on_signal(int sig)
 {
-    s_stop = 1;
+    if (sig == SIGHUP)
+        s_hup = 1;
+    else
+        s_stop = 1;
+}
+
+config_t *service_config(service_t *self)
+{
+    return self->slot ? config_slot_get(self->slot) : config_ref(self->config);
+}
+
+/* The defaults, the file, the environment: the same steps as at start. */
+static config_t *s_load(const char *path, bool *bad)
+{
+    config_t *cfg = config_new();
+    if (!cfg)
+        return NULL;
+    *bad = path && *path && config_load_file(cfg, path) != 0;
+    *bad |= config_apply_env(cfg, environ) != 0;
+    return cfg;
+}
+
+int service_reload(service_t *self)
+{
+    bool bad = false;
+    config_t *cfg = s_load(self->config_path, &bad);
+    if (!cfg) {
+        log_error("configuration refused: out of memory; the current one stays", NULL);
+        return -1;
+    }
+    if (bad) {
+        size_t count = 0;
+        const char *const *errors = config_errors(cfg, &count);
+        for (size_t i = 0; i < count; i++)
+            log_error("configuration refused", "error", errors[i], NULL);
+        log_error("configuration refused: the current one stays", "file",
+                  self->config_path ? self->config_path : "(none)", NULL);
+        config_release(&cfg);
+        return -1;
+    }
+    config_slot_swap(self->slot, cfg);
+    log_info("configuration reloaded", "file", self->config_path ? self->config_path : "(none)",
+             NULL);
+    return 0;
 }
 
 bool service_stopping(void)
@@ -101,13 +144,12 @@ int service_start(service_t *self, int argc, char **argv)
     }
     if (check_path) /* no Redis, no sockets, no logging: the file and the environment only */
         return config_check(check_path, environ, stdout, stderr) == 0 ? 1 : -1;
-    self->config = config_new();
+    bool bad = false;
+    self->config = s_load(config_path, &bad);
     if (!self->config) {
         fprintf(stderr, "gridline-%s: out of memory\n", self->name);
         return -1;
     }
-    int bad = config_path && *config_path && config_load_file(self->config, config_path) != 0;
-    bad |= config_apply_env(self->config, environ) != 0;
     if (bad) { /* every mistake at once, not one per attempt */
         size_t count = 0;
         const char *const *errors = config_errors(self->config, &count);
@@ -122,6 +164,12 @@ int service_start(service_t *self, int argc, char **argv)
         return 1;
     }
     const config_t *cfg = self->config;
+    self->config_path = config_path && *config_path ? config_path : NULL;
+    self->slot = config_slot_new(config_ref(self->config));
+    if (!self->slot) {
+        config_destroy(&self->config);
+        return -1;
+    }
     if (cfg->instance && *cfg->instance) {
         snprintf(self->instance, sizeof self->instance, "%s", cfg->instance);
     } else {
@@ -138,7 +186,7 @@ int service_start(service_t *self, int argc, char **argv)
     self->regions = region_table_load(cfg->regions_file, err, sizeof err);
     if (!self->regions) {
         log_error("cannot load the region table", "file", cfg->regions_file, "error", err, NULL);
-        config_destroy(&self->config);
+        service_finish(self);
         return -1;
     }
     size_t count = 0;
@@ -158,8 +206,10 @@ int service_start(service_t *self, int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     s_stop = 0;
+    s_hup = 0;
 
     char regions[32];
     snprintf(regions, sizeof regions, "%zu", region_table_count(self->regions));
@@ -177,6 +227,7 @@ void service_finish(service_t *self)
     free(self->counties);
     self->counties = NULL;
     region_table_destroy(&self->regions);
+    config_slot_destroy(&self->slot);
     config_destroy(&self->config);
 }
 
@@ -238,6 +289,10 @@ static void s_loop(service_t *svc, const service_def_t *def, void *obj)
         int rc = zmq_poll(sock ? &item : NULL, sock ? 1 : 0, timeout);
         if (rc > 0 && (item.revents & ZMQ_POLLIN) && def->drain)
             def->drain(obj);
+        if (s_hup) {
+            s_hup = 0;
+            service_reload(svc);
+        }
         if (clock_mono_ms() >= next_tick) {
             if (def->tick)
                 def->tick(obj);

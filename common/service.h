@@ -22,7 +22,9 @@ typedef struct {
     const char *name;    /* "intake", "router", ... */
     const char *summary; /* one line for --help */
     const char *usage;   /* extra --help text: endpoints, HTTP API */
-    config_t *config;
+    config_t *config;     /* as started: ports, endpoints, Redis (a reload does not move them) */
+    config_slot_t *slot;  /* the current snapshot: categories, rules, directory, ladder, ... */
+    const char *config_path; /* the file (NULL: none), read again on SIGHUP */
     region_table_t *regions;
     const char **counties; /* every county code, sorted: the outboxes to sweep */
     size_t county_count;
@@ -33,6 +35,13 @@ typedef struct {
 int service_start(service_t *self, int argc, char **argv);
 void service_finish(service_t *self);
 bool service_stopping(void);
+/* A reference to the current configuration (release it with config_release): what a reload
+ * may change is read from it, per request or per batch. */
+config_t *service_config(service_t *self);
+/* Reads the file and the environment again: on success the new snapshot replaces the current
+ * one ("configuration reloaded"); on any error every error is logged, "configuration refused",
+ * and the current one stays. 0 / -1. service_main calls it on SIGHUP. */
+int service_reload(service_t *self);
 /* A Redis connection as the configuration says, with gridline's scripts (prepared). NULL on
  * OOM. */
 rconn_t *service_redis_new(const config_t *config);

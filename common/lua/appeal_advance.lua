@@ -1,23 +1,33 @@
 -- appeal_advance: the one way an appeal changes after intake, for a batch of appeals of one
 -- county.
 -- KEYS  1 the outbox the triggering events came from (or any key of the county when none)
---       2 deadline:{C}  3.. outboxes that must carry each new event
+--       2 deadline:{C}  3 supervision:{C}  4.. outboxes that must carry each new event
 -- ARGV  1 county  2 hop of KEYS[1]  3 resend-at ms  4 max tries  5 now ms  6 number of changes
 --       then per change: id, trigger member ("" when none), expected seq, the trigger's bytes
---       as received ("" when none), the new Event packed (seq = expected + 1), deadline
---       ("" keep, "0" remove, else due ms), n, then n field/value pairs
+--       as received ("" when none), the new Event packed (seq = expected + 1), then the clocks:
+--       ack, resolve, supervision ("" keep, "0" remove, else due / deadline ms), then an
+--       idempotency key ("" none), its value ("<id>|<fingerprint>|<seq>" with "#" for the seq)
+--       and TTL s, then n, then n field/value pairs
 -- -> {code, seq, code, seq, ...} one pair per change (codes in lib.lua)
 -- A change applies only while its trigger is still in KEYS[1] and the received bytes are the
 -- stored event: a copy that arrives twice is applied once, and a forged frame changes nothing.
+-- Without a trigger (an action, a deadline) it applies only while the appeal is at the
+-- expected seq: two changes decided on the same state cannot both apply.
 -- A trigger costs one read (the stored event) and one ZREM on the path that applies.
 local tag = '{' .. ARGV[1] .. '}:'
 local out = {}
 local i = 7
+local function clock(key, member, op)
+  if op == '0' then redis.call('ZREM', key, member)
+  elseif op ~= '' then redis.call('ZADD', key, op, member) end
+end
 for _ = 1, tonumber(ARGV[6]) do
-  local id, member, expected, received, blob, due, n =
-    ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], ARGV[i + 4], ARGV[i + 5],
-    tonumber(ARGV[i + 6])
-  local first = i + 7
+  local id, member, expected, received, blob = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]),
+    ARGV[i + 3], ARGV[i + 4]
+  local ack, resolve, supervise = ARGV[i + 5], ARGV[i + 6], ARGV[i + 7]
+  local idem, idem_value, idem_ttl = ARGV[i + 8], ARGV[i + 9], ARGV[i + 10]
+  local n = tonumber(ARGV[i + 11])
+  local first = i + 12
   i = first + 2 * n
   local akey = 'appeal:' .. tag .. id
   local code, seq = APPLIED, 0
@@ -52,9 +62,13 @@ for _ = 1, tonumber(ARGV[6]) do
     redis.call('HSET', akey, unpack(fields))
     redis.call('RPUSH', 'events:' .. tag .. id, blob)
     local next_member = id .. ':' .. seq
-    for k = 3, #KEYS do redis.call('ZADD', KEYS[k], ARGV[3], next_member) end
-    if due == '0' then redis.call('ZREM', KEYS[2], id)
-    elseif due ~= '' then redis.call('ZADD', KEYS[2], due, id) end
+    for k = 4, #KEYS do redis.call('ZADD', KEYS[k], ARGV[3], next_member) end
+    clock(KEYS[2], id .. '|ack', ack)
+    clock(KEYS[2], id .. '|resolve', resolve)
+    clock(KEYS[3], id, supervise)
+    if idem ~= '' then
+      redis.call('SET', 'idem:' .. tag .. idem, string.gsub(idem_value, '#', seq, 1), 'EX', idem_ttl)
+    end
   end
   out[#out + 1] = code
   out[#out + 1] = seq

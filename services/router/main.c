@@ -34,7 +34,7 @@ static int s_drain(void *self)
 
 static int s_tick(void *self)
 {
-    return router_sweep(self);
+    return router_tick(self);
 }
 
 int main(int argc, char **argv)

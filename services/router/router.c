@@ -13,21 +13,21 @@
 #include "log.h"
 #include "outbox.h"
 #include "rconn.h"
-#include "routing.h"
+#include "deadline.h"
+#include "directory.h"
+#include "escalator.h"
+#include "lifecycle.h"
 #include "scripts.h"
 #include "service.h"
 
 enum { S_TO_NOTIFIER, S_TO_AGGREGATOR, S_OUTBOXES };
 
-/* One assignment of a batch: the decision, its packed event, the hash fields it sets. */
+/* One assignment of a batch: the state it is decided on (from the collected event) and the
+ * decision. */
 typedef struct {
     const inbox_item_t *item;
-    routing_decision_t route;
-    char reason[160];
-    char deadline[24], assigned_at[24];
-    const char *fields[12];
-    uint8_t *event;
-    size_t event_len;
+    appeal_state_t state;
+    lifecycle_step_t step;
 } s_assignment_t;
 
 struct router {
@@ -35,6 +35,8 @@ struct router {
     rconn_t *redis;
     inbox_t *inbox;
     outbox_t *outboxes[S_OUTBOXES];
+    directory_t *directory;
+    escalator_t *escalator;
     argv_t argv;
     s_assignment_t *assignments; /* outbox.batch slots, reused by every drain */
     appeal_change_t *changes;
@@ -58,6 +60,9 @@ router_t *router_new(service_t *service)
     for (int i = 0; i < S_OUTBOXES; i++)
         if (self->outboxes[i])
             outbox_set_counties(self->outboxes[i], service->counties, service->county_count);
+    self->directory = directory_new();
+    self->escalator = escalator_new(service, self->redis, self->directory, self->outboxes,
+                                    S_OUTBOXES);
     self->assignments = calloc(batch, sizeof *self->assignments);
     self->changes = calloc(batch, sizeof *self->changes);
     self->outcomes = calloc(batch, sizeof *self->outcomes);
@@ -66,8 +71,8 @@ router_t *router_new(service_t *service)
     self->sizes = calloc(batch, sizeof *self->sizes);
     argv_init(&self->argv);
     if (!self->redis || !self->inbox || !self->outboxes[0] || !self->outboxes[1] ||
-        !self->assignments || !self->changes || !self->outcomes || !self->order || !self->calls ||
-        !self->sizes) {
+        !self->directory || !self->escalator || !self->assignments || !self->changes ||
+        !self->outcomes || !self->order || !self->calls || !self->sizes) {
         router_destroy(&self);
         return NULL;
     }
@@ -79,6 +84,8 @@ void router_destroy(router_t **self_p)
     if (!self_p || !*self_p)
         return;
     router_t *self = *self_p;
+    escalator_destroy(&self->escalator);
+    directory_destroy(&self->directory);
     inbox_destroy(&self->inbox);
     for (int i = 0; i < S_OUTBOXES; i++)
         outbox_destroy(&self->outboxes[i]);
@@ -99,59 +106,38 @@ void *router_socket(router_t *self)
     return inbox_socket(self->inbox);
 }
 
-/* Decides one collected event's assignment and packs its assigned event. 0, or -1 when the
- * event is not one for the router (logged). */
-static int s_decide(router_t *self, const inbox_item_t *item, int64_t now, s_assignment_t *a)
+/* Decides one collected event's assignment. 0, or -1 when the event is not one for the router
+ * (logged). */
+static int s_decide(router_t *self, const config_t *cfg, const inbox_item_t *item, int64_t now,
+                    s_assignment_t *a)
 {
-    const config_t *cfg = self->service->config;
     const Gridline__Event *in = item->event;
     if (in->type != GRIDLINE__EVENT_TYPE__EVENT_COLLECTED) {
         log_warn("router ignores an event it has no rule for", "id", in->appeal_id, "type",
                  event_type_name(in->type), NULL);
         return -1;
     }
-    if (routing_decide(cfg, in->category, in->region, &a->route) != 0) {
-        /* intake checked the category against the same configuration: a mismatch means the
-         * two run with different configs. Route to the general office rather than stall. */
-        log_warn("unknown category, routed to the grid worker", "id", in->appeal_id, "category",
-                 in->category, NULL);
-        a->route.department = "general-office";
-        snprintf(a->route.fallback, sizeof a->route.fallback, "grid-worker:%s", in->region);
-        a->route.assignee = a->route.fallback;
-    }
-    Gridline__Level level = GRIDLINE__LEVEL__LEVEL_GREEN;
-    int64_t deadline = now + (int64_t)appeal_level_deadline_s(cfg, level) * 1000;
-    snprintf(a->reason, sizeof a->reason, "category %s -> department %s", in->category,
-             a->route.department);
-    Gridline__Event out = GRIDLINE__EVENT__INIT;
-    out.appeal_id = in->appeal_id;
-    out.seq = in->seq + 1;
-    out.type = appeal_action_event(APPEAL_ASSIGN);
-    out.level = level;
-    out.assignee = (char *)a->route.assignee;
-    out.actor = "router";
-    out.at_ms = now;
-    out.reason = a->reason;
-    out.region = in->region;
-    out.channel = in->channel;
-    out.category = in->category;
-    out.department = (char *)a->route.department;
-    out.deadline_ms = deadline;
-    a->event = event_pack(&out, &a->event_len);
-    if (!a->event)
+    /* the collected event carries what the assignment needs: no read of the appeal */
+    appeal_state_t *st = &a->state;
+    memset(st, 0, sizeof *st);
+    snprintf(st->id, sizeof st->id, "%s", in->appeal_id);
+    st->seq = in->seq;
+    st->status = APPEAL_COLLECTED;
+    snprintf(st->region, sizeof st->region, "%s", in->region);
+    snprintf(st->channel, sizeof st->channel, "%s", in->channel);
+    snprintf(st->category, sizeof st->category, "%s", in->category);
+    if (!config_category(cfg, in->category))
+        log_warn("unknown category, routed to the general office", "id", in->appeal_id,
+                 "category", in->category, NULL);
+    lifecycle_input_t input = {
+        .action = APPEAL_ASSIGN,
+        .actor = "router",
+        .reason_code = "routed",
+        .level = in->level,
+    };
+    if (lifecycle_decide(cfg, self->directory, st, &input, now, &a->step) != LIFECYCLE_OK)
         return -1;
     a->item = item;
-    snprintf(a->deadline, sizeof a->deadline, "%lld", (long long)deadline);
-    snprintf(a->assigned_at, sizeof a->assigned_at, "%lld", (long long)now);
-    appeal_status_t next = APPEAL_ASSIGNED;
-    appeal_transition(APPEAL_COLLECTED, level, APPEAL_ASSIGN, &next);
-    const char *fields[] = {APPEAL_F_STATUS,         appeal_status_name(next),
-                            APPEAL_F_LEVEL,          appeal_level(level)->name,
-                            APPEAL_F_ASSIGNEE,       a->route.assignee,
-                            APPEAL_F_DEPARTMENT,     a->route.department,
-                            APPEAL_F_DEADLINE_MS,    a->deadline,
-                            APPEAL_F_ASSIGNED_AT_MS, a->assigned_at};
-    memcpy(a->fields, fields, sizeof fields);
     return 0;
 }
 
@@ -163,34 +149,30 @@ static int s_by_county(const void *x, const void *y, void *arg)
 
 int router_drain(router_t *self)
 {
-    const config_t *cfg = self->service->config;
+    config_t *cfg = service_config(self->service);
     bool redis_down = rconn_ensure(self->redis) != 0;
     inbox_item_t *items = NULL;
     size_t taken = inbox_take(self->inbox, redis_down, (size_t)cfg->outbox_batch, &items);
-    if (redis_down)
+    if (!redis_down && taken)
+        redis_down = directory_refresh(self->directory, self->redis) != 0;
+    if (redis_down) {
+        config_release(&cfg);
         return -1;
+    }
     int64_t now = clock_wall_ms();
     size_t count = 0;
     for (size_t i = 0; i < taken; i++)
-        if (s_decide(self, &items[i], now, &self->assignments[count]) == 0) {
+        if (s_decide(self, cfg, &items[i], now, &self->assignments[count]) == 0) {
             self->order[count] = count;
             count++;
         }
     qsort_r(self->order, count, sizeof *self->order, s_by_county, self->assignments);
     for (size_t i = 0; i < count; i++) {
         const s_assignment_t *a = &self->assignments[self->order[i]];
-        self->changes[i] = (appeal_change_t){
-            .id = a->item->event->appeal_id,
-            .trigger = a->item->member,
-            .received = a->item->raw,
-            .received_len = a->item->raw_len,
-            .expected_seq = a->item->event->seq,
-            .event = a->event,
-            .event_len = a->event_len,
-            .deadline_ms = strtoll(a->deadline, NULL, 10),
-            .fields = a->fields,
-            .field_count = 12,
-        };
+        self->changes[i] = a->step.change;
+        self->changes[i].trigger = a->item->member;
+        self->changes[i].received = a->item->raw;
+        self->changes[i].received_len = a->item->raw_len;
     }
     /* One call per county, all pipelined; then the replies in the same order. */
     size_t *calls = self->calls, *sizes = self->sizes, ncalls = 0;
@@ -207,8 +189,13 @@ int router_drain(router_t *self)
             .now_ms = now,
             .resend_at_ms = now + cfg->outbox_resend_after_ms,
         };
+        int64_t earliest = INT64_MAX;
+        for (size_t k = from; k < to; k++)
+            if (self->changes[k].ack_due > 0 && self->changes[k].ack_due < earliest)
+                earliest = self->changes[k].ack_due;
         if (appeal_advance_append(self->redis, &self->argv, &batch, &self->changes[from],
-                                  to - from) != 0)
+                                  to - from) != 0 ||
+            (earliest != INT64_MAX && deadline_mark(self->redis, county, earliest) != 0))
             redis_down = true;
         else {
             calls[ncalls] = from;
@@ -237,14 +224,15 @@ int router_drain(router_t *self)
             }
         }
     }
-    for (size_t i = 0; i < count; i++) {
-        free(self->assignments[i].event);
-        self->assignments[i].event = NULL;
-    }
+    for (size_t i = 0; i < count; i++)
+        lifecycle_step_fini(&self->assignments[i].step);
+    config_release(&cfg);
     return redis_down ? -1 : applied;
 }
 
-int router_sweep(router_t *self)
+int router_tick(router_t *self)
 {
-    return outbox_sweep_all(self->outboxes, S_OUTBOXES, self->redis, clock_wall_ms());
+    int sent = outbox_sweep_all(self->outboxes, S_OUTBOXES, self->redis, clock_wall_ms());
+    escalator_tick(self->escalator);
+    return sent;
 }

@@ -25,7 +25,8 @@ check_eq "longest directory prefix wins" "城关镇供热站 李明" "$(jq -r .a
 check_eq "department from category" heating "$(jq -r .department <<<"$appeal")"
 check_eq "history: collected then assigned" "collected assigned" "$(jq -r '[.events[].type]|join(" ")' <<<"$appeal")"
 check_eq "region names resolved" "和林格尔县" "$(jq -r '.region_names[2]' <<<"$appeal")"
-check "deadline set in Redis" test -n "$(rcli zscore 'deadline:{150123}' "$id")"
+check "both clocks set in Redis" test -n "$(rcli zscore 'deadline:{150123}' "$id|ack")" -a -n "$(rcli zscore 'deadline:{150123}' "$id|resolve")"
+check "the deadline index knows the county" test -n "$(rcli zscore '{deadline}:index' 150123)"
 
 check "alert delivered" wait_until 10 alerts_at_least 1
 check_eq "exactly one alert" 1 "$(alerts_count)"

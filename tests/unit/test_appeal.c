@@ -20,10 +20,6 @@ static void test_ladder(void **state)
     assert_int_equal(appeal_level_parse("purple"), GRIDLINE__LEVEL__LEVEL_UNSET);
     assert_int_equal(appeal_level_next(GRIDLINE__LEVEL__LEVEL_GREEN), GRIDLINE__LEVEL__LEVEL_BLUE);
     assert_int_equal(appeal_level_next(GRIDLINE__LEVEL__LEVEL_RED), GRIDLINE__LEVEL__LEVEL_RED);
-    config_t *cfg = config_new();
-    assert_int_equal(appeal_level_deadline_s(cfg, GRIDLINE__LEVEL__LEVEL_YELLOW),
-                     cfg->ladder_yellow_s);
-    config_destroy(&cfg);
 }
 
 static void test_statuses(void **state)
@@ -59,7 +55,13 @@ static void test_transitions(void **state)
     assert_int_equal(appeal_transition(APPEAL_ASSIGNED, red, APPEAL_ESCALATE, &next), -1);
     assert_int_equal(appeal_transition(APPEAL_ASSIGNED, green, APPEAL_ESCALATE, &next), 0);
     assert_int_equal(appeal_action_event(APPEAL_ESCALATE), GRIDLINE__EVENT_TYPE__EVENT_ESCALATED);
-    assert_true(appeal_field_is_integer(APPEAL_F_DEADLINE_MS));
+    assert_true(appeal_field_is_integer(APPEAL_F_RESOLVE_DEADLINE_MS));
+    /* remind only at red, and it keeps the status */
+    assert_int_equal(appeal_transition(APPEAL_ASSIGNED, green, APPEAL_REMIND, &next), -1);
+    assert_int_equal(appeal_transition(APPEAL_ACKNOWLEDGED, red, APPEAL_REMIND, &next), 0);
+    assert_int_equal(next, APPEAL_ACKNOWLEDGED);
+    assert_int_equal(appeal_action_event(APPEAL_TRANSFER), GRIDLINE__EVENT_TYPE__EVENT_TRANSFERRED);
+    assert_int_equal(appeal_action_event(APPEAL_FEEDBACK_GOOD), GRIDLINE__EVENT_TYPE__EVENT_CLOSED);
     assert_false(appeal_field_is_integer(APPEAL_F_ASSIGNEE));
 }
 

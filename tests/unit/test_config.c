@@ -177,6 +177,74 @@ static void test_subscription_names(void **state)
     config_destroy(&cfg);
 }
 
+/* Durations, the ladder's keys (and the old ones' new names), rules and directory levels, and
+ * what one list says of another. */
+static void test_ladder_rules_directory(void **state)
+{
+    long ms = 0;
+    assert_int_equal(config_parse_duration("90s", &ms), 0);
+    assert_int_equal(ms, 90000);
+    assert_int_equal(config_parse_duration("500ms", &ms), 0);
+    assert_int_equal(ms, 500);
+    assert_int_equal(config_parse_duration("2h", &ms), 0);
+    assert_int_equal(ms, 7200000);
+    assert_int_equal(config_parse_duration("1d", &ms), 0);
+    assert_int_equal(ms, 86400000);
+    const char *bad[] = {"", "90", "s", "-1s", "0s", "1.5h", "2 h", "367d", "1w"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(config_parse_duration(bad[i], &ms), -1);
+
+    config_t *cfg = config_new();
+    assert_int_equal(cfg->ladder_ack_ms[1], 3600000);
+    const char *yaml = "ladder:\n"
+                       "  green: {ack: 2s, resolve: 30m}\n"
+                       "  red.remind: 10m\n"
+                       "categories:\n"
+                       "  - {name: fire, department: fire-rescue, ack: 5m}\n"
+                       "  - {name: heating, department: heating}\n"
+                       "rules:\n"
+                       "  - {keywords: 火, channel: camera, category: fire, level: yellow}\n"
+                       "directory:\n"
+                       "  - {department: \"*\", level: red, region: \"150123\", assignee: 县委}\n";
+    assert_int_equal(config_load_string(cfg, yaml, "ok.yaml"), 0);
+    assert_int_equal(cfg->ladder_ack_ms[1], 2000);
+    assert_int_equal(cfg->ladder_resolve_ms[1], 1800000);
+    assert_int_equal(cfg->ladder_remind_ms, 600000);
+    assert_int_equal(config_category(cfg, "fire")->ack_ms, 300000);
+    assert_int_equal(config_category(cfg, "heating")->ack_ms, 0);
+    assert_string_equal(cfg->rules[0].level, "yellow");
+    assert_string_equal(cfg->directory[0].level, "red");
+    char *env[] = {"GRIDLINE_LADDER_BLUE_ACK=3m", NULL};
+    assert_int_equal(config_apply_env(cfg, env), 0);
+    assert_int_equal(cfg->ladder_ack_ms[2], 180000);
+    config_destroy(&cfg);
+
+    cfg = config_new();
+    yaml = "ladder.green_s: 60\n"
+           "ladder.blue.ack: soon\n"
+           "rules:\n"
+           "  - {keywords: x, category: weather}\n"
+           "  - {category: power, level: purple}\n"
+           "directory:\n"
+           "  - {department: heating, level: pink, region: \"15\", assignee: x}\n";
+    assert_int_equal(config_load_string(cfg, yaml, "bad.yaml"), -1);
+    const char *want[] = {
+        "bad.yaml:1: ladder.green_s: unknown key; it is now ladder.green.ack and "
+        "ladder.green.resolve",
+        "bad.yaml:2: ladder.blue.ack: \"soon\" is not a duration",
+        "bad.yaml:5: rules[1].level: \"purple\" must be green, blue, yellow or red",
+        "bad.yaml:7: directory[0].level: \"pink\" must be green, blue, yellow or red",
+        "bad.yaml: rules[0].category: \"weather\" is not a category of the catalogue",
+    };
+    size_t count = 0;
+    const char *const *errors = config_errors(cfg, &count);
+    for (size_t i = 0; i < count && i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(errors[i], want[i]))
+            fail_msg("error %zu '%s' does not contain '%s'", i, errors[i], want[i]);
+    assert_int_equal(count, sizeof want / sizeof want[0]);
+    config_destroy(&cfg);
+}
+
 /* Every error of a file, not only the first, each with file:line: key. */
 static void test_all_errors_reported(void **state)
 {
@@ -204,6 +272,7 @@ static void test_all_errors_reported(void **state)
         "bad.yaml:8: subscriptions[2].name: \"ok\" appears twice",
         "bad.yaml:10: directory[0].region: \"15a\" must be a region code prefix",
         "bad.yaml:11: nope: unknown key",
+        "bad.yaml: directory[0].department: \"heat\" is no category's department",
     };
     size_t count = 0;
     const char *const *errors = config_errors(cfg, &count);
@@ -471,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_sections_replace_and_validate),
         cmocka_unit_test(test_subscription_names),
         cmocka_unit_test(test_all_errors_reported),
+        cmocka_unit_test(test_ladder_rules_directory),
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_references),
         cmocka_unit_test(test_slot_threads),

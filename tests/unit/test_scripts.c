@@ -165,7 +165,9 @@ static long long s_advance(const char *id, const char *trigger, const uint8_t *r
                               .expected_seq = expected,
                               .event = event,
                               .event_len = len,
-                              .deadline_ms = 5000,
+                              .ack_due = 5000,
+                              .resolve_due = APPEAL_CLOCK_KEEP,
+                              .supervise = APPEAL_CLOCK_KEEP,
                               .fields = fields,
                               .field_count = 2};
     outbox_t *outboxes[] = {s_to_notifier};
@@ -206,7 +208,7 @@ static void test_advance_applies_once(void **state)
     assert_int_equal(s_advance(id, member, bytes, stored->len, 1, NULL), HOP_DUPLICATE);
     freeReplyObject(stored);
     assert_int_equal(fixture_int("LLEN events:{150123}:%s", id), 2);
-    assert_int_equal(fixture_int("ZSCORE deadline:{150123} %s", id), 5000);
+    assert_int_equal(fixture_int("ZSCORE deadline:{150123} %s|ack", id), 5000);
     assert_int_equal(fixture_int("ZSCORE outbox:{150123}:notifier %s", C "-20261125-000001:2"),
                      2000);
     assert_int_equal(fixture_int("ZSCORE pending:notifier %s", C), DAY_MS);

@@ -1,0 +1,192 @@
+#include "lifecycle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+
+/* A hash field of the step, its value a number kept in step->text. */
+static void s_num(lifecycle_step_t *s, size_t *n, int *t, const char *field, int64_t value)
+{
+    snprintf(s->text[*t], sizeof s->text[*t], "%lld", (long long)value);
+    s->fields[(*n)++] = field;
+    s->fields[(*n)++] = s->text[(*t)++];
+}
+
+static void s_str(lifecycle_step_t *s, size_t *n, const char *field, const char *value)
+{
+    s->fields[(*n)++] = field;
+    s->fields[(*n)++] = value ? value : "";
+}
+
+lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *directory,
+                                    const appeal_state_t *st, const lifecycle_input_t *in,
+                                    int64_t now, lifecycle_step_t *out)
+{
+    memset(out, 0, sizeof *out);
+    appeal_action_t action = in->action;
+    if (st->status == APPEAL_COLLECTED && action != APPEAL_ASSIGN)
+        return LIFECYCLE_NOT_ASSIGNED;
+    appeal_status_t next;
+    if (appeal_transition(st->status, st->level, action, &next) != 0)
+        return LIFECYCLE_INVALID_STATE;
+
+    out->status = next;
+    out->level = st->level;
+    snprintf(out->assignee, sizeof out->assignee, "%s", st->assignee);
+    snprintf(out->department, sizeof out->department, "%s", st->department);
+    out->ack_deadline_ms = st->ack_deadline_ms;
+    out->resolve_deadline_ms = st->resolve_deadline_ms;
+    int64_t ack = APPEAL_CLOCK_KEEP, resolve = APPEAL_CLOCK_KEEP, supervise = APPEAL_CLOCK_KEEP;
+    bool new_owner = false, new_clocks = false;
+
+    switch (action) {
+    case APPEAL_ASSIGN: {
+        out->level = in->level ? in->level : GRIDLINE__LEVEL__LEVEL_GREEN;
+        const config_category_t *cat = config_category(config, st->category);
+        /* intake checked the category against a configuration: a reload may have dropped
+         * it since. Route to the general office rather than stall. */
+        snprintf(out->department, sizeof out->department, "%s",
+                 cat ? cat->department : "general-office");
+        new_owner = new_clocks = true;
+        break;
+    }
+    case APPEAL_ACKNOWLEDGE:
+        ack = APPEAL_CLOCK_REMOVE;
+        out->ack_deadline_ms = 0;
+        break;
+    case APPEAL_RESOLVE:
+        ack = resolve = supervise = APPEAL_CLOCK_REMOVE;
+        out->ack_deadline_ms = out->resolve_deadline_ms = 0;
+        break;
+    case APPEAL_FEEDBACK_GOOD:
+        break;
+    case APPEAL_FEEDBACK_BAD:
+    case APPEAL_ESCALATE:
+        out->level = appeal_level_next(st->level);
+        new_owner = new_clocks = true;
+        break;
+    case APPEAL_TRANSFER: {
+        const char *dept = routing_department(config, in->department);
+        if (!dept)
+            return LIFECYCLE_UNKNOWN_DEPARTMENT;
+        snprintf(out->department, sizeof out->department, "%s", dept);
+        new_owner = true;
+        long ack_ms, resolve_ms;
+        routing_clocks(config, st->category, out->level, &ack_ms, &resolve_ms);
+        ack = out->ack_deadline_ms = now + ack_ms;
+        break;
+    }
+    case APPEAL_REMIND:
+        ack = APPEAL_CLOCK_REMOVE;
+        out->ack_deadline_ms = 0;
+        resolve = now + config->ladder_remind_ms;
+        break;
+    default:
+        return LIFECYCLE_INVALID_STATE;
+    }
+    if (new_owner)
+        routing_owner(config, directory, out->department, out->level, st->region, out->assignee);
+    if (new_clocks) {
+        long ack_ms, resolve_ms;
+        routing_clocks(config, st->category, out->level, &ack_ms, &resolve_ms);
+        ack = out->ack_deadline_ms = now + ack_ms;
+        resolve = out->resolve_deadline_ms = now + resolve_ms;
+        supervise = out->level >= GRIDLINE__LEVEL__LEVEL_RED ? out->resolve_deadline_ms
+                                                             : APPEAL_CLOCK_REMOVE;
+    }
+
+    Gridline__Event e = GRIDLINE__EVENT__INIT;
+    e.appeal_id = (char *)st->id;
+    e.seq = out->seq = st->seq + 1;
+    e.type = appeal_action_event(action);
+    e.level = out->level;
+    e.assignee = out->assignee;
+    e.actor = (char *)(in->actor ? in->actor : "");
+    e.at_ms = now;
+    e.reason = (char *)(in->reason ? in->reason : "");
+    e.reason_code = (char *)(in->reason_code ? in->reason_code : "");
+    e.region = (char *)st->region;
+    e.channel = (char *)st->channel;
+    e.category = (char *)st->category;
+    e.department = out->department;
+    e.deadline_ms = out->resolve_deadline_ms;
+    e.ack_deadline_ms = out->ack_deadline_ms;
+    e.note = (char *)(in->note ? in->note : "");
+    e.resolution = (char *)(in->resolution ? in->resolution : "");
+    e.comment = (char *)(in->comment ? in->comment : "");
+    e.verdict = in->verdict;
+    e.solved = in->solved;
+    e.satisfied = in->verdict == GRIDLINE__VERDICT__VERDICT_SATISFIED ||
+                  in->verdict == GRIDLINE__VERDICT__VERDICT_BASICALLY_SATISFIED;
+    out->event = event_pack(&e, &out->event_len);
+    if (!out->event)
+        return LIFECYCLE_NO_MEMORY;
+
+    size_t n = 0;
+    int t = 0;
+    s_str(out, &n, APPEAL_F_STATUS, appeal_status_name(out->status));
+    if (new_owner || out->level != st->level) {
+        s_str(out, &n, APPEAL_F_LEVEL, appeal_level(out->level)->name);
+        s_str(out, &n, APPEAL_F_ASSIGNEE, out->assignee);
+        s_str(out, &n, APPEAL_F_DEPARTMENT, out->department);
+    }
+    if (ack != APPEAL_CLOCK_KEEP)
+        s_num(out, &n, &t, APPEAL_F_ACK_DEADLINE_MS, out->ack_deadline_ms);
+    if (resolve != APPEAL_CLOCK_KEEP && action != APPEAL_REMIND)
+        s_num(out, &n, &t, APPEAL_F_RESOLVE_DEADLINE_MS, out->resolve_deadline_ms);
+    if (action == APPEAL_ASSIGN)
+        s_num(out, &n, &t, APPEAL_F_ASSIGNED_AT_MS, now);
+    if (action == APPEAL_ACKNOWLEDGE)
+        s_num(out, &n, &t, APPEAL_F_ACKNOWLEDGED_AT_MS, now);
+    if (action == APPEAL_RESOLVE) {
+        s_num(out, &n, &t, APPEAL_F_RESOLVED_AT_MS, now);
+        s_str(out, &n, APPEAL_F_RESOLUTION, in->resolution);
+    }
+    if (action == APPEAL_FEEDBACK_GOOD || action == APPEAL_FEEDBACK_BAD)
+        s_str(out, &n, APPEAL_F_VERDICT, event_verdict_name(in->verdict));
+
+    out->change = (appeal_change_t){
+        .id = st->id,
+        .expected_seq = st->seq,
+        .event = out->event,
+        .event_len = out->event_len,
+        .ack_due = ack,
+        .resolve_due = resolve,
+        .supervise = supervise,
+        .fields = out->fields,
+        .field_count = n,
+    };
+    return LIFECYCLE_OK;
+}
+
+void lifecycle_step_fini(lifecycle_step_t *step)
+{
+    if (!step)
+        return;
+    free(step->event);
+    step->event = NULL;
+}
+
+int lifecycle_status_after(const Gridline__Event *e)
+{
+    switch (e->type) {
+    case GRIDLINE__EVENT_TYPE__EVENT_COLLECTED:
+        return APPEAL_COLLECTED;
+    case GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED:
+    case GRIDLINE__EVENT_TYPE__EVENT_ESCALATED:
+    case GRIDLINE__EVENT_TYPE__EVENT_TRANSFERRED:
+        return APPEAL_ASSIGNED;
+    case GRIDLINE__EVENT_TYPE__EVENT_ACKNOWLEDGED:
+        return APPEAL_ACKNOWLEDGED;
+    case GRIDLINE__EVENT_TYPE__EVENT_RESOLVED:
+        return APPEAL_RESOLVED;
+    case GRIDLINE__EVENT_TYPE__EVENT_CLOSED:
+        return APPEAL_CLOSED;
+    case GRIDLINE__EVENT_TYPE__EVENT_REOPENED:
+        return APPEAL_REOPENED;
+    default:
+        return -1;
+    }
+}

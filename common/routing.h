@@ -1,0 +1,48 @@
+/* routing: who answers an appeal ("many grids in one"), shared by intake and the router.
+ *
+ *  - routing_classify: the configuration's rules (keywords in the title or description,
+ *    channel, region prefix; the first matching rule wins) choose the category, and so the
+ *    department, and may set the level the appeal starts at. No rule: the submitted category,
+ *    green.
+ *  - routing_owner: the directory entry with the longest region prefix for (department,
+ *    level), else for ("*", level); API entries (directory.h) override the configuration's
+ *    entry with the same (department, level, region). No entry: the level's own unit,
+ *    grid-worker:<grid or village>, village:<12 digits>, township:<9>, county:<6>.
+ *  - routing_clocks: the acknowledge and resolve durations of a level (config ladder), or the
+ *    category's when the catalogue gives its own (emergencies shorter).
+ * O(rules) and O(directory) per call: fine for the hundreds of entries a county has. */
+#ifndef GRIDLINE_ROUTING_H
+#define GRIDLINE_ROUTING_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "directory.h"
+#include "gridline.pb-c.h"
+
+#define ROUTING_ASSIGNEE_MAX 260
+
+typedef struct {
+    const char *category;  /* from config (a rule's) or the submitted one as given */
+    Gridline__Level level; /* where the appeal starts */
+    int rule;              /* index of the rule that matched, -1 for none */
+} routing_class_t;
+
+void routing_classify(const config_t *config, const char *title, const char *description,
+                      const char *channel, const char *region, const char *category,
+                      routing_class_t *out);
+
+/* A department name, or a category name meaning its department: the department (config
+ * storage), or NULL if neither. */
+const char *routing_department(const config_t *config, const char *name);
+
+/* The owner of (department, level) for region into out (ROUTING_ASSIGNEE_MAX bytes). directory
+ * may be NULL (configuration only). */
+void routing_owner(const config_t *config, const directory_t *directory, const char *department,
+                   Gridline__Level level, const char *region, char *out);
+
+/* The clocks of an appeal of category at level, in ms. */
+void routing_clocks(const config_t *config, const char *category, Gridline__Level level,
+                    long *ack_ms, long *resolve_ms);
+
+#endif
