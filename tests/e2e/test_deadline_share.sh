@@ -9,7 +9,7 @@
 #   2. routers "b" and "c" start afterwards with clock.offset_ms = 1h + 60s and their own
 #      endpoints (nobody sends to them): in their time every green ack is overdue, and they
 #      share the N due entries through Redis; router "a" sees nothing due and leaves them be;
-#   3. "b" is SIGKILLed when ~KILL_AT% have climbed, restarted (RESTART=1) after a second.
+#   3. "b" is SIGKILLed when ~KILL_AT% have climbed and restarted (RESTART=1) right after.
 # Every other clock is far away (green resolve 30d, blue ack 3d), so the new blue ack deadline
 # is the only thing in [now+2d, now+5d]: counting it counts the escalations applied.
 #
