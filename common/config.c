@@ -285,7 +285,19 @@ static const char s_default_yaml[] =
     "  - {name: social, department: civil-affairs, label: 民政救助}\n"
     "  - {name: health, department: health, label: 卫生健康}\n"
     "  - {name: education, department: education, label: 教育}\n"
-    "  - {name: other, department: general-office, label: 其他}\n";
+    "  - {name: other, department: general-office, label: 其他}\n"
+    "  - {name: fire, department: fire-rescue, label: 消防安全, ack: 5m, resolve: 4h}\n"
+    "  - {name: sanitation, department: city-management, label: 环境卫生}\n"
+    "  - {name: property, department: housing, label: 物业服务}\n"
+    "  - {name: housing, department: housing, label: 住房保障}\n"
+    "  - {name: livestock, department: agriculture, label: 畜牧兽医}\n"
+    "  - {name: irrigation, department: water-resources, label: 农田水利}\n"
+    "  - {name: wages, department: human-resources, label: 欠薪讨薪}\n"
+    "  - {name: hukou, department: public-security, label: 户籍办理}\n"
+    "  - {name: noise, department: ecology-environment, label: 噪音扰民}\n"
+    "  - {name: elderly-care, department: civil-affairs, label: 养老服务}\n"
+    "  - {name: border, department: border-management, label: 边境管理}\n"
+    "  - {name: policy, department: general-office, label: 政策咨询}\n";
 
 /* ---- the object: a config_t with its reference count and its errors --------------------- */
 

@@ -20,8 +20,8 @@ int deadline_due(rconn_t *redis, int64_t now_ms, size_t max, deadline_due_t *due
 {
     memset(due, 0, sizeof *due);
     redisReply *r = rconn_command(redis, "ZRANGEBYSCORE " DEADLINE_INDEX " -inf %lld WITHSCORES "
-                                         "LIMIT 0 %zu",
-                                  (long long)now_ms, max);
+                                         "LIMIT 0 %llu",
+                                  (long long)now_ms, (unsigned long long)max);
     if (!r)
         return -1;
     if (r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
@@ -124,7 +124,7 @@ int deadline_settle_append(rconn_t *redis, const char *county, const char *score
     char next[24];
     snprintf(next, sizeof next, "%lld", (long long)next_ms);
     const char *args[] = {DEADLINE_INDEX, DEADLINE_GEN, county, score, gen, next};
-    return rconn_append_eval(redis, &scripts_deadline_settle, 2, 4, args, NULL);
+    return rconn_append_eval(redis, &scripts_deadline_settle, 2, 6, args, NULL);
 }
 
 long deadline_full_pass(rconn_t *redis, const char *const *counties, size_t count)

@@ -363,3 +363,37 @@ int region_county_of(const char *code, char out[7])
     out[6] = '\0';
     return 0;
 }
+
+int region_query(const region_table_t *self, const char *code, const region_t **known)
+{
+    size_t len = strlen(code);
+    int level = region_level_of_length(len);
+    for (size_t i = 0; i < len && level >= 0; i++)
+        if (!isdigit((unsigned char)code[i]))
+            level = -1;
+    *known = NULL;
+    if (level < 0)
+        return REGION_QUERY_INVALID;
+    if (level == REGION_GRID) {
+        const char *why = NULL;
+        if (region_resolve_appeal(self, code, known, &why) != REGION_GRID)
+            *known = NULL;
+    } else if (level > 0) {
+        *known = region_lookup(self, code);
+    }
+    return *known ? level : REGION_QUERY_UNKNOWN;
+}
+
+size_t region_query_counties(const region_table_t *self, const char *code, const region_t **out,
+                             size_t max)
+{
+    if (strlen(code) >= 6) {
+        char county[7];
+        snprintf(county, sizeof county, "%.6s", code);
+        const region_t *c = region_lookup(self, county);
+        if (c && max)
+            out[0] = c;
+        return c ? 1 : 0;
+    }
+    return region_under(self, code, REGION_COUNTY, out, max);
+}

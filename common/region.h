@@ -47,5 +47,15 @@ size_t region_under(const region_table_t *self, const char *prefix, region_level
 const char *region_level_name(region_level_t level);
 int region_level_of_length(size_t digits);
 int region_county_of(const char *code, char out[7]);
+/* A region given in a query (?region=): digits of a level's length naming a known division
+ * (or a grid of a known village). Its level (*known set), REGION_QUERY_INVALID (not digits of
+ * a level's length), or REGION_QUERY_UNKNOWN (no such division). */
+#define REGION_QUERY_INVALID (-1)
+#define REGION_QUERY_UNKNOWN (-2)
+int region_query(const region_table_t *self, const char *code, const region_t **known);
+/* The counties a known region of the query covers into out (at most max; the county itself at
+ * or below a county). Returns how many. */
+size_t region_query_counties(const region_table_t *self, const char *code, const region_t **out,
+                             size_t max);
 
 #endif

@@ -93,6 +93,7 @@ done
 port() { GRIDLINE_CONFIG=$CONFIG "$BUILD/gridline-$1" --print-config | awk -v k="$1.http_port" '$1 == k {print $3}'; }
 INTAKE_PORT=$(port intake)
 AGG_PORT=$(port aggregator)
+ROUTER_PORT=$(port router)
 if ! healthy "http://127.0.0.1:$INTAKE_PORT/healthz" intake ||
   ! healthy "http://127.0.0.1:$AGG_PORT/healthz" aggregator; then
   stop_all
@@ -108,8 +109,16 @@ Demo appeals arrive at $RATE/s from several channels in 呼和浩特 (var/log/lo
   Submit an appeal:
     curl -s -X POST http://127.0.0.1:$INTAKE_PORT/v1/appeals -H 'Content-Type: application/json' \\
       -d '{"channel":"hotline","region":"150123100001","category":"heating","description":"暖气不热，室温只有12度"}'
-  Look at it (use the id it answered):
+  Look at it (use the id it answered): its level, owner, clocks and history
     curl -s http://127.0.0.1:$INTAKE_PORT/v1/appeals/<id>
+  Nobody acts in the demo, so it climbs 绿 -> 蓝 -> 黄 -> 红 every 20-30 s, a new owner each
+  time (config/demo.yaml: ladder, directory). Act on it instead:
+    curl -s -X POST http://127.0.0.1:$INTAKE_PORT/v1/appeals/<id>/acknowledge \\
+      -H 'Content-Type: application/json' -d '{"actor":"刘芳"}'
+    (also resolve, feedback, escalate, transfer: see README "Escalation")
+  The supervision list (open appeals at red) and the directory:
+    curl -s 'http://127.0.0.1:$ROUTER_PORT/v1/supervision?region=1501'
+    curl -s http://127.0.0.1:$ROUTER_PORT/v1/directory
   Counts (province 15, city 1501, county 150123, township, village):
     curl -s 'http://127.0.0.1:$AGG_PORT/v1/stats?region=150123'
   Alerts delivered to the demo webhooks:

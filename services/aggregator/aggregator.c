@@ -186,20 +186,11 @@ static void s_stats(aggregator_t *self, rconn_t *redis, const http_request_t *re
     const char *day_arg = http_request_arg(req, "day");
     region = region && *region ? region : "15";
     size_t len = strlen(region);
-    int level = region_level_of_length(len);
-    for (size_t i = 0; i < len && level >= 0; i++)
-        if (!isdigit((unsigned char)region[i]))
-            level = -1;
     const region_t *known = NULL;
-    if (level == REGION_GRID) {
-        const char *why = NULL;
-        if (region_resolve_appeal(regions, region, &known, &why) != REGION_GRID)
-            known = NULL;
-    } else if (level > 0) {
-        known = region_lookup(regions, region);
-    }
-    if (!known) {
-        http_response_error(res, level < 0 ? 400 : 404, level < 0 ? "invalid" : "unknown_region",
+    int level = region_query(regions, region, &known);
+    if (level < 0) {
+        bool invalid = level == REGION_QUERY_INVALID;
+        http_response_error(res, invalid ? 400 : 404, invalid ? "invalid" : "unknown_region",
                             "region", "region '%.20s' is not a known division code", region);
         return;
     }

@@ -51,6 +51,14 @@ size_t tally_event(const Gridline__Event *event, tally_item_t *out, size_t max)
         snprintf(field, sizeof field, "lvl:%s", event_level_name(event->level));
         n = s_add(out, n, max, keys, levels, field);
     }
+    if (event->type == GRIDLINE__EVENT_TYPE__EVENT_ESCALATED && *event->reason_code) {
+        snprintf(field, sizeof field, "esc:%.50s", event->reason_code);
+        n = s_add(out, n, max, keys, levels, field);
+    }
+    if (event->verdict) {
+        snprintf(field, sizeof field, "fb:%s", event_verdict_name(event->verdict));
+        n = s_add(out, n, max, keys, levels, field);
+    }
     snprintf(field, sizeof field, "ev:%s", event_type_name(event->type));
     return s_add(out, n, max, keys, levels, field);
 }

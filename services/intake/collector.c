@@ -2,19 +2,28 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
+#include "deadline.h"
+#include "directory.h"
+#include "event.h"
+#include "routing.h"
 #include "log.h"
 #include "outbox.h"
 #include "scripts.h"
 #include "service.h"
 
-enum { S_TO_ROUTER, S_TO_AGGREGATOR, S_OUTBOXES };
+/* Collected events go to the router and the aggregator; actions' events to the notifier and
+ * the aggregator. */
+enum { S_TO_ROUTER, S_TO_AGGREGATOR, S_TO_NOTIFIER, S_OUTBOXES };
 
 struct collector {
-    const config_t *config;
+    const config_t *config; /* as started: Redis, outboxes */
     rconn_t *redis;
     outbox_t *outboxes[S_OUTBOXES];
+    directory_t *directory;
+    argv_t argv;
 };
 
 collector_t *collector_new(const config_t *cfg, const char *instance)
@@ -26,7 +35,11 @@ collector_t *collector_new(const config_t *cfg, const char *instance)
     self->redis = service_redis_new(cfg);
     self->outboxes[S_TO_ROUTER] = outbox_new(HOP_ROUTER, cfg, instance);
     self->outboxes[S_TO_AGGREGATOR] = outbox_new(HOP_AGGREGATOR, cfg, instance);
-    if (!self->redis || !self->outboxes[S_TO_ROUTER] || !self->outboxes[S_TO_AGGREGATOR]) {
+    self->outboxes[S_TO_NOTIFIER] = outbox_new(HOP_NOTIFIER, cfg, instance);
+    self->directory = directory_new();
+    argv_init(&self->argv);
+    if (!self->redis || !self->outboxes[S_TO_ROUTER] || !self->outboxes[S_TO_AGGREGATOR] ||
+        !self->outboxes[S_TO_NOTIFIER] || !self->directory) {
         collector_destroy(&self);
         return NULL;
     }
@@ -41,6 +54,8 @@ void collector_destroy(collector_t **self_p)
     rconn_destroy(&self->redis);
     for (int i = 0; i < S_OUTBOXES; i++)
         outbox_destroy(&self->outboxes[i]);
+    directory_destroy(&self->directory);
+    argv_fini(&self->argv);
     free(self);
     *self_p = NULL;
 }
@@ -50,32 +65,214 @@ rconn_t *collector_redis(collector_t *self)
     return self->redis;
 }
 
-appeal_create_result_t collector_submit(collector_t *self, const Gridline__Appeal *appeal,
+appeal_create_result_t collector_submit(collector_t *self, const config_t *config,
+                                        const Gridline__Appeal *appeal,
                                         const char *idempotency_key, const char *fingerprint,
                                         char id[KEYS_ID_MAX])
 {
     int64_t now = clock_wall_ms();
+    /* the rules may choose another category: the appeal is stored and counted under it */
+    routing_class_t cls;
+    routing_classify(config, appeal->title, appeal->description, appeal->channel,
+                     appeal->region, appeal->category, &cls);
+    Gridline__Appeal routed = *appeal;
+    bool changed = strcmp(cls.category, appeal->category) != 0;
+    routed.category = (char *)cls.category;
     appeal_create_t in = {
-        .appeal = appeal,
+        .appeal = &routed,
+        .submitted_category = changed ? appeal->category : NULL,
+        .start_level = cls.level,
         .idempotency_key = idempotency_key,
         .fingerprint = fingerprint,
         .idempotency_ttl_s = self->config->intake_idempotency_ttl_s,
         .now_ms = now,
         .resend_at_ms = now + self->config->outbox_resend_after_ms,
         .outboxes = self->outboxes,
-        .outbox_count = S_OUTBOXES,
+        .outbox_count = 2, /* router, aggregator */
     };
     appeal_created_t out;
     appeal_create_result_t result = appeal_create(self->redis, &in, &out);
     snprintf(id, KEYS_ID_MAX, "%s", out.id);
     if (result == APPEAL_CREATED && out.event) {
         /* the stored bytes; if a send fails, the event waits in its outbox */
-        for (int i = 0; i < S_OUTBOXES; i++)
+        for (int i = 0; i < 2; i++)
             outbox_send(self->outboxes[i], out.event, out.event_len);
         log_debug("appeal collected", "id", out.id, "channel", appeal->channel, "region",
                   appeal->region, NULL);
     }
     free(out.event);
+    return result;
+}
+
+/* The appeal after an applied step. */
+static void s_acted(const lifecycle_step_t *step, collector_acted_t *out)
+{
+    out->status = step->status;
+    out->level = step->level;
+    snprintf(out->assignee, sizeof out->assignee, "%s", step->assignee);
+    snprintf(out->department, sizeof out->department, "%s", step->department);
+    out->seq = step->seq;
+    out->ack_deadline_ms = step->ack_deadline_ms;
+    out->resolve_deadline_ms = step->resolve_deadline_ms;
+}
+
+/* A replay: the answer from the event the key's first request stored. */
+static collector_act_result_t s_replay(collector_t *self, const char *county, const char *id,
+                                       const char *value, const char *fingerprint,
+                                       collector_acted_t *out)
+{
+    /* "<id>|<fingerprint>|<seq>" */
+    const char *bar1 = strchr(value, '|'), *bar2 = bar1 ? strchr(bar1 + 1, '|') : NULL;
+    if (!bar2 || (size_t)(bar1 - value) != strlen(id) || strncmp(value, id, strlen(id)) != 0 ||
+        !fingerprint || strlen(fingerprint) != (size_t)(bar2 - bar1 - 1) ||
+        strncmp(bar1 + 1, fingerprint, strlen(fingerprint)) != 0)
+        return COLLECTOR_KEY_REUSED;
+    char key[KEYS_MAX];
+    keys_events(key, county, id);
+    long seq = strtol(bar2 + 1, NULL, 10);
+    redisReply *r = rconn_command(self->redis, "LINDEX %s %ld", key, seq - 1);
+    if (!r)
+        return COLLECTOR_UNAVAILABLE;
+    Gridline__Event *e = r->type == REDIS_REPLY_STRING
+                             ? event_unpack((const uint8_t *)r->str, r->len)
+                             : NULL;
+    freeReplyObject(r);
+    if (!e)
+        return COLLECTOR_KEY_REUSED;
+    int status = lifecycle_status_after(e);
+    out->status = status < 0 ? out->state.status : (appeal_status_t)status;
+    out->level = e->level;
+    snprintf(out->assignee, sizeof out->assignee, "%s", e->assignee);
+    snprintf(out->department, sizeof out->department, "%s", e->department);
+    out->seq = e->seq;
+    out->ack_deadline_ms = e->ack_deadline_ms;
+    out->resolve_deadline_ms = e->deadline_ms;
+    event_free(&e);
+    return COLLECTOR_REPLAYED;
+}
+
+/* Reads the state (and the idempotency key's value) of appeal id. 1, 0 (no appeal), -1. */
+static int s_read(collector_t *self, const char *county, const char *id, const char *idem,
+                  appeal_state_t *state, redisReply **idem_value)
+{
+    char key[KEYS_MAX];
+    *idem_value = NULL;
+    if (appeal_state_append(self->redis, id) != 0)
+        return -1;
+    if (idem) {
+        keys_idem(key, county, idem);
+        if (rconn_append(self->redis, "GET %s", key) != 0)
+            return -1;
+    }
+    redisReply *r = rconn_reply(self->redis);
+    if (!r)
+        return -1;
+    int found = appeal_state_fill(state, id, r) == 0;
+    freeReplyObject(r);
+    if (idem) {
+        r = rconn_reply(self->redis);
+        if (!r)
+            return -1;
+        if (r->type == REDIS_REPLY_STRING)
+            *idem_value = r;
+        else
+            freeReplyObject(r);
+    }
+    return found;
+}
+
+collector_act_result_t collector_act(collector_t *self, const config_t *config, const char *id,
+                                     const lifecycle_input_t *input, const char *idem,
+                                     const char *fingerprint, collector_acted_t *out)
+{
+    memset(out, 0, sizeof *out);
+    char county[7];
+    if (keys_county_of_id(id, county) != 0)
+        return COLLECTOR_NOT_FOUND;
+    if (rconn_ensure(self->redis) != 0)
+        return COLLECTOR_UNAVAILABLE;
+    collector_act_result_t result = COLLECTOR_UNAVAILABLE;
+    /* the second pass only tells what beat a change that did not apply */
+    for (int pass = 0; pass < 2; pass++) {
+        redisReply *seen = NULL;
+        int found = s_read(self, county, id, idem, &out->state, &seen);
+        if (found < 0)
+            return COLLECTOR_UNAVAILABLE;
+        if (seen) {
+            result = s_replay(self, county, id, seen->str, fingerprint, out);
+            freeReplyObject(seen);
+            return result;
+        }
+        if (!found)
+            return COLLECTOR_NOT_FOUND;
+        if (pass == 1) {
+            appeal_status_t next;
+            return appeal_transition(out->state.status, out->state.level, input->action, &next) ==
+                           0
+                       ? COLLECTOR_CONFLICT
+                       : COLLECTOR_INVALID_STATE;
+        }
+        /* a new owner comes from the directory as it is now */
+        bool owner = input->action == APPEAL_ESCALATE || input->action == APPEAL_TRANSFER ||
+                     input->action == APPEAL_FEEDBACK_BAD;
+        if (owner && directory_refresh(self->directory, self->redis) != 0)
+            return COLLECTOR_UNAVAILABLE;
+        int64_t now = clock_wall_ms();
+        lifecycle_step_t step;
+        switch (lifecycle_decide(config, self->directory, &out->state, input, now, &step)) {
+        case LIFECYCLE_OK:
+            break;
+        case LIFECYCLE_NOT_ASSIGNED:
+            return COLLECTOR_NOT_ASSIGNED;
+        case LIFECYCLE_INVALID_STATE:
+            return COLLECTOR_INVALID_STATE;
+        case LIFECYCLE_UNKNOWN_DEPARTMENT:
+            return COLLECTOR_UNKNOWN_DEPARTMENT;
+        default:
+            return COLLECTOR_UNAVAILABLE;
+        }
+        char idem_value[256];
+        if (idem) {
+            snprintf(idem_value, sizeof idem_value, "%s|%s|#", id, fingerprint ? fingerprint : "");
+            step.change.idem_key = idem;
+            step.change.idem_value = idem_value;
+            step.change.idem_ttl_s = config->intake_idempotency_ttl_s;
+        }
+        outbox_t *const outboxes[] = {self->outboxes[S_TO_NOTIFIER],
+                                      self->outboxes[S_TO_AGGREGATOR]};
+        appeal_batch_t batch = {
+            .county = county,
+            .outboxes = outboxes,
+            .outbox_count = 2,
+            .now_ms = now,
+            .resend_at_ms = now + self->config->outbox_resend_after_ms,
+        };
+        int64_t due = step.change.ack_due > 0 ? step.change.ack_due : step.change.resolve_due;
+        if (step.change.resolve_due > 0 && step.change.resolve_due < due)
+            due = step.change.resolve_due;
+        long long outcome = 0;
+        int rc = appeal_advance_append(self->redis, &self->argv, &batch, &step.change, 1);
+        if (rc == 0 && due > 0)
+            rc = deadline_mark(self->redis, county, due);
+        if (rc == 0)
+            rc = appeal_advance_read(self->redis, 1, &outcome, NULL);
+        if (rc != 0) {
+            lifecycle_step_fini(&step);
+            return COLLECTOR_UNAVAILABLE;
+        }
+        if (outcome == HOP_APPLIED) {
+            for (size_t i = 0; i < 2; i++)
+                outbox_send(outboxes[i], step.event, step.event_len);
+            s_acted(&step, out);
+            log_info("appeal changed", "id", id, "action", appeal_action_name(input->action),
+                     "actor", input->actor, "status", appeal_status_name(step.status), NULL);
+            lifecycle_step_fini(&step);
+            return COLLECTOR_ACTED;
+        }
+        lifecycle_step_fini(&step);
+        if (outcome == HOP_GONE)
+            return COLLECTOR_NOT_FOUND;
+    }
     return result;
 }
 

@@ -7,6 +7,7 @@
 #define GRIDLINE_COLLECTOR_H
 
 #include "appeal.h"
+#include "lifecycle.h"
 #include "config.h"
 #include "rconn.h"
 
@@ -16,12 +17,43 @@ typedef struct collector collector_t;
 collector_t *collector_new(const config_t *config, const char *instance);
 void collector_destroy(collector_t **self_p);
 rconn_t *collector_redis(collector_t *self);
-/* Stores appeal (checked: see rules.h) unless its idempotency key or external id was seen.
+/* Stores appeal (checked: see rules.h) unless its idempotency key or external id was seen;
+ * config's rules may change its category (the submitted one is kept) and its starting level.
  * idempotency_key and fingerprint may be NULL. out->id is set for every result but
  * APPEAL_UNAVAILABLE and APPEAL_NO_FREE_ID. */
-appeal_create_result_t collector_submit(collector_t *self, const Gridline__Appeal *appeal,
+appeal_create_result_t collector_submit(collector_t *self, const config_t *config,
+                                        const Gridline__Appeal *appeal,
                                         const char *idempotency_key, const char *fingerprint,
                                         char id[KEYS_ID_MAX]);
+typedef enum {
+    COLLECTOR_ACTED = 1,          /* applied: out holds the appeal after it */
+    COLLECTOR_REPLAYED,           /* the Idempotency-Key was seen with the same request */
+    COLLECTOR_KEY_REUSED,         /* the key was seen with another request */
+    COLLECTOR_NOT_FOUND,          /* no such appeal */
+    COLLECTOR_NOT_ASSIGNED,       /* still collected */
+    COLLECTOR_INVALID_STATE,      /* not allowed from the current status (out->state) */
+    COLLECTOR_CONFLICT,           /* another change won the race (out->state: the new state) */
+    COLLECTOR_UNKNOWN_DEPARTMENT, /* transfer to no department */
+    COLLECTOR_UNAVAILABLE = -1,   /* Redis down */
+} collector_act_result_t;
+
+typedef struct {
+    appeal_state_t state; /* as read: the current state when the action was refused */
+    appeal_status_t status; /* after the action (or as replayed) */
+    Gridline__Level level;
+    char assignee[ROUTING_ASSIGNEE_MAX];
+    char department[65];
+    uint32_t seq;
+    int64_t ack_deadline_ms, resolve_deadline_ms;
+} collector_acted_t;
+
+/* Applies an action on appeal id, decided with config's routing and ladder, in one step
+ * (appeal_advance: applied only at the seq it was decided on, so two racing actions cannot
+ * both win), and passes its event to the notifier and the aggregator. */
+collector_act_result_t collector_act(collector_t *self, const config_t *config, const char *id,
+                                     const lifecycle_input_t *input, const char *idempotency_key,
+                                     const char *fingerprint, collector_acted_t *out);
+
 /* Every county (static storage), for the sweeper's full passes (pending.h). */
 void collector_set_counties(collector_t *self, const char *const *counties, size_t count);
 /* Re-sends what the outboxes of its hops still hold. Entries re-sent, or -1 (Redis down). */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action.h"
 #include "appeal.h"
 #include "clock.h"
 #include "collector.h"
@@ -95,10 +96,9 @@ static void s_created(http_response_t *res, const char *id, bool replayed)
         http_response_header(res, "Idempotent-Replayed", "true");
 }
 
-static void s_post_appeal(intake_t *self, collector_t *collector, const http_request_t *req,
-                          http_response_t *res)
+static void s_post_appeal(intake_t *self, collector_t *collector, const config_t *cfg,
+                          const http_request_t *req, http_response_t *res)
 {
-    const config_t *cfg = self->service->config;
     const char *ctype = http_request_header(req, "Content-Type");
     if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
         metric_add(self->invalid, 1);
@@ -125,7 +125,7 @@ static void s_post_appeal(intake_t *self, collector_t *collector, const http_req
     char fingerprint[17], id[KEYS_ID_MAX];
     submission_fingerprint(req->body, req->body_len, fingerprint);
     appeal_create_result_t result =
-        collector_submit(collector, submission_appeal(sub), idem, fingerprint, id);
+        collector_submit(collector, cfg, submission_appeal(sub), idem, fingerprint, id);
     switch (result) {
     case APPEAL_CREATED:
         metric_add(self->created, 1);
@@ -172,13 +172,155 @@ static json_t *s_event_json(const Gridline__Event *e)
         json_object_set_new(o, "department", json_string(e->department));
     json_object_set_new(o, "actor", json_string(e->actor));
     json_object_set_new(o, "at", json_string(at));
+    if (*e->reason_code)
+        json_object_set_new(o, "reason_code", json_string(e->reason_code));
     if (*e->reason)
         json_object_set_new(o, "reason", json_string(e->reason));
+    if (*e->note)
+        json_object_set_new(o, "note", json_string(e->note));
+    if (*e->resolution)
+        json_object_set_new(o, "resolution", json_string(e->resolution));
+    if (e->verdict)
+        json_object_set_new(o, "verdict", json_string(event_verdict_name(e->verdict)));
+    if (e->solved)
+        json_object_set_new(o, "solved", json_boolean(e->solved == GRIDLINE__ANSWER__ANSWER_YES));
+    if (*e->comment)
+        json_object_set_new(o, "comment", json_string(e->comment));
+    if (e->ack_deadline_ms) {
+        clock_iso(e->ack_deadline_ms, deadline);
+        json_object_set_new(o, "ack_deadline", json_string(deadline));
+    }
     if (e->deadline_ms) {
         clock_iso(e->deadline_ms, deadline);
-        json_object_set_new(o, "deadline", json_string(deadline));
+        json_object_set_new(o, "resolve_deadline", json_string(deadline));
     }
     return o;
+}
+
+/* 200: the appeal after the action (or as the first request with its key left it). */
+static void s_acted(http_response_t *res, const char *id, const collector_acted_t *a,
+                    bool replayed)
+{
+    char when[40];
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(id));
+    json_object_set_new(o, "status", json_string(appeal_status_name(a->status)));
+    json_object_set_new(o, "level", json_string(event_level_name(a->level)));
+    json_object_set_new(o, "assignee", json_string(a->assignee));
+    json_object_set_new(o, "department", json_string(a->department));
+    json_object_set_new(o, "seq", json_integer(a->seq));
+    if (a->ack_deadline_ms) {
+        clock_iso(a->ack_deadline_ms, when);
+        json_object_set_new(o, "ack_deadline", json_string(when));
+    }
+    if (a->resolve_deadline_ms) {
+        clock_iso(a->resolve_deadline_ms, when);
+        json_object_set_new(o, "resolve_deadline", json_string(when));
+    }
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    http_response_json(res, 200, text);
+    if (replayed)
+        http_response_header(res, "Idempotent-Replayed", "true");
+}
+
+/* 409 naming the current status. */
+static void s_refused(http_response_t *res, const char *code, const char *action,
+                      const appeal_state_t *st, const char *message)
+{
+    json_t *err = json_object();
+    json_object_set_new(err, "code", json_string(code));
+    json_object_set_new(err, "status", json_string(appeal_status_name(st->status)));
+    json_object_set_new(err, "level", json_string(event_level_name(st->level)));
+    json_object_set_new(err, "action", json_string(action));
+    json_object_set_new(err, "seq", json_integer(st->seq));
+    json_object_set_new(err, "message", json_string(message));
+    json_t *o = json_object();
+    json_object_set_new(o, "error", err);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    http_response_json(res, 409, text);
+}
+
+static void s_post_action(intake_t *self, collector_t *collector, const config_t *cfg,
+                          const char *id, const char *name, const http_request_t *req,
+                          http_response_t *res)
+{
+    const char *ctype = http_request_header(req, "Content-Type");
+    if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
+        http_response_error(res, 415, "unsupported_media_type", "Content-Type",
+                            "send application/json, not '%.60s'", ctype);
+        return;
+    }
+    char county[7];
+    if (keys_check_id(id) != 0 || keys_county_of_id(id, county) != 0) {
+        http_response_error(res, 400, "invalid", "id",
+                            "'%.40s' is not an appeal id (like 150123-20261124-000042)", id);
+        return;
+    }
+    const char *idem = http_request_header(req, "Idempotency-Key");
+    if (idem && rules_idempotency_key(idem) != 0) {
+        http_response_error(res, 400, "invalid", "Idempotency-Key",
+                            "Idempotency-Key must be 1..128 printable ASCII characters");
+        return;
+    }
+    rules_error_t err;
+    action_t *action = action_parse(name, req->body, req->body_len, &err);
+    if (!action) {
+        http_response_error(res, err.status, err.code, err.field[0] ? err.field : NULL, "%s",
+                            err.message);
+        return;
+    }
+    /* the fingerprint names the action too: the same body to another action is another request */
+    char fingerprint[17];
+    char *signed_body = NULL;
+    if (asprintf(&signed_body, "%s\n%.*s", name, (int)req->body_len, req->body) < 0) {
+        action_destroy(&action);
+        s_unavailable(self, res, NULL);
+        return;
+    }
+    submission_fingerprint(signed_body, strlen(signed_body), fingerprint);
+    free(signed_body);
+    collector_acted_t acted;
+    const lifecycle_input_t *in = action_input(action);
+    switch (collector_act(collector, cfg, id, in, idem, fingerprint, &acted)) {
+    case COLLECTOR_ACTED:
+        s_acted(res, id, &acted, false);
+        break;
+    case COLLECTOR_REPLAYED:
+        s_acted(res, id, &acted, true);
+        break;
+    case COLLECTOR_KEY_REUSED:
+        http_response_error(res, 422, "idempotency_key_reused", "Idempotency-Key",
+                            "this Idempotency-Key was used for a different request; use a new "
+                            "key for a new action");
+        break;
+    case COLLECTOR_NOT_FOUND:
+        http_response_error(res, 404, "not_found", "id", "no appeal %s", id);
+        break;
+    case COLLECTOR_NOT_ASSIGNED:
+        s_refused(res, "not_assigned", name, &acted.state,
+                  "the appeal is not assigned yet; try again in a moment");
+        break;
+    case COLLECTOR_INVALID_STATE:
+        s_refused(res, "invalid_state", name, &acted.state,
+                  in->action == APPEAL_ESCALATE && acted.state.level >= GRIDLINE__LEVEL__LEVEL_RED
+                      ? "the appeal is at red, the top of the ladder"
+                      : "this action is not allowed in the appeal's status");
+        break;
+    case COLLECTOR_CONFLICT:
+        s_refused(res, "conflict", name, &acted.state,
+                  "the appeal changed while this action was applied; read it and try again");
+        break;
+    case COLLECTOR_UNKNOWN_DEPARTMENT:
+        http_response_error(res, 400, "invalid", "department",
+                            "'%.64s' is neither a department nor a category", in->department);
+        break;
+    default:
+        s_unavailable(self, res, collector_redis(collector));
+        break;
+    }
+    action_destroy(&action);
 }
 
 static void s_get_appeal(intake_t *self, rconn_t *redis, const char *id, http_response_t *res)
@@ -253,20 +395,32 @@ void intake_handle(void *arg, const http_request_t *req, http_response_t *res)
     intake_t *self = arg;
     collector_t *collector = req->thread;
     static const char prefix[] = "/v1/appeals/";
+    config_t *cfg = service_config(self->service);
     if (strcmp(req->path, "/v1/appeals") == 0) {
         if (strcmp(req->method, "POST") == 0)
-            s_post_appeal(self, collector, req, res);
+            s_post_appeal(self, collector, cfg, req, res);
         else
             http_response_error(res, 405, "method_not_allowed", NULL, "use POST /v1/appeals");
     } else if (strncmp(req->path, prefix, sizeof prefix - 1) == 0) {
-        if (strcmp(req->method, "GET") == 0)
-            s_get_appeal(self, collector_redis(collector), req->path + sizeof prefix - 1, res);
+        /* /v1/appeals/{id} or /v1/appeals/{id}/{action} */
+        const char *id = req->path + sizeof prefix - 1, *slash = strchr(id, '/');
+        char idbuf[KEYS_ID_MAX + 8];
+        snprintf(idbuf, sizeof idbuf, "%.*s", slash ? (int)(slash - id) : (int)strlen(id), id);
+        if (slash && strcmp(req->method, "POST") == 0)
+            s_post_action(self, collector, cfg, idbuf, slash + 1, req, res);
+        else if (slash)
+            http_response_error(res, 405, "method_not_allowed", NULL,
+                                "use POST /v1/appeals/{id}/{action}");
+        else if (strcmp(req->method, "GET") == 0)
+            s_get_appeal(self, collector_redis(collector), id, res);
         else
             http_response_error(res, 405, "method_not_allowed", NULL, "use GET /v1/appeals/{id}");
     } else {
         http_response_error(res, 404, "not_found", NULL,
-                            "no such resource; see POST /v1/appeals, GET /v1/appeals/{id}");
+                            "no such resource; see POST /v1/appeals, GET /v1/appeals/{id}, "
+                            "POST /v1/appeals/{id}/{action}");
     }
+    config_release(&cfg);
 }
 
 int intake_health(void *arg, void *thread, char *why, size_t whylen)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "jsonbody.h"
 #include "rules.h"
 #include "utf8.h"
 
@@ -20,58 +21,12 @@ struct submission {
     const region_t *village;
 };
 
-/* A string member: NULL if absent (and not required); checks type and length in characters. */
-static int s_string(json_t *root, const char *name, bool required, size_t max_chars,
-                    const char **out, submission_error_t *err)
-{
-    json_t *value = json_object_get(root, name);
-    *out = NULL;
-    if (!value || json_is_null(value)) {
-        if (required) {
-            rules_fail(err, 400, "missing", name, "%s is required", name);
-            return -1;
-        }
-        return 0;
-    }
-    if (!json_is_string(value)) {
-        rules_fail(err, 400, "invalid", name, "%s must be a string", name);
-        return -1;
-    }
-    const char *text = json_string_value(value);
-    if (strlen(text) != json_string_length(value)) {
-        rules_fail(err, 400, "invalid", name, "%s must not contain NUL characters", name);
-        return -1;
-    }
-    size_t chars = utf8_count(text);
-    if (required && chars == 0) {
-        rules_fail(err, 400, "missing", name, "%s must not be empty", name);
-        return -1;
-    }
-    if (chars > max_chars) {
-        rules_fail(err, 400, "invalid", name, "%s is longer than %zu characters", name, max_chars);
-        return -1;
-    }
-    *out = text;
-    return 0;
-}
-
 static int s_check_fields(json_t *root, submission_error_t *err)
 {
-    static const char *known[] = {"channel",  "region",   "category",    "description", "title",
-                                  "reporter", "location", "external_id", "occurred_at"};
-    const char *key;
-    json_t *value;
-    json_object_foreach(root, key, value)
-    {
-        bool ok = false;
-        for (size_t i = 0; i < sizeof known / sizeof known[0] && !ok; i++)
-            ok = strcmp(key, known[i]) == 0;
-        if (!ok) {
-            rules_fail(err, 400, "unknown_field", key, "unknown field '%.60s'", key);
-            return -1;
-        }
-    }
-    return 0;
+    static const char *const known[] = {"channel",  "region",   "category",
+                                        "description", "title", "reporter",
+                                        "location", "external_id", "occurred_at"};
+    return jsonbody_known(root, known, sizeof known / sizeof known[0], err);
 }
 
 static int s_location(submission_t *self, submission_error_t *err)
@@ -115,7 +70,7 @@ static int s_location(submission_t *self, submission_error_t *err)
         self->location.lon = json_number_value(lon);
     }
     const char *address = NULL;
-    if (s_string(loc, "address", false, 500, &address, err) != 0) {
+    if (jsonbody_string(loc, "address", false, 500, &address, err) != 0) {
         snprintf(err->field, sizeof err->field, "location.address");
         return -1;
     }
@@ -149,22 +104,9 @@ submission_t *submission_parse(const char *body, size_t len, const region_table_
                                const config_t *config, submission_error_t *err)
 {
     memset(err, 0, sizeof *err);
-    if (!utf8_valid(body, len)) {
-        rules_fail(err, 400, "bad_utf8", "body", "the body is not valid UTF-8 text");
+    json_t *root = jsonbody_load(body, len, err);
+    if (!root)
         return NULL;
-    }
-    json_error_t jerr;
-    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) {
-        rules_fail(err, 400, "bad_json", "body", "not valid JSON (line %d, column %d): %s",
-                   jerr.line, jerr.column, jerr.text);
-        return NULL;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        rules_fail(err, 400, "bad_json", "body", "the body must be a JSON object");
-        return NULL;
-    }
     submission_t *self = calloc(1, sizeof *self);
     if (!self) {
         json_decref(root);
@@ -176,14 +118,14 @@ submission_t *submission_parse(const char *body, size_t len, const region_table_
     gridline__appeal__init(a);
     const char *channel, *region, *category, *description, *title, *reporter, *external_id,
         *occurred;
-    if (s_check_fields(root, err) != 0 || s_string(root, "channel", true, 32, &channel, err) != 0 ||
-        s_string(root, "region", true, 14, &region, err) != 0 ||
-        s_string(root, "category", true, 32, &category, err) != 0 ||
-        s_string(root, "description", true, 4000, &description, err) != 0 ||
-        s_string(root, "title", false, 200, &title, err) != 0 ||
-        s_string(root, "reporter", false, 200, &reporter, err) != 0 ||
-        s_string(root, "external_id", false, 128, &external_id, err) != 0 ||
-        s_string(root, "occurred_at", false, 40, &occurred, err) != 0)
+    if (s_check_fields(root, err) != 0 || jsonbody_string(root, "channel", true, 32, &channel, err) != 0 ||
+        jsonbody_string(root, "region", true, 14, &region, err) != 0 ||
+        jsonbody_string(root, "category", true, 32, &category, err) != 0 ||
+        jsonbody_string(root, "description", true, 4000, &description, err) != 0 ||
+        jsonbody_string(root, "title", false, 200, &title, err) != 0 ||
+        jsonbody_string(root, "reporter", false, 200, &reporter, err) != 0 ||
+        jsonbody_string(root, "external_id", false, 128, &external_id, err) != 0 ||
+        jsonbody_string(root, "occurred_at", false, 40, &occurred, err) != 0)
         goto fail;
 
     const char *grid = "";

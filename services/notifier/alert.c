@@ -12,6 +12,8 @@ bool alert_worthy(const Gridline__Event *event)
     case GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED:
     case GRIDLINE__EVENT_TYPE__EVENT_ESCALATED:
     case GRIDLINE__EVENT_TYPE__EVENT_REOPENED:
+    case GRIDLINE__EVENT_TYPE__EVENT_TRANSFERRED:
+    case GRIDLINE__EVENT_TYPE__EVENT_REMINDED:
         return true;
     default:
         return false;
@@ -80,6 +82,8 @@ char *alert_render(const Gridline__Event *event, const region_table_t *regions,
         json_array_append_new(to, json_string(alert.recipients[i]));
     json_object_set_new(o, "recipients", to);
     json_object_set_new(o, "summary", json_string(alert.summary));
+    if (*event->reason_code)
+        json_object_set_new(o, "reason_code", json_string(event->reason_code));
     if (*event->reason)
         json_object_set_new(o, "reason", json_string(event->reason));
     json_object_set_new(o, "at", json_string(at));

@@ -1,6 +1,7 @@
 /* alert: which events alert whom, and what the alert says.
  *
- * Alert-worthy: assigned, escalated, reopened (someone new must act). A subscription matches
+ * Alert-worthy: assigned, escalated, reopened, transferred (someone new must act) and reminded
+ * (an appeal at red is overdue). A subscription matches
  * when its region is a prefix of the appeal's region ("" matches everything). The alert id is
  * "<appeal id>:<seq>", the same for every copy, so a receiver can drop duplicates; a delivery
  * is one alert to one subscription, "<alert id>|<subscription name>". */

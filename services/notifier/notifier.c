@@ -41,6 +41,7 @@ struct notifier {
     size_t *calls, *sizes;
     argv_t argv;
     metric_t *delivered, *failed;
+    config_t *current; /* the snapshot a drain or sweep works with (subscriptions reload) */
 };
 
 notifier_t *notifier_new(service_t *service)
@@ -121,7 +122,7 @@ typedef struct {
 static const config_subscription_t *s_subscription(notifier_t *self, const char *delivery)
 {
     const char *bar = strchr(delivery, '|');
-    const config_t *cfg = self->service->config;
+    const config_t *cfg = self->current;
     for (size_t i = 0; bar && i < cfg->subscription_count; i++)
         if (strcmp(cfg->subscriptions[i].name, bar + 1) == 0)
             return &cfg->subscriptions[i];
@@ -193,7 +194,7 @@ static int s_deliver(notifier_t *self, const s_job_t *jobs, size_t count)
 /* The deliveries of one event: an alert per matching subscription. 0, or -1 out of memory. */
 static int s_prepare(notifier_t *self, const inbox_item_t *item, s_accepting_t *a)
 {
-    const config_t *cfg = self->service->config;
+    const config_t *cfg = self->current;
     const Gridline__Event *e = item->event;
     memset(a, 0, sizeof *a);
     a->item = item;
@@ -228,7 +229,27 @@ static int s_by_county(const void *x, const void *y)
                   ((const s_accepting_t *)y)->item->county);
 }
 
+static int s_drain(notifier_t *self);
+static int s_sweep(notifier_t *self);
+
+/* A drain or a sweep works with one snapshot of the configuration from start to end. */
 int notifier_drain(notifier_t *self)
+{
+    self->current = service_config(self->service);
+    int rc = s_drain(self);
+    config_release(&self->current);
+    return rc;
+}
+
+int notifier_sweep(notifier_t *self)
+{
+    self->current = service_config(self->service);
+    int rc = s_sweep(self);
+    config_release(&self->current);
+    return rc;
+}
+
+static int s_drain(notifier_t *self)
 {
     const config_t *cfg = self->service->config;
     bool redis_down = rconn_ensure(self->redis) != 0;
@@ -309,7 +330,7 @@ int notifier_drain(notifier_t *self)
     return redis_down ? -1 : accepted;
 }
 
-int notifier_sweep(notifier_t *self)
+static int s_sweep(notifier_t *self)
 {
     const config_t *cfg = self->service->config;
     pending_list_t list;

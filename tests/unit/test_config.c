@@ -43,7 +43,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->aggregator_http_port, 8083);
     assert_string_equal(cfg->bind_host, "127.0.0.1");
     assert_string_equal(cfg->log_level, "info");
-    assert_int_equal(cfg->category_count, 15);
+    assert_int_equal(cfg->category_count, 27);
     assert_string_equal(config_category(cfg, "labor")->department, "human-resources");
     assert_null(config_category(cfg, "weather"));
     assert_int_equal(cfg->directory_count, 0);

@@ -7,6 +7,9 @@
  *   gridctl deadletters             entries parked after failing to apply (deadletter:{C})
  *   gridctl replay ENTRY|all        put parked entries back into their outboxes, due now
  *   gridctl submit CHANNEL REGION CATEGORY DESCRIPTION   POST an appeal
+ *   gridctl act ID ACTION [FIELD=VALUE...]   acknowledge, resolve, feedback, escalate, transfer
+ *   gridctl directory list | add DEPARTMENT LEVEL REGION ASSIGNEE | rm ID
+ *   gridctl supervision [REGION]    the open appeals at red, most overdue first
  *
  * Addresses come from the same configuration as the services (--config FILE or
  * $GRIDLINE_CONFIG, then GRIDLINE_* variables). */
@@ -42,7 +45,16 @@ static void s_usage(FILE *out)
                  "to apply\n"
                  "  replay ENTRY|all                             put parked entries back "
                  "(ENTRY as deadletters lists it: HOP|ID:SEQ)\n"
-                 "  submit CHANNEL REGION CATEGORY DESCRIPTION   create an appeal\n");
+                 "  submit CHANNEL REGION CATEGORY DESCRIPTION   create an appeal\n"
+                 "  act ID ACTION [FIELD=VALUE...]               act on an appeal: acknowledge, "
+                 "resolve,\n"
+                 "                                               feedback, escalate, transfer "
+                 "(actor=... required)\n"
+                 "  directory list                               the routing directory\n"
+                 "  directory add DEPARTMENT LEVEL REGION ASSIGNEE   add or replace an entry\n"
+                 "  directory rm ID                              remove an API entry\n"
+                 "  supervision [REGION]                         open appeals at red, most "
+                 "overdue first\n");
 }
 
 static size_t s_collect(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -51,8 +63,9 @@ static size_t s_collect(char *ptr, size_t size, size_t nmemb, void *arg)
     return size * nmemb;
 }
 
-/* GET or POST (body != NULL); prints the body; exit status 0 for 2xx. */
-static int s_http(const char *url, const char *body)
+/* A request (method NULL: GET, or POST when body != NULL); prints the body; exit status 0 for
+ * 2xx. */
+static int s_request(const char *method, const char *url, const char *body)
 {
     CURL *curl = curl_easy_init();
     if (!curl) {
@@ -70,6 +83,8 @@ static int s_http(const char *url, const char *body)
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     }
+    if (method)
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     CURLcode rc = curl_easy_perform(curl);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -82,6 +97,42 @@ static int s_http(const char *url, const char *body)
     curl_easy_cleanup(curl);
     jsonbuf_release(&out);
     return rc == CURLE_OK && status >= 200 && status < 300 ? 0 : 1;
+}
+
+static int s_http(const char *url, const char *body)
+{
+    return s_request(NULL, url, body);
+}
+
+/* POSTs a JSON object to url and frees it. */
+static int s_post_json(const char *url, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    int rc = text ? s_http(url, text) : 1;
+    free(text);
+    json_decref(body);
+    return rc;
+}
+
+/* FIELD=VALUE arguments as a JSON object: true/false are booleans (satisfied, solved). */
+static json_t *s_fields(char **args, int n)
+{
+    json_t *o = json_object();
+    for (int i = 0; o && i < n; i++) {
+        const char *eq = strchr(args[i], '=');
+        if (!eq || eq == args[i]) {
+            fprintf(stderr, "gridctl: '%s' is not FIELD=VALUE\n", args[i]);
+            json_decref(o);
+            return NULL;
+        }
+        char *name = strndup(args[i], (size_t)(eq - args[i]));
+        json_t *value = strcmp(eq + 1, "true") == 0    ? json_true()
+                        : strcmp(eq + 1, "false") == 0 ? json_false()
+                                                       : json_string(eq + 1);
+        json_object_set_new(o, name ? name : "", value);
+        free(name);
+    }
+    return o;
 }
 
 /* text %-escaped for a URL path segment or query value ("a/b" must not become two segments);
@@ -279,11 +330,40 @@ int main(int argc, char **argv)
     } else if (strcmp(cmd, "submit") == 0 && nargs == 4) {
         json_t *body = json_pack("{s:s, s:s, s:s, s:s}", "channel", args[0], "region", args[1],
                                  "category", args[2], "description", args[3]);
-        char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
         snprintf(url, sizeof url, "http://%s:%d/v1/appeals", cfg->bind_host, cfg->intake_http_port);
-        rc = text ? s_http(url, text) : 1;
-        free(text);
-        json_decref(body);
+        rc = s_post_json(url, body);
+    } else if (strcmp(cmd, "act") == 0 && nargs >= 2) {
+        char *id = s_escape(args[0]), *action = s_escape(args[1]);
+        snprintf(url, sizeof url, "http://%s:%d/v1/appeals/%s/%s", cfg->bind_host,
+                 cfg->intake_http_port, id ? id : "", action ? action : "");
+        json_t *body = s_fields(args + 2, nargs - 2);
+        rc = id && action && body ? s_post_json(url, body) : 1;
+        curl_free(id);
+        curl_free(action);
+    } else if (strcmp(cmd, "directory") == 0 && nargs >= 1) {
+        snprintf(url, sizeof url, "http://%s:%d/v1/directory", cfg->bind_host,
+                 cfg->router_http_port);
+        if (strcmp(args[0], "list") == 0 && nargs == 1) {
+            rc = s_http(url, NULL);
+        } else if (strcmp(args[0], "add") == 0 && nargs == 5) {
+            rc = s_post_json(url, json_pack("{s:s, s:s, s:s, s:s}", "department", args[1],
+                                            "level", args[2], "region", args[3], "assignee",
+                                            args[4]));
+        } else if (strcmp(args[0], "rm") == 0 && nargs == 2) {
+            char *id = s_escape(args[1]);
+            size_t len = strlen(url);
+            snprintf(url + len, sizeof url - len, "/%s", id ? id : "");
+            rc = id ? s_request("DELETE", url, NULL) : 1;
+            curl_free(id);
+        } else {
+            s_usage(stderr);
+        }
+    } else if (strcmp(cmd, "supervision") == 0 && nargs <= 1) {
+        char *region = s_escape(nargs == 1 ? args[0] : "15");
+        snprintf(url, sizeof url, "http://%s:%d/v1/supervision?region=%s", cfg->bind_host,
+                 cfg->router_http_port, region ? region : "");
+        rc = region ? s_http(url, NULL) : 1;
+        curl_free(region);
     } else {
         s_usage(stderr);
     }
