@@ -43,7 +43,6 @@ cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/pr
 cmdstats() { rcli info commandstats | awk -F'[=,:]' '/^cmdstat_/ && $1 !~ /_(info|config)$/ {sub("cmdstat_", "", $1); print $1, $3}'; }
 sum2() { awk '{s += $2} END {print s + 0}' "$@"; }
 ms() { date +%s%3N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b - a) / 1000}'; }
 
 e2e_start_redis
 e2e_configure
@@ -100,10 +99,13 @@ declare -A IDLE_LINE IDLE_CMDS FIRE_LINE
 t0=$(ms)
 load "$SMALL" 1
 wait_until 120 assigned_at_least "$SMALL" || echo "# not all $SMALL assigned"
+t1=$(ms)
 idle_tick small
+t2=$(ms)
 load $((N - SMALL)) 2
 wait_until 600 assigned_at_least "$N" || echo "# not all $N assigned within 600 s"
-t1=$(ms)
+t3=$(ms)
+LOAD_S=$(awk -v a=$((t1 - t0 + t3 - t2)) 'BEGIN {printf "%.2f", a / 1000}')
 COUNTIES=($(rcli --raw keys 'deadline:{*}' | sed 's/^deadline:{\(.*\)}$/\1/' | sort))
 idle_tick large
 
@@ -160,8 +162,8 @@ fire() {
     printf "%6.0f fired/s  (%d in %.2f s from the first; first after %.2f s; counted by the aggregator after %.2f s)  %.1f redis calls, cpu router %.3f ms, redis %.3f ms per firing",
       n / ((d - f) / 1000), n, (d - f) / 1000, (f - s) / 1000, (c - s) / 1000, cmds / n, cr / n, cd / n }')
   for r in "$@"; do
-    curl -s "http://127.0.0.1:${RPORT[$r]}/metrics" | grep -Ei '^gridline_[a-z_]*(deadline|escalat|lease)' |
-      awk -v r="$r" '$2 > 0 {print "#   router-" r ": " $0}' >>"$E2E_DIR/fire.metrics"
+    curl -s "http://127.0.0.1:${RPORT[$r]}/metrics" | grep -E '^gridline_router_clocks' |
+      awk -v l="$label" -v r="$r" '$2 > 0 {sub("gridline_router_", ""); printf "%s%s", (n++ ? ", " : "#   " l ", router-" r ": "), $1 " " $2} END {if (n) print ""}' >>"$E2E_DIR/fire.metrics"
   done
 }
 
@@ -170,7 +172,7 @@ e2e_kill router-b TERM
 fire two $OFFSET2 $((5 * D)) b c
 
 echo "== gridline deadlines bench: $N open appeals in ${#COUNTIES[@]} counties (prefix $PREFIX), sweep interval ${GRIDLINE_OUTBOX_SWEEP_INTERVAL_MS} ms, appendfsync ${E2E_FSYNC:-always}, $(nproc) cores, $(date -u +%F)"
-echo "load: $N appeals accepted and assigned in $(elapsed "$t0" "$t1") s, $SMALL first (loadgen concurrency $C)"
+echo "load: $N appeals accepted and assigned in $LOAD_S s ($(awk -v n="$N" -v s="$LOAD_S" 'BEGIN {printf "%.0f", n / s}')/s; loadgen concurrency $C, $SMALL first)"
 printf '%-44s %s\n' "idle tick of a router, $SMALL open appeals:" "${IDLE_LINE[small]}"
 printf '%-44s %s\n' "" "${IDLE_CMDS[small]}"
 printf '%-44s %s\n' "idle tick of a router, $N open appeals:" "${IDLE_LINE[large]}"
