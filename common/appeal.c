@@ -143,10 +143,16 @@ bool appeal_field_is_integer(const char *field)
     return false;
 }
 
-const char *const appeal_state_fields[APPEAL_STATE_FIELDS] = {
-    APPEAL_F_SEQ,        APPEAL_F_STATUS,     APPEAL_F_LEVEL,          APPEAL_F_REGION,
-    APPEAL_F_CHANNEL,    APPEAL_F_CATEGORY,   APPEAL_F_DEPARTMENT,     APPEAL_F_ASSIGNEE,
-    APPEAL_F_ACK_DEADLINE_MS, APPEAL_F_RESOLVE_DEADLINE_MS};
+const char *const appeal_state_fields[APPEAL_STATE_FIELDS] = {APPEAL_F_SEQ,
+                                                              APPEAL_F_STATUS,
+                                                              APPEAL_F_LEVEL,
+                                                              APPEAL_F_REGION,
+                                                              APPEAL_F_CHANNEL,
+                                                              APPEAL_F_CATEGORY,
+                                                              APPEAL_F_DEPARTMENT,
+                                                              APPEAL_F_ASSIGNEE,
+                                                              APPEAL_F_ACK_DEADLINE_MS,
+                                                              APPEAL_F_RESOLVE_DEADLINE_MS};
 
 int appeal_state_fill(appeal_state_t *st, const char *id, const redisReply *r)
 {

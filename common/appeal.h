@@ -25,9 +25,9 @@
 
 typedef struct {
     Gridline__Level level;
-    const char *name;       /* "green" */
-    const char *label;      /* "绿" */
-    const char *owner;      /* who holds an appeal at this level */
+    const char *name;  /* "green" */
+    const char *label; /* "绿" */
+    const char *owner; /* who holds an appeal at this level */
 } appeal_level_t;
 
 /* NULL for LEVEL_UNSET or out of range. */
@@ -180,11 +180,11 @@ typedef struct {
     uint32_t expected_seq; /* the appeal's seq the change was decided on */
     const uint8_t *event;  /* the new event, packed, seq = expected_seq + 1 */
     size_t event_len;
-    int64_t ack_due;           /* the acknowledge clock: APPEAL_CLOCK_KEEP, _REMOVE, or when */
-    int64_t resolve_due;       /* the resolve clock */
-    int64_t supervise;         /* the supervision list (red): keep, remove, or its deadline */
-    const char *idem_key;      /* an Idempotency-Key to remember with the change, or NULL */
-    const char *idem_value;    /* "<id>|<fingerprint>|#": # becomes the new seq */
+    int64_t ack_due;        /* the acknowledge clock: APPEAL_CLOCK_KEEP, _REMOVE, or when */
+    int64_t resolve_due;    /* the resolve clock */
+    int64_t supervise;      /* the supervision list (red): keep, remove, or its deadline */
+    const char *idem_key;   /* an Idempotency-Key to remember with the change, or NULL */
+    const char *idem_value; /* "<id>|<fingerprint>|#": # becomes the new seq */
     int idem_ttl_s;
     const char *const *fields; /* field, value, field, value, ... */
     size_t field_count;        /* entries of fields (twice the pairs) */

@@ -981,8 +981,7 @@ void config_print(const config_t *self, FILE *out)
                     char d[32];
                     s_duration_text(*(const long *)v, d, sizeof d);
                     fprintf(out, "%s", *(const long *)v ? d : "\"\"");
-                }
-                else if (field->type == FT_BOOL)
+                } else if (field->type == FT_BOOL)
                     fprintf(out, "%s", *(const bool *)v ? "true" : "false");
                 else if (field->secret && **(char *const *)v)
                     fprintf(out, "\"***\"");

@@ -19,8 +19,9 @@ int deadline_mark(rconn_t *redis, const char *county, int64_t due_ms)
 int deadline_due(rconn_t *redis, int64_t now_ms, size_t max, deadline_due_t *due)
 {
     memset(due, 0, sizeof *due);
-    redisReply *r = rconn_command(redis, "ZRANGEBYSCORE " DEADLINE_INDEX " -inf %lld WITHSCORES "
-                                         "LIMIT 0 %llu",
+    redisReply *r = rconn_command(redis,
+                                  "ZRANGEBYSCORE " DEADLINE_INDEX " -inf %lld WITHSCORES "
+                                  "LIMIT 0 %llu",
                                   (long long)now_ms, (unsigned long long)max);
     if (!r)
         return -1;
@@ -53,8 +54,8 @@ int deadline_due(rconn_t *redis, int64_t now_ms, size_t max, deadline_due_t *due
         return -1;
     }
     for (size_t i = 0; i < n; i++)
-        due->gens[i] = due->gen->element[i]->type == REDIS_REPLY_STRING ? due->gen->element[i]->str
-                                                                        : "0";
+        due->gens[i] =
+            due->gen->element[i]->type == REDIS_REPLY_STRING ? due->gen->element[i]->str : "0";
     due->count = n;
     return 0;
 }
@@ -118,8 +119,8 @@ long deadline_lease_read(rconn_t *redis, redisReply **reply, int64_t *next_ms,
     return (long)n;
 }
 
-int deadline_settle_append(rconn_t *redis, const char *county, const char *score,
-                           const char *gen, int64_t next_ms)
+int deadline_settle_append(rconn_t *redis, const char *county, const char *score, const char *gen,
+                           int64_t next_ms)
 {
     char next[24];
     snprintf(next, sizeof next, "%lld", (long long)next_ms);

@@ -62,8 +62,8 @@ long deadline_lease_read(rconn_t *redis, redisReply **reply, int64_t *next_ms,
                          const char ***members, const redisReply ***states);
 
 /* Settles county at next_ms (-1: no clock left), if its index entry is still score and gen. */
-int deadline_settle_append(rconn_t *redis, const char *county, const char *score,
-                           const char *gen, int64_t next_ms);
+int deadline_settle_append(rconn_t *redis, const char *county, const char *score, const char *gen,
+                           int64_t next_ms);
 
 /* The full pass: lowers the index to the earliest clock of each of count counties. Returns the
  * number of counties with clocks, or -1 (Redis down). */

@@ -124,8 +124,8 @@ const char *directory_check(const config_t *config, const config_directory_entry
                             const char **field)
 {
     *field = "department";
-    if (!e->department || (strcmp(e->department, "*") != 0 &&
-                           !config_department_known(config, e->department)))
+    if (!e->department ||
+        (strcmp(e->department, "*") != 0 && !config_department_known(config, e->department)))
         return "must be a department of the catalogue (or \"*\" for every department)";
     *field = "level";
     if (!e->level || appeal_level_parse(e->level) == 0)

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *s_types[] = {"unset",    "collected",   "assigned", "acknowledged",
-                                "escalated", "resolved",   "feedback", "reopened",
-                                "transferred", "closed", "reminded"};
+static const char *s_types[] = {"unset",       "collected", "assigned", "acknowledged",
+                                "escalated",   "resolved",  "feedback", "reopened",
+                                "transferred", "closed",    "reminded"};
 static const char *s_verdicts[] = {"unset", "satisfied", "basically_satisfied", "unsatisfied"};
 static const char *s_levels[] = {"unset", "green", "blue", "yellow", "red"};
 
@@ -15,7 +15,7 @@ static const char *s_levels[] = {"unset", "green", "blue", "yellow", "red"};
 const char *event_verdict_name(Gridline__Verdict verdict)
 {
     return (int)verdict >= 0 && (int)verdict < S_COUNT(s_verdicts) ? s_verdicts[verdict]
-                                                                    : "unknown";
+                                                                   : "unknown";
 }
 
 int event_verdict_parse(const char *name)

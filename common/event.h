@@ -14,10 +14,10 @@
 
 #define EVENT_ENVELOPE_VERSION 1
 
-const char *event_type_name(Gridline__EventType type); /* "collected", ...; "unset" */
-int event_type_parse(const char *name);                /* -1 if unknown */
-const char *event_level_name(Gridline__Level level);   /* "green", ...; "unset" */
-int event_level_parse(const char *name);               /* -1 if unknown */
+const char *event_type_name(Gridline__EventType type);     /* "collected", ...; "unset" */
+int event_type_parse(const char *name);                    /* -1 if unknown */
+const char *event_level_name(Gridline__Level level);       /* "green", ...; "unset" */
+int event_level_parse(const char *name);                   /* -1 if unknown */
 const char *event_verdict_name(Gridline__Verdict verdict); /* "satisfied", ...; "unset" */
 int event_verdict_parse(const char *name);                 /* -1 if unknown or "unset" */
 

@@ -56,9 +56,8 @@ const char *routing_department(const config_t *config, const char *name)
 }
 
 /* The best of one list for (department, level): the longest prefix of region, or keeps *best. */
-static void s_consider(const config_directory_entry_t *e, const char *department,
-                       const char *level, const char *region, const config_directory_entry_t **best,
-                       size_t *best_len)
+static void s_consider(const config_directory_entry_t *e, const char *department, const char *level,
+                       const char *region, const config_directory_entry_t **best, size_t *best_len)
 {
     size_t len = strlen(e->region);
     if (strcmp(e->department, department) != 0 || strcmp(e->level, level) != 0 ||

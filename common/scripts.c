@@ -19,12 +19,18 @@ S_SCRIPT(deadline_lease);
 S_SCRIPT(deadline_settle);
 
 rscript_t *scripts_all[] = {
-    &scripts_appeal_create,     &scripts_appeal_advance,
-    &scripts_outbox_claim,      &scripts_stats_apply,
-    &scripts_notify_accept,     &scripts_delivery_claim,
-    &scripts_delivery_done,     &scripts_pending_unmark,
-    &scripts_deadletter_replay, &scripts_directory_change,
-    &scripts_deadline_lease,    &scripts_deadline_settle,
+    &scripts_appeal_create,
+    &scripts_appeal_advance,
+    &scripts_outbox_claim,
+    &scripts_stats_apply,
+    &scripts_notify_accept,
+    &scripts_delivery_claim,
+    &scripts_delivery_done,
+    &scripts_pending_unmark,
+    &scripts_deadletter_replay,
+    &scripts_directory_change,
+    &scripts_deadline_lease,
+    &scripts_deadline_settle,
     NULL,
 };
 

@@ -19,11 +19,11 @@
 #include "region.h"
 
 typedef struct {
-    const char *name;    /* "intake", "router", ... */
-    const char *summary; /* one line for --help */
-    const char *usage;   /* extra --help text: endpoints, HTTP API */
-    config_t *config;     /* as started: ports, endpoints, Redis (a reload does not move them) */
-    config_slot_t *slot;  /* the current snapshot: categories, rules, directory, ladder, ... */
+    const char *name;        /* "intake", "router", ... */
+    const char *summary;     /* one line for --help */
+    const char *usage;       /* extra --help text: endpoints, HTTP API */
+    config_t *config;        /* as started: ports, endpoints, Redis (a reload does not move them) */
+    config_slot_t *slot;     /* the current snapshot: categories, rules, directory, ladder, ... */
     const char *config_path; /* the file (NULL: none), read again on SIGHUP */
     region_table_t *regions;
     const char **counties; /* every county code, sorted: the outboxes to sweep */

@@ -66,15 +66,14 @@ rconn_t *collector_redis(collector_t *self)
 }
 
 appeal_create_result_t collector_submit(collector_t *self, const config_t *config,
-                                        const Gridline__Appeal *appeal,
-                                        const char *idempotency_key, const char *fingerprint,
-                                        char id[KEYS_ID_MAX])
+                                        const Gridline__Appeal *appeal, const char *idempotency_key,
+                                        const char *fingerprint, char id[KEYS_ID_MAX])
 {
     int64_t now = clock_wall_ms();
     /* the rules may choose another category: the appeal is stored and counted under it */
     routing_class_t cls;
-    routing_classify(config, appeal->title, appeal->description, appeal->channel,
-                     appeal->region, appeal->category, &cls);
+    routing_classify(config, appeal->title, appeal->description, appeal->channel, appeal->region,
+                     appeal->category, &cls);
     Gridline__Appeal routed = *appeal;
     bool changed = strcmp(cls.category, appeal->category) != 0;
     routed.category = (char *)cls.category;
@@ -104,16 +103,18 @@ appeal_create_result_t collector_submit(collector_t *self, const config_t *confi
     return result;
 }
 
-/* The appeal after an applied step. */
-static void s_acted(const lifecycle_step_t *step, collector_acted_t *out)
+/* The appeal after a step: its status, level, owner, seq and clocks. */
+static void s_after(collector_acted_t *out, appeal_status_t status, Gridline__Level level,
+                    const char *assignee, const char *department, uint32_t seq, int64_t ack_ms,
+                    int64_t resolve_ms)
 {
-    out->status = step->status;
-    out->level = step->level;
-    snprintf(out->assignee, sizeof out->assignee, "%s", step->assignee);
-    snprintf(out->department, sizeof out->department, "%s", step->department);
-    out->seq = step->seq;
-    out->ack_deadline_ms = step->ack_deadline_ms;
-    out->resolve_deadline_ms = step->resolve_deadline_ms;
+    out->status = status;
+    out->level = level;
+    snprintf(out->assignee, sizeof out->assignee, "%s", assignee);
+    snprintf(out->department, sizeof out->department, "%s", department);
+    out->seq = seq;
+    out->ack_deadline_ms = ack_ms;
+    out->resolve_deadline_ms = resolve_ms;
 }
 
 /* A replay: the answer from the event the key's first request stored. */
@@ -133,20 +134,14 @@ static collector_act_result_t s_replay(collector_t *self, const char *county, co
     redisReply *r = rconn_command(self->redis, "LINDEX %s %ld", key, seq - 1);
     if (!r)
         return COLLECTOR_UNAVAILABLE;
-    Gridline__Event *e = r->type == REDIS_REPLY_STRING
-                             ? event_unpack((const uint8_t *)r->str, r->len)
-                             : NULL;
+    Gridline__Event *e =
+        r->type == REDIS_REPLY_STRING ? event_unpack((const uint8_t *)r->str, r->len) : NULL;
     freeReplyObject(r);
     if (!e)
         return COLLECTOR_KEY_REUSED;
     int status = lifecycle_status_after(e);
-    out->status = status < 0 ? out->state.status : (appeal_status_t)status;
-    out->level = e->level;
-    snprintf(out->assignee, sizeof out->assignee, "%s", e->assignee);
-    snprintf(out->department, sizeof out->department, "%s", e->department);
-    out->seq = e->seq;
-    out->ack_deadline_ms = e->ack_deadline_ms;
-    out->resolve_deadline_ms = e->deadline_ms;
+    s_after(out, status < 0 ? out->state.status : (appeal_status_t)status, e->level, e->assignee,
+            e->department, e->seq, e->ack_deadline_ms, e->deadline_ms);
     event_free(&e);
     return COLLECTOR_REPLAYED;
 }
@@ -207,8 +202,7 @@ collector_act_result_t collector_act(collector_t *self, const config_t *config, 
             return COLLECTOR_NOT_FOUND;
         if (pass == 1) {
             appeal_status_t next;
-            return appeal_transition(out->state.status, out->state.level, input->action, &next) ==
-                           0
+            return appeal_transition(out->state.status, out->state.level, input->action, &next) == 0
                        ? COLLECTOR_CONFLICT
                        : COLLECTOR_INVALID_STATE;
         }
@@ -263,7 +257,8 @@ collector_act_result_t collector_act(collector_t *self, const config_t *config, 
         if (outcome == HOP_APPLIED) {
             for (size_t i = 0; i < 2; i++)
                 outbox_send(outboxes[i], step.event, step.event_len);
-            s_acted(&step, out);
+            s_after(out, step.status, step.level, step.assignee, step.department, step.seq,
+                    step.ack_deadline_ms, step.resolve_deadline_ms);
             log_info("appeal changed", "id", id, "action", appeal_action_name(input->action),
                      "actor", input->actor, "status", appeal_status_name(step.status), NULL);
             lifecycle_step_fini(&step);

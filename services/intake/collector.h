@@ -22,9 +22,8 @@ rconn_t *collector_redis(collector_t *self);
  * idempotency_key and fingerprint may be NULL. out->id is set for every result but
  * APPEAL_UNAVAILABLE and APPEAL_NO_FREE_ID. */
 appeal_create_result_t collector_submit(collector_t *self, const config_t *config,
-                                        const Gridline__Appeal *appeal,
-                                        const char *idempotency_key, const char *fingerprint,
-                                        char id[KEYS_ID_MAX]);
+                                        const Gridline__Appeal *appeal, const char *idempotency_key,
+                                        const char *fingerprint, char id[KEYS_ID_MAX]);
 typedef enum {
     COLLECTOR_ACTED = 1,          /* applied: out holds the appeal after it */
     COLLECTOR_REPLAYED,           /* the Idempotency-Key was seen with the same request */
@@ -38,7 +37,7 @@ typedef enum {
 } collector_act_result_t;
 
 typedef struct {
-    appeal_state_t state; /* as read: the current state when the action was refused */
+    appeal_state_t state;   /* as read: the current state when the action was refused */
     appeal_status_t status; /* after the action (or as replayed) */
     Gridline__Level level;
     char assignee[ROUTING_ASSIGNEE_MAX];

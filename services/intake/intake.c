@@ -198,8 +198,7 @@ static json_t *s_event_json(const Gridline__Event *e)
 }
 
 /* 200: the appeal after the action (or as the first request with its key left it). */
-static void s_acted(http_response_t *res, const char *id, const collector_acted_t *a,
-                    bool replayed)
+static void s_acted(http_response_t *res, const char *id, const collector_acted_t *a, bool replayed)
 {
     char when[40];
     json_t *o = json_object();

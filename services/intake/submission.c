@@ -23,9 +23,9 @@ struct submission {
 
 static int s_check_fields(json_t *root, submission_error_t *err)
 {
-    static const char *const known[] = {"channel",  "region",   "category",
-                                        "description", "title", "reporter",
-                                        "location", "external_id", "occurred_at"};
+    static const char *const known[] = {"channel",     "region",      "category",
+                                        "description", "title",       "reporter",
+                                        "location",    "external_id", "occurred_at"};
     return jsonbody_known(root, known, sizeof known / sizeof known[0], err);
 }
 
@@ -118,7 +118,8 @@ submission_t *submission_parse(const char *body, size_t len, const region_table_
     gridline__appeal__init(a);
     const char *channel, *region, *category, *description, *title, *reporter, *external_id,
         *occurred;
-    if (s_check_fields(root, err) != 0 || jsonbody_string(root, "channel", true, 32, &channel, err) != 0 ||
+    if (s_check_fields(root, err) != 0 ||
+        jsonbody_string(root, "channel", true, 32, &channel, err) != 0 ||
         jsonbody_string(root, "region", true, 14, &region, err) != 0 ||
         jsonbody_string(root, "category", true, 32, &category, err) != 0 ||
         jsonbody_string(root, "description", true, 4000, &description, err) != 0 ||

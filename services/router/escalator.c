@@ -51,8 +51,7 @@ escalator_t *escalator_new(service_t *service, rconn_t *redis, directory_t *dire
     self->outboxes = outboxes;
     self->outbox_count = outbox_count;
     argv_init(&self->argv);
-    const char *name = "gridline_router_clocks_total",
-               *help = "due clocks by what became of them";
+    const char *name = "gridline_router_clocks_total", *help = "due clocks by what became of them";
     self->escalated = metrics_register(METRIC_COUNTER, name, "result=\"escalated\"", help);
     self->reminded = metrics_register(METRIC_COUNTER, name, "result=\"reminded\"", help);
     self->stale = metrics_register(METRIC_COUNTER, name, "result=\"stale\"", help);
@@ -209,7 +208,7 @@ static int s_round(escalator_t *self, const config_t *cfg, bool *more)
             }
             applied++;
             metric_add(c->states[k].level >= GRIDLINE__LEVEL__LEVEL_RED ? self->reminded
-                                                                         : self->escalated,
+                                                                        : self->escalated,
                        1);
             for (size_t o = 0; o < self->outbox_count; o++)
                 outbox_send(self->outboxes[o], ch->event, ch->event_len);
@@ -253,8 +252,8 @@ int escalator_tick(escalator_t *self)
     if (rconn_ensure(self->redis) != 0)
         return -1;
     if (clock_mono_ms() >= self->next_full_pass) {
-        if (deadline_full_pass(self->redis, self->service->counties,
-                               self->service->county_count) < 0)
+        if (deadline_full_pass(self->redis, self->service->counties, self->service->county_count) <
+            0)
             return -1;
         self->next_full_pass = clock_mono_ms() + DEADLINE_FULL_PASS_MS;
     }

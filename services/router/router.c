@@ -61,8 +61,8 @@ router_t *router_new(service_t *service)
         if (self->outboxes[i])
             outbox_set_counties(self->outboxes[i], service->counties, service->county_count);
     self->directory = directory_new();
-    self->escalator = escalator_new(service, self->redis, self->directory, self->outboxes,
-                                    S_OUTBOXES);
+    self->escalator =
+        escalator_new(service, self->redis, self->directory, self->outboxes, S_OUTBOXES);
     self->assignments = calloc(batch, sizeof *self->assignments);
     self->changes = calloc(batch, sizeof *self->changes);
     self->outcomes = calloc(batch, sizeof *self->outcomes);
@@ -127,8 +127,8 @@ static int s_decide(router_t *self, const config_t *cfg, const inbox_item_t *ite
     snprintf(st->channel, sizeof st->channel, "%s", in->channel);
     snprintf(st->category, sizeof st->category, "%s", in->category);
     if (!config_category(cfg, in->category))
-        log_warn("unknown category, routed to the general office", "id", in->appeal_id,
-                 "category", in->category, NULL);
+        log_warn("unknown category, routed to the general office", "id", in->appeal_id, "category",
+                 in->category, NULL);
     lifecycle_input_t input = {
         .action = APPEAL_ASSIGN,
         .actor = "router",

@@ -140,7 +140,7 @@ static void s_add(s_thread_t *t, const config_t *cfg, const http_request_t *req,
             return;
         }
     }
-    const char *dept, *level, *region, *assignee;
+    const char *dept = "", *level = "", *region = "", *assignee = "";
     const char *names[] = {"department", "level", "region", "assignee"};
     const char **outs[] = {&dept, &level, &region, &assignee};
     for (size_t i = 0; i < 4; i++)
@@ -272,8 +272,8 @@ static void s_supervision(s_thread_t *t, service_t *svc, const http_request_t *r
             count++;
         }
     }
-    static const char *fields[] = {APPEAL_F_REGION,   APPEAL_F_CATEGORY, APPEAL_F_ASSIGNEE,
-                                   APPEAL_F_STATUS,   APPEAL_F_TITLE,    APPEAL_F_DEPARTMENT,
+    static const char *fields[] = {APPEAL_F_REGION, APPEAL_F_CATEGORY, APPEAL_F_ASSIGNEE,
+                                   APPEAL_F_STATUS, APPEAL_F_TITLE,    APPEAL_F_DEPARTMENT,
                                    APPEAL_F_CHANNEL};
     const size_t nf = sizeof fields / sizeof fields[0];
     for (size_t i = 0; items && i < count; i++) {

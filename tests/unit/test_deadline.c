@@ -17,8 +17,9 @@
 
 static void s_appeal(const char *id, const char *status)
 {
-    redisReply *r = rconn_command(fixture_redis, "HSET appeal:{" C "}:%s seq 3 status %s level green "
-                                                 "region 150123100001",
+    redisReply *r = rconn_command(fixture_redis,
+                                  "HSET appeal:{" C "}:%s seq 3 status %s level green "
+                                  "region 150123100001",
                                   id, status);
     freeReplyObject(r);
 }
@@ -42,8 +43,7 @@ static void test_mark_due_settle(void **state)
     assert_string_equal(due.gens[0], "2");
     /* a mark after the router read the index: the settle refuses, the county stays due */
     assert_int_equal(deadline_mark(fixture_redis, C, 900), 0);
-    assert_int_equal(deadline_settle_append(fixture_redis, C, due.scores[0], due.gens[0], 5000),
-                     0);
+    assert_int_equal(deadline_settle_append(fixture_redis, C, due.scores[0], due.gens[0], 5000), 0);
     redisReply *r = rconn_reply(fixture_redis);
     assert_int_equal(r->integer, 0);
     freeReplyObject(r);
@@ -51,8 +51,7 @@ static void test_mark_due_settle(void **state)
     deadline_due_free(&due);
     /* read again: now the settle moves the county to its next clock, or out when none */
     assert_int_equal(deadline_due(fixture_redis, 1000, 64, &due), 0);
-    assert_int_equal(deadline_settle_append(fixture_redis, C, due.scores[0], due.gens[0], 5000),
-                     0);
+    assert_int_equal(deadline_settle_append(fixture_redis, C, due.scores[0], due.gens[0], 5000), 0);
     r = rconn_reply(fixture_redis);
     assert_int_equal(r->integer, 1);
     freeReplyObject(r);

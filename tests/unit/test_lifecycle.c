@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_fixture.h"
 #include "event.h"
 #include "lifecycle.h"
 
@@ -24,18 +25,7 @@ static const char s_yaml[] =
 
 static int s_setup(void **state)
 {
-    config_t *cfg = config_new();
-    if (!cfg || config_load_string(cfg, s_yaml, "test") != 0)
-        return -1;
-    *state = cfg;
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    config_t *cfg = *state;
-    config_destroy(&cfg);
-    return 0;
+    return config_fixture_load(state, s_yaml);
 }
 
 static appeal_state_t s_state(appeal_status_t status, Gridline__Level level)
@@ -134,8 +124,8 @@ static void test_transfer_and_remind(void **state)
     assert_int_equal(s.status, APPEAL_ASSIGNED);
     assert_string_equal(s.department, "water-supply");
     assert_string_equal(s.assignee, "grid-worker:150123100001");
-    assert_int_equal(s.change.ack_due, NOW + 10000);               /* restarts */
-    assert_int_equal(s.change.resolve_due, APPEAL_CLOCK_KEEP);     /* runs on */
+    assert_int_equal(s.change.ack_due, NOW + 10000);           /* restarts */
+    assert_int_equal(s.change.resolve_due, APPEAL_CLOCK_KEEP); /* runs on */
     lifecycle_step_fini(&s);
     in.department = "weather";
     assert_int_equal(lifecycle_decide(*state, NULL, &st, &in, NOW, &s),
@@ -161,5 +151,5 @@ int main(void)
         cmocka_unit_test(test_escalate_and_reopen),
         cmocka_unit_test(test_transfer_and_remind),
     };
-    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+    return cmocka_run_group_tests(tests, s_setup, config_fixture_teardown);
 }

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_fixture.h"
 #include "routing.h"
 
 static const char s_yaml[] =
@@ -37,18 +38,7 @@ static const char s_yaml[] =
 
 static int s_setup(void **state)
 {
-    config_t *cfg = config_new();
-    if (!cfg || config_load_string(cfg, s_yaml, "test") != 0)
-        return -1;
-    *state = cfg;
-    return 0;
-}
-
-static int s_teardown(void **state)
-{
-    config_t *cfg = *state;
-    config_destroy(&cfg);
-    return 0;
+    return config_fixture_load(state, s_yaml);
 }
 
 static const char *s_owner(void **state, const char *dept, Gridline__Level level,
@@ -74,24 +64,24 @@ static void test_level_and_star(void **state)
                         "county-heating-blue");
     assert_string_equal(s_owner(state, "heating", GRIDLINE__LEVEL__LEVEL_YELLOW, "150123100001"),
                         "城关镇党委");
-    assert_string_equal(s_owner(state, "water-supply", GRIDLINE__LEVEL__LEVEL_YELLOW,
-                                "150123100001"),
-                        "城关镇党委");
+    assert_string_equal(
+        s_owner(state, "water-supply", GRIDLINE__LEVEL__LEVEL_YELLOW, "150123100001"),
+        "城关镇党委");
     assert_string_equal(s_owner(state, "heating", GRIDLINE__LEVEL__LEVEL_RED, "150123100001"),
                         "county:150123");
 }
 
 static void test_fallback_units(void **state)
 {
-    assert_string_equal(s_owner(state, "water-supply", GRIDLINE__LEVEL__LEVEL_GREEN,
-                                "15012320000102"),
-                        "grid-worker:15012320000102");
-    assert_string_equal(s_owner(state, "water-supply", GRIDLINE__LEVEL__LEVEL_BLUE,
-                                "15012320000102"),
-                        "village:150123200001");
-    assert_string_equal(s_owner(state, "water-supply", GRIDLINE__LEVEL__LEVEL_YELLOW,
-                                "150123200001"),
-                        "township:150123200");
+    assert_string_equal(
+        s_owner(state, "water-supply", GRIDLINE__LEVEL__LEVEL_GREEN, "15012320000102"),
+        "grid-worker:15012320000102");
+    assert_string_equal(
+        s_owner(state, "water-supply", GRIDLINE__LEVEL__LEVEL_BLUE, "15012320000102"),
+        "village:150123200001");
+    assert_string_equal(
+        s_owner(state, "water-supply", GRIDLINE__LEVEL__LEVEL_YELLOW, "150123200001"),
+        "township:150123200");
     assert_string_equal(s_owner(state, "power-supply", GRIDLINE__LEVEL__LEVEL_RED, "150203001001"),
                         "county:150203");
 }
@@ -149,9 +139,12 @@ static void test_departments_and_clocks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_longest_prefix_wins),  cmocka_unit_test(test_level_and_star),
-        cmocka_unit_test(test_fallback_units),       cmocka_unit_test(test_department_must_match),
-        cmocka_unit_test(test_rules),                cmocka_unit_test(test_departments_and_clocks),
+        cmocka_unit_test(test_longest_prefix_wins),
+        cmocka_unit_test(test_level_and_star),
+        cmocka_unit_test(test_fallback_units),
+        cmocka_unit_test(test_department_must_match),
+        cmocka_unit_test(test_rules),
+        cmocka_unit_test(test_departments_and_clocks),
     };
-    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+    return cmocka_run_group_tests(tests, s_setup, config_fixture_teardown);
 }

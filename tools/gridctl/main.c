@@ -346,9 +346,8 @@ int main(int argc, char **argv)
         if (strcmp(args[0], "list") == 0 && nargs == 1) {
             rc = s_http(url, NULL);
         } else if (strcmp(args[0], "add") == 0 && nargs == 5) {
-            rc = s_post_json(url, json_pack("{s:s, s:s, s:s, s:s}", "department", args[1],
-                                            "level", args[2], "region", args[3], "assignee",
-                                            args[4]));
+            rc = s_post_json(url, json_pack("{s:s, s:s, s:s, s:s}", "department", args[1], "level",
+                                            args[2], "region", args[3], "assignee", args[4]));
         } else if (strcmp(args[0], "rm") == 0 && nargs == 2) {
             char *id = s_escape(args[1]);
             size_t len = strlen(url);
