@@ -9,7 +9,10 @@
 #   2. routers "b" and "c" start afterwards with clock.offset_ms = 1h + 60s and their own
 #      endpoints (nobody sends to them): in their time every green ack is overdue, and they
 #      share the N due entries through Redis; router "a" sees nothing due and leaves them be;
-#   3. "b" is SIGKILLed when ~KILL_AT% have climbed and restarted (RESTART=1) right after.
+#   3. "b" is SIGKILLed when ~KILL_AT% have climbed, at a moment it holds leased clocks it has
+#      not applied yet (b leases for 3 s, c for 1 s: the lease end tells whose a lease is),
+#      and restarted (RESTART=1) right after: the orphaned clocks fall due again at their
+#      lease end, for either router.
 # Every other clock is far away (green resolve 30d, blue ack 3d), so the new blue ack deadline
 # is the only thing in [now+2d, now+5d]: counting it counts the escalations applied.
 #
@@ -51,9 +54,11 @@ for r in b c; do
   free_port p
   REP[$r]="tcp://127.0.0.1:$p"
 done
+B_LEASE_MS=3000
 start_router() { # b|c
-  local r=$1
-  env GRIDLINE_INSTANCE="router-$r" GRIDLINE_ROUTER_HTTP_PORT="${RPORT[$r]}" \
+  local r=$1 lease=$GRIDLINE_OUTBOX_RESEND_AFTER_MS
+  [ "$r" == b ] && lease=$B_LEASE_MS
+  env GRIDLINE_INSTANCE="router-$r" GRIDLINE_OUTBOX_RESEND_AFTER_MS=$lease GRIDLINE_ROUTER_HTTP_PORT="${RPORT[$r]}" \
     GRIDLINE_ROUTER_ENDPOINT="${REP[$r]}" GRIDLINE_CLOCK_OFFSET_MS=$OFFSET_MS \
     ${E2E_WRAP:-} "$BUILD/gridline-router" >>"$E2E_DIR/router-$r.log" 2>&1 &
   E2E_PIDS+=($!)
@@ -98,12 +103,14 @@ climbed() {
     "${#COUNTIES[@]}" $(printf 'deadline:{%s} ' "${COUNTIES[@]}") $((now + 2 * 86400000)) $((now + 5 * 86400000))
 }
 climbed_at_least() { [ "$(climbed)" -ge "$1" ]; }
-# clocks under lease: scored at a lease end, (now, now + resend_after] in the routers' clock
-leased() {
-  local now
+# clocks under b's lease: b leases for B_LEASE_MS, c for GRIDLINE_OUTBOX_RESEND_AFTER_MS (1 s),
+# so a lease end in (now + 1.5 s, now + B_LEASE_MS] is b's (from a round started < 1.5 s ago).
+b_leased() {
+  local now c
   now=$(($(date +%s%3N) + OFFSET_MS))
-  rcli eval "local n=0 for _,k in ipairs(KEYS) do n=n+redis.call('zcount',k,'('..ARGV[1],ARGV[2]) end return n" \
-    "${#COUNTIES[@]}" $(printf 'deadline:{%s} ' "${COUNTIES[@]}") "$now" $((now + GRIDLINE_OUTBOX_RESEND_AFTER_MS))
+  for c in "${COUNTIES[@]}"; do
+    echo "ZCOUNT deadline:{$c} ($((now + 1500)) $((now + B_LEASE_MS + 100))"
+  done | rcli | awk '{n += $1} END {print n + 0}'
 }
 
 # ---- 2. routers b and c, whose clock says every green ack is overdue ----
@@ -113,8 +120,50 @@ start_router c
 kill_at=$((N * KILL_AT / 100))
 deadline=$((SECONDS + ${STALL:-15}))
 while [ "$(climbed)" -lt "$kill_at" ] && [ $SECONDS -lt $deadline ]; do sleep 0.02; done
-e2e_kill router-b KILL
-echo "# router-b SIGKILLed at $(climbed) climbed (aimed at $kill_at), $(awk -v a="$t_due" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}') s after the deadlines fell due; $(leased) clocks under lease just after (b's orphans and c's in flight)"
+# Then kill b at a moment it holds leased clocks it has not applied: on one connection kept
+# open, Redis is told to refuse writes for a moment (CLIENT PAUSE WRITE: what b's apply has
+# not done yet cannot land) and, in the same write, asked for b's leases; if there are some, b
+# dies before the pause ends, so that part of its apply never runs; else the pause ends at
+# once and the probe is repeated.
+exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT"
+probe() { # -> b's leases, with writes paused
+  local now c cmds="CLIENT PAUSE 1000 WRITE"$'\r\n' line n=0
+  now=$(($(date +%s%3N) + OFFSET_MS))
+  for c in "${COUNTIES[@]}"; do
+    cmds+="ZCOUNT deadline:{$c} ($((now + 1500)) $((now + B_LEASE_MS + 100))"$'\r\n'
+  done
+  printf '%s' "$cmds" >&3
+  read -r line <&3
+  for c in "${COUNTIES[@]}"; do
+    read -r line <&3
+    line=${line#:}
+    n=$((n + ${line%$'\r'}))
+  done
+  echo "$n"
+}
+unpause() {
+  local line
+  printf 'CLIENT UNPAUSE\r\n' >&3
+  read -r line <&3
+}
+tries=0
+deadline=$((SECONDS + 10))
+while [ $SECONDS -lt $deadline ]; do
+  tries=$((tries + 1))
+  if [ "$(probe)" -gt 0 ]; then
+    e2e_kill router-b KILL
+    unpause
+    break
+  fi
+  unpause
+  [ $((tries % 100)) == 0 ] && [ "$(climbed)" -ge "$N" ] && break
+done
+exec 3>&-
+[ -d "/proc/${E2E_PID[router-b]}" ] && e2e_kill router-b KILL
+sleep 0.1
+orphans=$(b_leased)
+echo "# router-b SIGKILLed at $(climbed) climbed (aimed at $kill_at), $(awk -v a="$t_due" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}') s after the deadlines fell due"
+check "router-b died holding $orphans leased clocks it had not applied ($tries tries)" test "$orphans" -gt 0
 if [ "$RESTART" == 1 ]; then
   sleep "${RESTART_AFTER:-0.2}"
   start_router b
