@@ -200,7 +200,7 @@ check_eq "router-a (real clock) fired nothing" 0 "$(rmetric "$GRIDLINE_ROUTER_HT
 outbox_empty() { [ "$(outbox_entries)" == 0 ]; }
 check "outboxes drained" wait_until 30 outbox_empty
 sleep 2 # a late second escalation (a lease given back twice) would land within this
-check_eq "still every appeal climbed, none twice (blue ack deadlines)" "$N" "$(climbed)"
+check_eq "still every appeal climbed (blue ack deadlines)" "$N" "$(climbed)"
 
 # One pass over every appeal: its history decoded (Event fields 2 seq, 3 type, 4 level,
 # 5 assignee, 9 region, 15 reason_code), its hash and its deadline members.
@@ -236,7 +236,7 @@ local function fail(what, id)
   bad[what] = (bad[what] or 0) + 1
   if not first[what] then first[what] = id end
 end
-local lists, per_county, blue_ack_due = 0, {}, {}
+local lists, per_county = 0, {}
 for _, k in ipairs(redis.call('KEYS', 'events:*')) do
   lists = lists + 1
   local c, id = k:match('^events:{(%d+)}:(.+)$')
@@ -297,10 +297,12 @@ esc_counted() {
 esc_counted_is() { [ "$(esc_counted)" == "$1" ]; }
 check "escalations counted exactly once (ev:escalated summed over counties)" wait_until 20 esc_counted_is "$N"
 check_eq "ev:escalated, summed over counties" "$N" "$(esc_counted)"
-day=$(date -u -d "@$(($(date +%s) + OFFSET_MS / 1000 + 8 * 3600))" +%Y%m%d)
-api=$(curl -s "$AGGREGATOR/v1/stats?region=$PREFIX&day=$day" | jq -r '.by_event.escalated // 0')
-real_day=$(date -u -d "@$(($(date +%s) + 8 * 3600))" +%Y%m%d)
-[ "$real_day" != "$day" ] && api=$((api + $(curl -s "$AGGREGATOR/v1/stats?region=$PREFIX&day=$real_day" | jq -r '.by_event.escalated // 0')))
+# the API answers one local day: the days of the routers' clock from the deadlines on
+local_day() { date -u -d "@$(($1 + OFFSET_MS / 1000 + 8 * 3600))" +%Y%m%d; }
+api=0
+for day in $(printf '%s\n' "$(local_day "${t_due%.*}")" "$(local_day "$(date +%s)")" | sort -u); do
+  api=$((api + $(curl -s "$AGGREGATOR/v1/stats?region=$PREFIX&day=$day" | jq -r '.by_event.escalated // 0')))
+done
 check_eq "the aggregator's API says the same" "$N" "$api"
 echo "# total $((SECONDS - T_START)) s"
 exit 0
