@@ -17,7 +17,8 @@
 # is the only thing in [now+2d, now+5d]: counting it counts the escalations applied.
 #
 # N=10000 PREFIX=1501 (the counties of Hohhot) KILL_AT=30 RESTART=1 RESTART_AFTER=0.2 (s) by default;
-# STALL=15: seconds without progress before the test gives up waiting.
+# STALL=15: seconds without progress before the test gives up waiting. With N below ~5000 all
+# may be done before the kill point (two routers fire ~5,000/s on 2 cores).
 E2E_FSYNC=${E2E_FSYNC:-everysec} # no Redis crash here: the routers are what is killed
 source "$(dirname "$0")/lib.sh"
 N=${N:-10000}
