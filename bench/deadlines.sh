@@ -93,7 +93,7 @@ idle_tick() {
   IDLE_CMDS[$1]=$(awk -v t="$TICKS" 'NR == FNR {b[$1] = $2; next} {d = ($2 - b[$1]) / t; if (d > 0.05) printf "%s %.1f, ", $1, d}' \
     "$E2E_DIR/idle.norouter" "$E2E_DIR/idle.all" | sed 's/, $//')
 }
-declare -A IDLE_LINE IDLE_CMDS FIRE_LINE
+declare -A IDLE_LINE IDLE_CMDS FIRE_LINE FIRE_CMDS
 
 # ---- load: SMALL appeals, idle tick, then the rest, idle tick ----
 t0=$(ms)
@@ -181,6 +181,8 @@ fire() {
     -v cr="$cpu_routers" -v cd="$cpu_redis" 'BEGIN {
     printf "%6.0f fired/s  (%d in %.2f s from the first; first after %.2f s; counted by the aggregator after %.2f s)  per firing: %.1f redis calls (stack), cpu router %.3f ms, redis %.3f ms",
       n / ((d - f) / 1000), n, (d - f) / 1000, (f - s) / 1000, (c - s) / 1000, cmds / n, cr / n, cd / n }')
+  FIRE_CMDS[$label]=$(awk 'NR == FNR {b[$1] = $2; next} {print $1, $2 - b[$1]}' "$E2E_DIR/fire.before" "$E2E_DIR/fire.after" |
+    sort -k2 -nr | head -n 8 | awk -v n="$n" '{printf "%s%s %.2f", (NR > 1 ? ", " : ""), $1, $2 / n}')
   for r in "$@"; do
     curl -s "http://127.0.0.1:${RPORT[$r]}/metrics" | grep -E '^gridline_router_clocks' |
       awk -v l="$label" -v r="$r" '$2 > 0 {sub("gridline_router_", ""); printf "%s%s", (n++ ? ", " : "#   " l ", router-" r ": "), $1 " " $2} END {if (n) print ""}' >>"$E2E_DIR/fire.metrics"
@@ -198,6 +200,8 @@ printf '%-44s %s\n' "" "${IDLE_CMDS[small]}"
 printf '%-44s %s\n' "idle tick of a router, $N open appeals:" "${IDLE_LINE[large]}"
 printf '%-44s %s\n' "" "${IDLE_CMDS[large]}"
 printf '%-44s %s\n' "deadlines fired, 1 router (green -> blue):" "${FIRE_LINE[one]}"
+printf '%-44s %s\n' "  calls per firing (top 8, stack):" "${FIRE_CMDS[one]:-}"
 printf '%-44s %s\n' "deadlines fired, 2 routers (blue -> yellow):" "${FIRE_LINE[two]}"
+printf '%-44s %s\n' "  calls per firing (top 8, stack):" "${FIRE_CMDS[two]:-}"
 [ -s "$E2E_DIR/fire.metrics" ] && cat "$E2E_DIR/fire.metrics"
 exit 0
