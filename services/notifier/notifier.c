@@ -251,6 +251,7 @@ int notifier_sweep(notifier_t *self)
 
 static int s_drain(notifier_t *self)
 {
+    /* batch sizes and timings as started; the subscriptions of self->current */
     const config_t *cfg = self->service->config;
     bool redis_down = rconn_ensure(self->redis) != 0;
     inbox_item_t *items = NULL;
@@ -321,7 +322,7 @@ static int s_drain(notifier_t *self)
         s_accepting_t *a = &self->batch[i];
         for (size_t k = 0; k < a->count; k++)
             jobs[j++] = (s_job_t){a->item->county, a->deliveries[k],
-                                  &cfg->subscriptions[a->subs[k]], a->bodies[k]};
+                                  &self->current->subscriptions[a->subs[k]], a->bodies[k]};
     }
     s_deliver(self, jobs, j);
     free(jobs);
