@@ -46,7 +46,8 @@ size_t tally_event(const Gridline__Event *event, tally_item_t *out, size_t max)
         n = s_add(out, n, max, keys, levels, field);
     }
     if ((event->type == GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED ||
-         event->type == GRIDLINE__EVENT_TYPE__EVENT_ESCALATED) &&
+         event->type == GRIDLINE__EVENT_TYPE__EVENT_ESCALATED ||
+         event->type == GRIDLINE__EVENT_TYPE__EVENT_REOPENED) &&
         event->level) {
         snprintf(field, sizeof field, "lvl:%s", event_level_name(event->level));
         n = s_add(out, n, max, keys, levels, field);

@@ -4,7 +4,8 @@
  * county, township, village and (when the appeal names one) grid of the appeal. Fields:
  *   ch:<channel>     +1 on collected
  *   cat:<category>   +1 on collected
- *   lvl:<level>      +1 each time an appeal reaches a level (its first assignment, escalated)
+ *   lvl:<level>      +1 each time an appeal is handed to a level: its first assignment, an
+ *                    escalation, a reopening (one level up; at red, red again)
  *   esc:<reason>     +1 per escalation by reason code (ack_overdue, resolve_overdue, manual)
  *   fb:<verdict>     +1 per feedback (closed or reopened) by verdict
  *   ev:<type>        +1 for every event (ev:collected is the number of appeals)
