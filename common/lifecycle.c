@@ -111,7 +111,9 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     e.channel = (char *)st->channel;
     e.category = (char *)st->category;
     e.department = out->department;
-    e.deadline_ms = out->resolve_deadline_ms;
+    /* a reminder tells when the resolve clock fires next; the hash keeps the level's resolve
+     * deadline (the supervision list's order, the on-time count) */
+    e.deadline_ms = action == APPEAL_REMIND ? resolve : out->resolve_deadline_ms;
     e.ack_deadline_ms = out->ack_deadline_ms;
     e.note = (char *)(in->note ? in->note : "");
     e.resolution = (char *)(in->resolution ? in->resolution : "");

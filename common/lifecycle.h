@@ -13,7 +13,9 @@
  *   resolve                   stops both (and leaves the supervision list)
  *   transfer                  the acknowledge clock restarts; the resolve clock runs on
  *   remind (red)              the acknowledge clock stops; the resolve clock fires again
- *                             ladder.red.remind later, until the appeal is resolved
+ *                             ladder.red.remind later, until the appeal is resolved (the
+ *                             reminded event's deadline_ms says when; the hash keeps the
+ *                             level's resolve deadline)
  * An appeal at red and open is on the supervision list (supervision:{C}, by resolve deadline). */
 #ifndef GRIDLINE_LIFECYCLE_H
 #define GRIDLINE_LIFECYCLE_H

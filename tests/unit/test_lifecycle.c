@@ -138,6 +138,9 @@ static void test_transfer_and_remind(void **state)
     assert_int_equal(s.change.resolve_due, NOW + 50000);
     Gridline__Event *e = event_unpack(s.event, s.event_len);
     assert_int_equal(e->type, GRIDLINE__EVENT_TYPE__EVENT_REMINDED);
+    assert_int_equal(e->deadline_ms, NOW + 50000);
+    assert_int_equal(e->ack_deadline_ms, 0);
+    assert_int_equal(s.resolve_deadline_ms, NOW + 5000);
     assert_int_equal(lifecycle_status_after(e), -1);
     event_free(&e);
     lifecycle_step_fini(&s);
