@@ -154,6 +154,7 @@ test: deps-test
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
+	@bench/deadlines.sh
 
 # make fuzz: every target for FUZZ_SECONDS; new inputs go to build-fuzz/corpus/<name> (not the
 # tracked corpus), a crash leaves build-fuzz/artifacts/<name>-crash-* and fails the run.
