@@ -93,8 +93,9 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
         routing_clocks(config, st->category, out->level, &ack_ms, &resolve_ms);
         ack = out->ack_deadline_ms = now + ack_ms;
         resolve = out->resolve_deadline_ms = now + resolve_ms;
+        /* on the list at red; below red it was never on it (levels only climb) */
         supervise = out->level >= GRIDLINE__LEVEL__LEVEL_RED ? out->resolve_deadline_ms
-                                                             : APPEAL_CLOCK_REMOVE;
+                                                             : APPEAL_CLOCK_KEEP;
     }
 
     Gridline__Event e = GRIDLINE__EVENT__INIT;

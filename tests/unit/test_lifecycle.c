@@ -60,7 +60,7 @@ static void test_assign(void **state)
     assert_string_equal(s.assignee, "heat-crew");
     assert_int_equal(s.change.ack_due, NOW + 10000);
     assert_int_equal(s.change.resolve_due, NOW + 100000);
-    assert_int_equal(s.change.supervise, APPEAL_CLOCK_REMOVE);
+    assert_int_equal(s.change.supervise, APPEAL_CLOCK_KEEP); /* not red: never on the list */
     Gridline__Event *e = event_unpack(s.event, s.event_len);
     assert_non_null(e);
     assert_int_equal(e->seq, 2);
