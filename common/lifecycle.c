@@ -94,8 +94,8 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
         ack = out->ack_deadline_ms = now + ack_ms;
         resolve = out->resolve_deadline_ms = now + resolve_ms;
         /* on the list at red; below red it was never on it (levels only climb) */
-        supervise = out->level >= GRIDLINE__LEVEL__LEVEL_RED ? out->resolve_deadline_ms
-                                                             : APPEAL_CLOCK_KEEP;
+        supervise =
+            out->level >= GRIDLINE__LEVEL__LEVEL_RED ? out->resolve_deadline_ms : APPEAL_CLOCK_KEEP;
     }
 
     Gridline__Event e = GRIDLINE__EVENT__INIT;
