@@ -212,6 +212,7 @@ static uint8_t *s_collected(const appeal_create_t *in, size_t *len)
     event.seq = 1;
     event.type = GRIDLINE__EVENT_TYPE__EVENT_COLLECTED;
     event.actor = "intake";
+    event.token = (char *)(in->token ? in->token : "");
     event.at_ms = in->now_ms;
     event.region = in->appeal->region;
     event.channel = in->appeal->channel;
@@ -276,7 +277,13 @@ appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
         S_FIELD(APPEAL_F_SUBMITTED_CATEGORY, in->submitted_category);
     S_FIELD(APPEAL_F_TITLE, appeal->title);
     S_FIELD(APPEAL_F_DESCRIPTION, appeal->description);
-    S_FIELD(APPEAL_F_REPORTER, appeal->reporter);
+    if (appeal->contact) {
+        S_FIELD(APPEAL_F_REPORTER_NAME, appeal->contact->name);
+        S_FIELD(APPEAL_F_REPORTER_PHONE, appeal->contact->phone);
+        S_FIELD(APPEAL_F_REPORTER_EMAIL, appeal->contact->email);
+    }
+    if (in->token)
+        S_FIELD(APPEAL_F_TOKEN, in->token);
     S_FIELD(APPEAL_F_EXTERNAL_ID, appeal->external_id);
     S_FIELD(APPEAL_F_IDEMPOTENCY_KEY, idem ? in->idempotency_key : "");
     argv_add(&a, APPEAL_F_OCCURRED_AT_MS);

@@ -95,7 +95,10 @@ Gridline__EventType appeal_action_event(appeal_action_t action);
 #define APPEAL_F_CATEGORY "category"
 #define APPEAL_F_TITLE "title"
 #define APPEAL_F_DESCRIPTION "description"
-#define APPEAL_F_REPORTER "reporter"
+#define APPEAL_F_REPORTER_NAME "reporter_name"
+#define APPEAL_F_REPORTER_PHONE "reporter_phone"
+#define APPEAL_F_REPORTER_EMAIL "reporter_email"
+#define APPEAL_F_TOKEN "token" /* the API token that created it */
 #define APPEAL_F_EXTERNAL_ID "external_id"
 #define APPEAL_F_IDEMPOTENCY_KEY "idempotency_key"
 #define APPEAL_F_OCCURRED_AT_MS "occurred_at_ms"
@@ -146,6 +149,7 @@ typedef enum {
 typedef struct {
     const Gridline__Appeal *appeal; /* checked; id and created time are set by the call */
     const char *submitted_category; /* when a rule changed appeal->category, else NULL */
+    const char *token;              /* the API token's name, or NULL */
     Gridline__Level start_level;    /* where it starts (a rule's), LEVEL_UNSET: green */
     const char *idempotency_key;    /* or NULL */
     const char *fingerprint;        /* of the request, with an idempotency key */

@@ -15,7 +15,7 @@
 
 #include "log.h"
 
-typedef enum { S_STRING, S_INT, S_LONG, S_DURATION } s_type_t;
+typedef enum { S_STRING, S_INT, S_LONG, S_DURATION, S_BOOL } s_type_t;
 
 typedef struct {
     const char *name;
@@ -88,6 +88,8 @@ static const s_key_t s_keys[] = {
      "shift of the wall clock (tests)"},
     S_NUM("clock.tz_offset_min", clock_tz_offset_min, "480", -720, 840,
           "local time offset from UTC in minutes (days are local)"),
+    {"auth.required", S_BOOL, offsetof(config_t, auth_required), "on", 0, 1,
+     "every API request needs a token (off: only for a closed lab)"},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
@@ -191,6 +193,18 @@ static const char *s_check_name(const char *v)
     return NULL;
 }
 
+/* 64 lowercase hex digits. */
+static const char *s_check_sha256(const char *v)
+{
+    size_t n = 0;
+    for (; v[n]; n++)
+        if (!isdigit((unsigned char)v[n]) && !(v[n] >= 'a' && v[n] <= 'f'))
+            break;
+    return n == 64 && !v[n] ? NULL
+                            : "must be the SHA-256 of the token, 64 lowercase hex digits "
+                              "(printf %s TOKEN | sha256sum)";
+}
+
 /* A ladder level name. */
 static const char *s_check_level(const char *v)
 {
@@ -259,12 +273,26 @@ static const f_field_t s_subscription_fields[] = {
     F_STR(config_subscription_t, url, REQUIRED, 2048, s_check_url),
     F_SECRET(config_subscription_t, secret, OPTIONAL, 256),
 };
+static const f_field_t s_token_fields[] = {
+    F_STR(config_token_t, name, REQUIRED, 64, s_check_name),
+    {.name = "sha256",
+     .type = FT_STRING,
+     .required = REQUIRED,
+     .offset = offsetof(config_token_t, sha256),
+     .max_len = 64,
+     .check = s_check_sha256},
+    F_STR(config_token_t, channels, OPTIONAL, 256, NULL),
+    F_STR(config_token_t, region, OPTIONAL, 14, s_check_region),
+    F_STR(config_token_t, actions, OPTIONAL, 512, NULL),
+    F_BOOL(config_token_t, contacts, OPTIONAL, "false"),
+};
 static const f_section_t s_sections[] = {
     F_SECTION(categories, category_count, config_category_t, s_category_fields, "name"),
     F_SECTION(directory, directory_count, config_directory_entry_t, s_directory_fields, NULL),
     F_SECTION(subscriptions, subscription_count, config_subscription_t, s_subscription_fields,
               "name"),
     F_SECTION(rules, rule_count, config_rule_t, s_rule_fields, NULL),
+    F_SECTION(tokens, token_count, config_token_t, s_token_fields, "name"),
 };
 #define F_SECTION_COUNT (sizeof s_sections / sizeof s_sections[0])
 
@@ -454,6 +482,17 @@ static int s_set(config_t *self, const s_key_t *key, const char *value, const ch
         free(*(char **)field);
         *(char **)field = copy;
         return 0;
+    }
+    if (key->type == S_BOOL) {
+        static const char *const yes[] = {"on", "true", "yes", "1"}, *const no[] = {"off", "false",
+                                                                                    "no", "0"};
+        for (size_t i = 0; i < 4; i++)
+            if (strcasecmp(value, yes[i]) == 0 || strcasecmp(value, no[i]) == 0) {
+                *(int *)field = strcasecmp(value, yes[i]) == 0;
+                return 0;
+            }
+        return s_fail(self, "%s%s: \"%s\" is not on or off", where, key->name,
+                      s_shown(value, shown));
     }
     if (key->type == S_DURATION) {
         long ms = 0;
@@ -885,7 +924,8 @@ int config_apply_env(config_t *self, char *const *envp)
         if (!eq)
             continue;
         size_t len = (size_t)(eq - *e);
-        if (len == strlen("GRIDLINE_CONFIG") && strncmp(*e, "GRIDLINE_CONFIG", len) == 0)
+        if ((len == strlen("GRIDLINE_CONFIG") && strncmp(*e, "GRIDLINE_CONFIG", len) == 0) ||
+            (len == strlen("GRIDLINE_TOKEN") && strncmp(*e, "GRIDLINE_TOKEN", len) == 0))
             continue;
         const s_key_t *found = NULL;
         char env[128];
@@ -939,6 +979,8 @@ static void s_value(const config_t *self, const s_key_t *key, char *out, size_t 
         snprintf(out, size, "%d", *(const int *)field);
     } else if (key->type == S_DURATION) {
         s_duration_text(*(const long *)field, out, size);
+    } else if (key->type == S_BOOL) {
+        snprintf(out, size, "%s", *(const int *)field ? "on" : "off");
     } else {
         snprintf(out, size, "%ld", *(const long *)field);
     }

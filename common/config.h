@@ -44,6 +44,16 @@ typedef struct {
     char *assignee;
 } config_directory_entry_t;
 
+/* An API token of the configuration: only its SHA-256 is written down (auth.h). */
+typedef struct {
+    char *name;     /* [A-Za-z0-9._-]{1,64}: recorded on every event it causes */
+    char *sha256;   /* lowercase hex of SHA-256(secret) */
+    char *channels; /* "hotline|wechat"; "" = every channel */
+    char *region;   /* code prefix; "" = everywhere */
+    char *actions;  /* "acknowledge|resolve"; "*" = every action; "" = none */
+    bool contacts;  /* may read residents' contacts */
+} config_token_t;
+
 /* A routing rule: every condition given must hold; the first matching rule wins. */
 typedef struct {
     char *keywords; /* "停电|断电": any of them in the title or the description; "" = any */
@@ -92,6 +102,7 @@ typedef struct config {
     long ladder_remind_ms;                 /* ladder.red.remind */
     long clock_offset_ms;
     int clock_tz_offset_min;
+    int auth_required; /* 0 / 1 */
 
     config_category_t *categories;
     size_t category_count;
@@ -101,6 +112,8 @@ typedef struct config {
     size_t subscription_count;
     config_rule_t *rules;
     size_t rule_count;
+    config_token_t *tokens;
+    size_t token_count;
     char errstr[512]; /* see config_errstr */
 } config_t;
 
@@ -117,7 +130,8 @@ void config_destroy(config_t **self_p);
  * the new config and keep the old snapshot). */
 int config_load_file(config_t *self, const char *path);
 int config_load_string(config_t *self, const char *yaml, const char *origin);
-/* GRIDLINE_* variables of envp; unknown ones are an error, except GRIDLINE_CONFIG. */
+/* GRIDLINE_* variables of envp; unknown ones are an error, except GRIDLINE_CONFIG and
+ * GRIDLINE_TOKEN (a client's token: gridctl's and loadgen's, never a service's). */
 int config_apply_env(config_t *self, char *const *envp);
 /* One scalar by its dotted name, checked like the file. */
 int config_set(config_t *self, const char *key, const char *value);

@@ -105,6 +105,7 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     e.level = out->level;
     e.assignee = out->assignee;
     e.actor = (char *)(in->actor ? in->actor : "");
+    e.token = (char *)(in->token ? in->token : "");
     e.at_ms = now;
     e.reason = (char *)(in->reason ? in->reason : "");
     e.reason_code = (char *)(in->reason_code ? in->reason_code : "");

@@ -30,6 +30,7 @@
 typedef struct {
     appeal_action_t action;
     const char *actor;       /* required: who ("router" for time) */
+    const char *token;       /* the API token's name, or NULL */
     const char *note;        /* or NULL */
     const char *reason;      /* free text, or NULL */
     const char *reason_code; /* ack_overdue, resolve_overdue, manual, ... or NULL */

@@ -17,21 +17,16 @@ S_SCRIPT(deadletter_replay);
 S_SCRIPT(directory_change);
 S_SCRIPT(deadline_lease);
 S_SCRIPT(deadline_settle);
+S_SCRIPT(auth_token);
 
 rscript_t *scripts_all[] = {
-    &scripts_appeal_create,
-    &scripts_appeal_advance,
-    &scripts_outbox_claim,
-    &scripts_stats_apply,
-    &scripts_notify_accept,
-    &scripts_delivery_claim,
-    &scripts_delivery_done,
-    &scripts_pending_unmark,
-    &scripts_deadletter_replay,
-    &scripts_directory_change,
-    &scripts_deadline_lease,
-    &scripts_deadline_settle,
-    NULL,
+    &scripts_appeal_create,     &scripts_appeal_advance,
+    &scripts_outbox_claim,      &scripts_stats_apply,
+    &scripts_notify_accept,     &scripts_delivery_claim,
+    &scripts_delivery_done,     &scripts_pending_unmark,
+    &scripts_deadletter_replay, &scripts_directory_change,
+    &scripts_deadline_lease,    &scripts_deadline_settle,
+    &scripts_auth_token,        NULL,
 };
 
 void scripts_prepare(void)

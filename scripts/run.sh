@@ -99,7 +99,7 @@ if ! healthy "http://127.0.0.1:$INTAKE_PORT/healthz" intake ||
   stop_all
   exit 1
 fi
-start loadgen "$BUILD/gridline-loadgen" --url "http://127.0.0.1:$INTAKE_PORT" --rate "$RATE" --prefix 1501 --quiet
+start loadgen "$BUILD/gridline-loadgen" --url "http://127.0.0.1:$INTAKE_PORT" --token demo --rate "$RATE" --prefix 1501 --quiet
 
 cat <<MSG
 
@@ -107,18 +107,19 @@ gridline is running (Redis on 127.0.0.1:$REDIS_PORT, data in var/redis, logs in 
 Demo appeals arrive at $RATE/s from several channels in 呼和浩特 (var/log/loadgen.log).
 
   Submit an appeal:
-    curl -s -X POST http://127.0.0.1:$INTAKE_PORT/v1/appeals -H 'Content-Type: application/json' \\
+    curl -s -X POST http://127.0.0.1:$INTAKE_PORT/v1/appeals -H 'Authorization: Bearer demo' \\
+      -H 'Content-Type: application/json' \\
       -d '{"channel":"hotline","region":"150123100001","category":"heating","description":"暖气不热，室温只有12度"}'
   Look at it (use the id it answered): its level, owner, clocks and history
-    curl -s http://127.0.0.1:$INTAKE_PORT/v1/appeals/<id>
+    curl -s -H 'Authorization: Bearer demo' http://127.0.0.1:$INTAKE_PORT/v1/appeals/<id>
   Nobody acts in the demo, so it climbs 绿 -> 蓝 -> 黄 -> 红 every 20-30 s, a new owner each
   time (config/demo.yaml: ladder, directory). Act on it instead:
-    curl -s -X POST http://127.0.0.1:$INTAKE_PORT/v1/appeals/<id>/acknowledge \\
+    curl -s -X POST http://127.0.0.1:$INTAKE_PORT/v1/appeals/<id>/acknowledge -H 'X-Api-Key: demo' \\
       -H 'Content-Type: application/json' -d '{"actor":"刘芳"}'
     (also resolve, feedback, escalate, transfer: see README "Escalation")
   The supervision list (open appeals at red) and the directory:
-    curl -s 'http://127.0.0.1:$ROUTER_PORT/v1/supervision?region=1501'
-    curl -s http://127.0.0.1:$ROUTER_PORT/v1/directory
+    curl -s -H 'X-Api-Key: demo' 'http://127.0.0.1:$ROUTER_PORT/v1/supervision?region=1501'
+    curl -s -H 'X-Api-Key: demo' http://127.0.0.1:$ROUTER_PORT/v1/directory
   Counts (province 15, city 1501, county 150123, township, village):
     curl -s 'http://127.0.0.1:$AGG_PORT/v1/stats?region=150123'
   Alerts delivered to the demo webhooks:

@@ -66,8 +66,9 @@ rconn_t *collector_redis(collector_t *self)
 }
 
 appeal_create_result_t collector_submit(collector_t *self, const config_t *config,
-                                        const Gridline__Appeal *appeal, const char *idempotency_key,
-                                        const char *fingerprint, char id[KEYS_ID_MAX])
+                                        const Gridline__Appeal *appeal, const char *token,
+                                        const char *idempotency_key, const char *fingerprint,
+                                        char id[KEYS_ID_MAX])
 {
     int64_t now = clock_wall_ms();
     /* the rules may choose another category: the appeal is stored and counted under it */
@@ -80,6 +81,7 @@ appeal_create_result_t collector_submit(collector_t *self, const config_t *confi
     appeal_create_t in = {
         .appeal = &routed,
         .submitted_category = changed ? appeal->category : NULL,
+        .token = token,
         .start_level = cls.level,
         .idempotency_key = idempotency_key,
         .fingerprint = fingerprint,
@@ -176,9 +178,10 @@ static int s_read(collector_t *self, const char *county, const char *id, const c
     return found;
 }
 
-collector_act_result_t collector_act(collector_t *self, const config_t *config, const char *id,
-                                     const lifecycle_input_t *input, const char *idem,
-                                     const char *fingerprint, collector_acted_t *out)
+collector_act_result_t collector_act(collector_t *self, const config_t *config, const char *region,
+                                     const char *id, const lifecycle_input_t *input,
+                                     const char *idem, const char *fingerprint,
+                                     collector_acted_t *out)
 {
     memset(out, 0, sizeof *out);
     char county[7];
@@ -200,6 +203,8 @@ collector_act_result_t collector_act(collector_t *self, const config_t *config, 
         }
         if (!found)
             return COLLECTOR_NOT_FOUND;
+        if (region && strncmp(out->state.region, region, strlen(region)) != 0)
+            return COLLECTOR_FORBIDDEN;
         if (pass == 1) {
             appeal_status_t next;
             return appeal_transition(out->state.status, out->state.level, input->action, &next) == 0

@@ -22,8 +22,9 @@ rconn_t *collector_redis(collector_t *self);
  * idempotency_key and fingerprint may be NULL. out->id is set for every result but
  * APPEAL_UNAVAILABLE and APPEAL_NO_FREE_ID. */
 appeal_create_result_t collector_submit(collector_t *self, const config_t *config,
-                                        const Gridline__Appeal *appeal, const char *idempotency_key,
-                                        const char *fingerprint, char id[KEYS_ID_MAX]);
+                                        const Gridline__Appeal *appeal, const char *token,
+                                        const char *idempotency_key, const char *fingerprint,
+                                        char id[KEYS_ID_MAX]);
 typedef enum {
     COLLECTOR_ACTED = 1,          /* applied: out holds the appeal after it */
     COLLECTOR_REPLAYED,           /* the Idempotency-Key was seen with the same request */
@@ -33,6 +34,7 @@ typedef enum {
     COLLECTOR_INVALID_STATE,      /* not allowed from the current status (out->state) */
     COLLECTOR_CONFLICT,           /* another change won the race (out->state: the new state) */
     COLLECTOR_UNKNOWN_DEPARTMENT, /* transfer to no department */
+    COLLECTOR_FORBIDDEN,          /* the appeal is outside the token's region */
     COLLECTOR_UNAVAILABLE = -1,   /* Redis down */
 } collector_act_result_t;
 
@@ -49,9 +51,11 @@ typedef struct {
 /* Applies an action on appeal id, decided with config's routing and ladder, in one step
  * (appeal_advance: applied only at the seq it was decided on, so two racing actions cannot
  * both win), and passes its event to the notifier and the aggregator. */
-collector_act_result_t collector_act(collector_t *self, const config_t *config, const char *id,
-                                     const lifecycle_input_t *input, const char *idempotency_key,
-                                     const char *fingerprint, collector_acted_t *out);
+/* region: the token's prefix ("" everywhere): an appeal outside it is COLLECTOR_FORBIDDEN. */
+collector_act_result_t collector_act(collector_t *self, const config_t *config, const char *region,
+                                     const char *id, const lifecycle_input_t *input,
+                                     const char *idempotency_key, const char *fingerprint,
+                                     collector_acted_t *out);
 
 /* Every county (static storage), for the sweeper's full passes (pending.h). */
 void collector_set_counties(collector_t *self, const char *const *counties, size_t count);

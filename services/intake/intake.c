@@ -8,6 +8,8 @@
 
 #include "action.h"
 #include "appeal.h"
+#include "auth.h"
+#include "contact.h"
 #include "clock.h"
 #include "collector.h"
 #include "event.h"
@@ -97,7 +99,7 @@ static void s_created(http_response_t *res, const char *id, bool replayed)
 }
 
 static void s_post_appeal(intake_t *self, collector_t *collector, const config_t *cfg,
-                          const http_request_t *req, http_response_t *res)
+                          const auth_token_t *tok, const http_request_t *req, http_response_t *res)
 {
     const char *ctype = http_request_header(req, "Content-Type");
     if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
@@ -122,10 +124,19 @@ static void s_post_appeal(intake_t *self, collector_t *collector, const config_t
                             err.message);
         return;
     }
+    const Gridline__Appeal *parsed = submission_appeal(sub);
+    if (!auth_allows_channel(tok, parsed->channel) || !auth_allows_region(tok, parsed->region)) {
+        bool channel = !auth_allows_channel(tok, parsed->channel);
+        metric_add(self->invalid, 1);
+        auth_forbid(res, tok, channel ? "channel" : "region",
+                    channel ? "submit for this channel" : "submit in this region");
+        submission_destroy(&sub);
+        return;
+    }
     char fingerprint[17], id[KEYS_ID_MAX];
     submission_fingerprint(req->body, req->body_len, fingerprint);
     appeal_create_result_t result =
-        collector_submit(collector, cfg, submission_appeal(sub), idem, fingerprint, id);
+        collector_submit(collector, cfg, parsed, tok->name, idem, fingerprint, id);
     switch (result) {
     case APPEAL_CREATED:
         metric_add(self->created, 1);
@@ -138,9 +149,8 @@ static void s_post_appeal(intake_t *self, collector_t *collector, const config_t
     case APPEAL_KEY_REUSED:
         metric_add(self->invalid, 1);
         http_response_error(res, 422, "idempotency_key_reused", "Idempotency-Key",
-                            "this Idempotency-Key was used for a different request (appeal "
-                            "%s); use a new key for a new appeal",
-                            id);
+                            "this Idempotency-Key was used for a different request; use a new "
+                            "key for a new appeal");
         break;
     case APPEAL_DUPLICATE: {
         const Gridline__Appeal *appeal = submission_appeal(sub);
@@ -242,8 +252,8 @@ static void s_refused(http_response_t *res, const char *code, const char *action
 }
 
 static void s_post_action(intake_t *self, collector_t *collector, const config_t *cfg,
-                          const char *id, const char *name, const http_request_t *req,
-                          http_response_t *res)
+                          const auth_token_t *tok, const char *id, const char *name,
+                          const http_request_t *req, http_response_t *res)
 {
     const char *ctype = http_request_header(req, "Content-Type");
     if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
@@ -280,9 +290,19 @@ static void s_post_action(intake_t *self, collector_t *collector, const config_t
     }
     submission_fingerprint(signed_body, strlen(signed_body), fingerprint);
     free(signed_body);
+    if (!auth_allows_action(tok, action_name(action))) {
+        auth_forbid(res, tok, "action", action_name(action));
+        action_destroy(&action);
+        return;
+    }
     collector_acted_t acted;
-    const lifecycle_input_t *in = action_input(action);
-    switch (collector_act(collector, cfg, id, in, idem, fingerprint, &acted)) {
+    lifecycle_input_t input = *action_input(action);
+    const lifecycle_input_t *in = &input;
+    input.token = tok->name;
+    switch (collector_act(collector, cfg, tok->region, id, in, idem, fingerprint, &acted)) {
+    case COLLECTOR_FORBIDDEN:
+        auth_forbid(res, tok, "id", "act on appeals of this region");
+        break;
     case COLLECTOR_ACTED:
         s_acted(res, id, &acted, false);
         break;
@@ -322,7 +342,30 @@ static void s_post_action(intake_t *self, collector_t *collector, const config_t
     action_destroy(&action);
 }
 
-static void s_get_appeal(intake_t *self, rconn_t *redis, const char *id, http_response_t *res)
+/* The reporter as the reader may see it: in clear only for a token allowed contacts. */
+static json_t *s_reporter_json(const char *name, const char *phone, const char *email,
+                               bool contacts)
+{
+    char mname[CONTACT_MAX], mphone[CONTACT_MAX], memail[CONTACT_MAX];
+    if (!contacts) {
+        contact_mask_name(name, mname);
+        contact_mask_phone(phone, mphone);
+        contact_mask_email(email, memail);
+        name = mname;
+        phone = mphone;
+        email = memail;
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "name", json_string(name));
+    json_object_set_new(o, "phone", json_string(phone));
+    json_object_set_new(o, "email", json_string(email));
+    if (!contacts)
+        json_object_set_new(o, "masked", json_true());
+    return o;
+}
+
+static void s_get_appeal(intake_t *self, rconn_t *redis, const auth_token_t *tok, const char *id,
+                         http_response_t *res)
 {
     char county[7], akey[KEYS_MAX], ekey[KEYS_MAX];
     if (keys_check_id(id) != 0 || keys_county_of_id(id, county) != 0) {
@@ -354,15 +397,35 @@ static void s_get_appeal(intake_t *self, rconn_t *redis, const char *id, http_re
         return;
     }
     json_t *o = json_object();
+    const char *rname = "", *rphone = "", *remail = "", *region_of = "";
     for (size_t i = 0; i + 1 < hash->elements; i += 2) {
         const char *field = hash->element[i]->str, *value = hash->element[i + 1]->str;
-        if (appeal_field_is_integer(field))
+        if (!strcmp(field, APPEAL_F_REGION))
+            region_of = value;
+        if (!strcmp(field, APPEAL_F_REPORTER_NAME))
+            rname = value;
+        else if (!strcmp(field, APPEAL_F_REPORTER_PHONE))
+            rphone = value;
+        else if (!strcmp(field, APPEAL_F_REPORTER_EMAIL))
+            remail = value;
+        else if (!strcmp(field, APPEAL_F_IDEMPOTENCY_KEY))
+            continue; /* never shown */
+        else if (appeal_field_is_integer(field))
             json_object_set_new(o, field, json_integer(strtoll(value, NULL, 10)));
         else if (!strcmp(field, APPEAL_F_LAT) || !strcmp(field, APPEAL_F_LON))
             json_object_set_new(o, field, json_real(strtod(value, NULL)));
         else
             json_object_set_new(o, field, json_string(value));
     }
+    if (!auth_allows_region(tok, region_of)) {
+        json_decref(o);
+        freeReplyObject(hash);
+        freeReplyObject(events);
+        auth_forbid(res, tok, "id", "read appeals of this region");
+        return;
+    }
+    if (*rname || *rphone || *remail)
+        json_object_set_new(o, "reporter", s_reporter_json(rname, rphone, remail, tok->contacts));
     const char *region = json_string_value(json_object_get(o, APPEAL_F_REGION));
     const region_t *chain[6];
     size_t depth = region ? region_chain(self->service->regions, region, chain, 6) : 0;
@@ -395,9 +458,15 @@ void intake_handle(void *arg, const http_request_t *req, http_response_t *res)
     collector_t *collector = req->thread;
     static const char prefix[] = "/v1/appeals/";
     config_t *cfg = service_config(self->service);
+    auth_token_t tok;
+    if (strncmp(req->path, "/v1/", 4) == 0 &&
+        auth_request(cfg, collector_redis(collector), req, res, &tok) != 0) {
+        config_release(&cfg);
+        return;
+    }
     if (strcmp(req->path, "/v1/appeals") == 0) {
         if (strcmp(req->method, "POST") == 0)
-            s_post_appeal(self, collector, cfg, req, res);
+            s_post_appeal(self, collector, cfg, &tok, req, res);
         else
             http_response_error(res, 405, "method_not_allowed", NULL, "use POST /v1/appeals");
     } else if (strncmp(req->path, prefix, sizeof prefix - 1) == 0) {
@@ -406,12 +475,12 @@ void intake_handle(void *arg, const http_request_t *req, http_response_t *res)
         char idbuf[KEYS_ID_MAX + 8];
         snprintf(idbuf, sizeof idbuf, "%.*s", slash ? (int)(slash - id) : (int)strlen(id), id);
         if (slash && strcmp(req->method, "POST") == 0)
-            s_post_action(self, collector, cfg, idbuf, slash + 1, req, res);
+            s_post_action(self, collector, cfg, &tok, idbuf, slash + 1, req, res);
         else if (slash)
             http_response_error(res, 405, "method_not_allowed", NULL,
                                 "use POST /v1/appeals/{id}/{action}");
         else if (strcmp(req->method, "GET") == 0)
-            s_get_appeal(self, collector_redis(collector), id, res);
+            s_get_appeal(self, collector_redis(collector), &tok, id, res);
         else
             http_response_error(res, 405, "method_not_allowed", NULL, "use GET /v1/appeals/{id}");
     } else {

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contact.h"
 #include "hash.h"
 #include "jsonbody.h"
 #include "rules.h"
@@ -17,6 +18,8 @@ struct submission {
     json_t *root; /* the strings of appeal point into it */
     Gridline__Appeal appeal;
     Gridline__Location location;
+    Gridline__Reporter contact;
+    char name[CONTACT_MAX], phone[CONTACT_MAX], email[CONTACT_MAX];
     char title[1024];
     const region_t *village;
 };
@@ -27,6 +30,54 @@ static int s_check_fields(json_t *root, submission_error_t *err)
                                         "description", "title",       "reporter",
                                         "location",    "external_id", "occurred_at"};
     return jsonbody_known(root, known, sizeof known / sizeof known[0], err);
+}
+
+/* reporter: a plain string ("张三 13812345678": the digits are the phone, the rest the name) or
+ * {"name", "phone", "email"}. */
+static int s_reporter(submission_t *self, submission_error_t *err)
+{
+    json_t *r = json_object_get(self->root, "reporter");
+    if (!r || json_is_null(r))
+        return 0;
+    gridline__reporter__init(&self->contact);
+    if (json_is_string(r)) {
+        const char *text = NULL;
+        if (jsonbody_string(self->root, "reporter", false, 200, &text, err) != 0)
+            return -1;
+        contact_parse(text, self->name, self->phone);
+    } else if (json_is_object(r)) {
+        static const char *const known[] = {"name", "phone", "email"};
+        const char *name = NULL, *phone = NULL, *email = NULL;
+        if (jsonbody_known(r, known, 3, err) != 0 ||
+            jsonbody_string(r, "name", false, 100, &name, err) != 0 ||
+            jsonbody_string(r, "phone", false, 40, &phone, err) != 0 ||
+            jsonbody_string(r, "email", false, 200, &email, err) != 0) {
+            char field[64];
+            snprintf(field, sizeof field, "reporter.%s", err->field);
+            snprintf(err->field, sizeof err->field, "%s", field);
+            return -1;
+        }
+        if (phone && *phone && contact_phone(phone, self->phone) != 0) {
+            rules_fail(err, 400, "invalid", "reporter.phone",
+                       "reporter.phone must be 7..15 digits (an optional +86, - and spaces)");
+            return -1;
+        }
+        if (email && *email && (!strchr(email, '@') || strpbrk(email, " <>\"\r\n"))) {
+            rules_fail(err, 400, "invalid", "reporter.email", "reporter.email must be an address");
+            return -1;
+        }
+        snprintf(self->name, sizeof self->name, "%s", name ? name : "");
+        snprintf(self->email, sizeof self->email, "%s", email ? email : "");
+    } else {
+        rules_fail(err, 400, "invalid", "reporter",
+                   "reporter must be a string or {\"name\", \"phone\", \"email\"}");
+        return -1;
+    }
+    self->contact.name = self->name;
+    self->contact.phone = self->phone;
+    self->contact.email = self->email;
+    self->appeal.contact = &self->contact;
+    return 0;
 }
 
 static int s_location(submission_t *self, submission_error_t *err)
@@ -116,15 +167,14 @@ submission_t *submission_parse(const char *body, size_t len, const region_table_
     self->root = root;
     Gridline__Appeal *a = &self->appeal;
     gridline__appeal__init(a);
-    const char *channel, *region, *category, *description, *title, *reporter, *external_id,
-        *occurred;
+    const char *channel, *region, *category, *description, *title, *external_id, *occurred;
     if (s_check_fields(root, err) != 0 ||
         jsonbody_string(root, "channel", true, 32, &channel, err) != 0 ||
         jsonbody_string(root, "region", true, 14, &region, err) != 0 ||
         jsonbody_string(root, "category", true, 32, &category, err) != 0 ||
         jsonbody_string(root, "description", true, 4000, &description, err) != 0 ||
         jsonbody_string(root, "title", false, 200, &title, err) != 0 ||
-        jsonbody_string(root, "reporter", false, 200, &reporter, err) != 0 ||
+
         jsonbody_string(root, "external_id", false, 128, &external_id, err) != 0 ||
         jsonbody_string(root, "occurred_at", false, 40, &occurred, err) != 0)
         goto fail;
@@ -137,7 +187,7 @@ submission_t *submission_parse(const char *body, size_t len, const region_table_
         (external_id && rules_external_id(external_id, err) != 0) ||
         (occurred && rules_time("occurred_at", occurred, &occurred_ms, err) != 0))
         goto fail;
-    if (s_location(self, err) != 0)
+    if (s_location(self, err) != 0 || s_reporter(self, err) != 0)
         goto fail;
 
     a->channel = (char *)channel;
@@ -150,7 +200,6 @@ submission_t *submission_parse(const char *body, size_t len, const region_table_
         title = self->title;
     }
     a->title = (char *)title;
-    a->reporter = (char *)(reporter ? reporter : "");
     a->external_id = (char *)(external_id ? external_id : "");
     a->occurred_at_ms = occurred_ms;
     return self;

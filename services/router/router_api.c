@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "appeal.h"
+#include "auth.h"
 #include "clock.h"
 #include "directory.h"
 #include "keys.h"
@@ -337,7 +338,21 @@ void router_api_handle(void *arg, const http_request_t *req, http_response_t *re
     s_thread_t *t = req->thread;
     config_t *cfg = service_config(svc);
     static const char entry[] = "/v1/directory/";
-    if (strcmp(req->path, "/v1/directory") == 0) {
+    auth_token_t tok;
+    bool changes = strcmp(req->method, "POST") == 0 || strcmp(req->method, "DELETE") == 0;
+    if (strncmp(req->path, "/v1/", 4) == 0 && auth_request(cfg, t->redis, req, res, &tok) != 0) {
+        config_release(&cfg);
+        return;
+    }
+    if (strncmp(req->path, "/v1/directory", 13) == 0 && changes &&
+        !auth_allows_action(&tok, "directory")) {
+        auth_forbid(res, &tok, "Authorization", "change the directory (action \"directory\")");
+    } else if (strcmp(req->path, "/v1/supervision") == 0 &&
+               !auth_allows_region(&tok, http_request_arg(req, "region")
+                                             ? http_request_arg(req, "region")
+                                             : "15")) {
+        auth_forbid(res, &tok, "region", "read the supervision list of this region");
+    } else if (strcmp(req->path, "/v1/directory") == 0) {
         if (strcmp(req->method, "GET") == 0)
             s_list(t, cfg, res);
         else if (strcmp(req->method, "POST") == 0)

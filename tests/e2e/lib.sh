@@ -94,6 +94,23 @@ wait_until() {
   return 1
 }
 
+# Every API request of a test carries the e2e token (auth.required is on, as in production):
+# e2e_start_redis stores it in Redis as `gridctl token create` would; curl in a test is this
+# function; loadgen and gridctl read GRIDLINE_TOKEN. A test of the locks calls `command curl`.
+E2E_TOKEN=e2e-token
+export GRIDLINE_TOKEN=$E2E_TOKEN
+curl() {
+  command curl -H "Authorization: Bearer $E2E_TOKEN" "$@"
+}
+
+# e2e_token_add NAME SECRET CHANNELS REGION ACTIONS CONTACTS(0|1): an API token, straight into Redis
+e2e_token_add() {
+  local sha
+  sha=$(printf %s "$2" | sha256sum | cut -d' ' -f1)
+  rcli hset '{auth}:tokens' "$sha" "$1"$'\t'"$3"$'\t'"$4"$'\t'"$5"$'\t'"$6" >/dev/null
+  rcli hset '{auth}:names' "$1" "$sha" >/dev/null
+}
+
 e2e_start_redis() {
   free_port REDIS_PORT
   mkdir -p "$E2E_DIR/redis"
@@ -103,6 +120,7 @@ e2e_start_redis() {
   E2E_PID[redis]=$!
   export GRIDLINE_REDIS_PORT=$REDIS_PORT
   wait_until 10 redis-cli -p "$REDIS_PORT" ping || { echo "# redis did not start"; exit 1; }
+  e2e_token_add e2e "$E2E_TOKEN" "" "" "*" 1
 }
 
 rcli() {
@@ -141,6 +159,9 @@ directory:
 subscriptions:
   - {name: county-150123, region: "150123", url: "http://127.0.0.1:${SINK_PORT:-9}/alerts/county"}
   - {name: baotou, region: "1502", url: "http://127.0.0.1:${SINK_PORT:-9}/alerts/baotou"}
+tokens:
+  - {name: e2e, sha256: cc318af2129b329b084ebdf17f2608bf3d8a7da6082f345cebf205833876fd88, actions: "*", contacts: true}
+  - {name: demo, sha256: 2a97516c354b68848cdbd8f54a226a0a55b21ed138e207ad6c5cbb9c00aa5aea, actions: "*", contacts: true}
 YAML
   export GRIDLINE_CONFIG=$E2E_CONFIG
 }

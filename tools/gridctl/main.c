@@ -10,6 +10,9 @@
  *   gridctl act ID ACTION [FIELD=VALUE...]   acknowledge, resolve, feedback, escalate, transfer
  *   gridctl directory list | add DEPARTMENT LEVEL REGION ASSIGNEE | rm ID
  *   gridctl supervision [REGION]    the open appeals at red, most overdue first
+ *   gridctl token create NAME [channels=A|B] [region=P] [actions=A|B|*] [contacts=true]
+ *   gridctl token list | revoke NAME
+ * HTTP commands send $GRIDLINE_TOKEN as Authorization: Bearer.
  *
  * Addresses come from the same configuration as the services (--config FILE or
  * $GRIDLINE_CONFIG, then GRIDLINE_* variables). */
@@ -21,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "clock.h"
+#include <openssl/rand.h>
 #include "config.h"
 #include "jsonbuf.h"
 #include "keys.h"
@@ -54,7 +59,12 @@ static void s_usage(FILE *out)
                  "  directory add DEPARTMENT LEVEL REGION ASSIGNEE   add or replace an entry\n"
                  "  directory rm ID                              remove an API entry\n"
                  "  supervision [REGION]                         open appeals at red, most "
-                 "overdue first\n");
+                 "overdue first\n"
+                 "  token create NAME [channels=A|B] [region=P] [actions=A|B|*] [contacts=true]\n"
+                 "                                               a new API token (printed once)\n"
+                 "  token list                                   the tokens (never their secrets)\n"
+                 "  token revoke NAME                            revoke an API token at once\n"
+                 "HTTP commands send $GRIDLINE_TOKEN as the API token.\n");
 }
 
 static size_t s_collect(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -75,14 +85,19 @@ static int s_request(const char *method, const char *url, const char *body)
     jsonbuf_t out;
     jsonbuf_init(&out);
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
+    const char *token = getenv("GRIDLINE_TOKEN");
+    char auth[600];
+    if (token && *token && headers) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %.512s", token);
+        headers = curl_slist_append(headers, auth);
+    }
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, s_collect);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
-    if (body) {
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    if (body)
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    }
     if (method)
         curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     CURLcode rc = curl_easy_perform(curl);
@@ -159,6 +174,88 @@ static int s_open(const config_t *cfg, region_table_t **regions, rconn_t **redis
         return -1;
     }
     return 0;
+}
+
+/* gridctl token ...: straight to Redis ({auth}:tokens), so every instance sees it at once. */
+static int s_token(const config_t *cfg, char **args, int n)
+{
+    region_table_t *regions = NULL;
+    rconn_t *redis = NULL;
+    if (n < 1 || s_open(cfg, &regions, &redis) != 0)
+        return 2;
+    int rc = 1;
+    if (strcmp(args[0], "create") == 0 && n >= 2) {
+        auth_token_t t = {.actions = ""};
+        snprintf(t.name, sizeof t.name, "%s", args[1]);
+        for (int i = 2; i < n; i++) {
+            const char *eq = strchr(args[i], '=');
+            size_t klen = eq ? (size_t)(eq - args[i]) : 0;
+            if (eq && klen == 8 && strncmp(args[i], "channels", 8) == 0)
+                snprintf(t.channels, sizeof t.channels, "%s", eq + 1);
+            else if (eq && klen == 6 && strncmp(args[i], "region", 6) == 0)
+                snprintf(t.region, sizeof t.region, "%s", eq + 1);
+            else if (eq && klen == 7 && strncmp(args[i], "actions", 7) == 0)
+                snprintf(t.actions, sizeof t.actions, "%s", eq + 1);
+            else if (eq && klen == 8 && strncmp(args[i], "contacts", 8) == 0)
+                t.contacts = strcmp(eq + 1, "true") == 0;
+            else {
+                fprintf(stderr,
+                        "gridctl: '%s': expected channels=, region=, actions= or "
+                        "contacts=\n",
+                        args[i]);
+                goto done;
+            }
+        }
+        unsigned char raw[24];
+        char secret[64];
+        if (RAND_bytes(raw, sizeof raw) != 1)
+            goto done;
+        for (size_t i = 0; i < sizeof raw; i++)
+            snprintf(secret + 2 * i, 3, "%02x", raw[i]);
+        if (strspn(t.name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                strlen(t.name) ||
+            !*t.name) {
+            fprintf(stderr, "gridctl: a token name is [A-Za-z0-9._-]{1,64}\n");
+            goto done;
+        }
+        if (auth_token_put(redis, secret, &t) != 0) {
+            fprintf(stderr, "gridctl: %s\n", rconn_errstr(redis));
+            goto done;
+        }
+        printf("{\"name\":\"%s\",\"token\":\"%s\"}\n", t.name, secret);
+        fprintf(stderr, "gridctl: the token is shown once; only its SHA-256 is stored\n");
+        rc = 0;
+    } else if (strcmp(args[0], "list") == 0 && n == 1) {
+        for (size_t i = 0; i < cfg->token_count; i++)
+            printf("%-24s config  channels=%s region=%s actions=%s contacts=%s\n",
+                   cfg->tokens[i].name, cfg->tokens[i].channels, cfg->tokens[i].region,
+                   cfg->tokens[i].actions, cfg->tokens[i].contacts ? "true" : "false");
+        redisReply *r = rconn_command(redis, "HVALS " AUTH_TOKENS);
+        for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+            char f[5][260] = {{0}};
+            sscanf(r->element[i]->str, "%259[^\t]\t%259[^\t]\t%259[^\t]\t%259[^\t]\t%259s", f[0],
+                   f[1], f[2], f[3], f[4]);
+            printf("%-24s api     %s\n", f[0], r->element[i]->str + strlen(f[0]));
+        }
+        rc = r ? 0 : 1;
+        if (r)
+            freeReplyObject(r);
+    } else if (strcmp(args[0], "revoke") == 0 && n == 2) {
+        int k = auth_token_revoke(redis, args[1]);
+        if (k == 1)
+            printf("revoked %s\n", args[1]);
+        else
+            fprintf(stderr, "gridctl: %s\n",
+                    k == 0 ? "no API token of that name" : rconn_errstr(redis));
+        rc = k == 1 ? 0 : 1;
+    } else {
+        s_usage(stderr);
+        rc = 2;
+    }
+done:
+    rconn_destroy(&redis);
+    region_table_destroy(&regions);
+    return rc;
 }
 
 static int s_pending(const config_t *cfg)
@@ -357,6 +454,8 @@ int main(int argc, char **argv)
         } else {
             s_usage(stderr);
         }
+    } else if (strcmp(cmd, "token") == 0 && nargs >= 1) {
+        rc = s_token(cfg, args, nargs);
     } else if (strcmp(cmd, "supervision") == 0 && nargs <= 1) {
         char *region = s_escape(nargs == 1 ? args[0] : "15");
         snprintf(url, sizeof url, "http://%s:%d/v1/supervision?region=%s", cfg->bind_host,

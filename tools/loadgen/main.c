@@ -47,6 +47,7 @@ static const char s_usage[] =
     "  --prefix DIGITS    draw villages whose code starts with DIGITS (default 15)\n"
     "  --seed S           the same seed gives the same appeals (default: from the clock)\n"
     "  --idempotency      send Idempotency-Key: lg-<seed>-<n> with each appeal\n"
+    "  --token TOKEN      API token (default $GRIDLINE_TOKEN), sent as Authorization: Bearer\n"
     "  --json             summary as one JSON object\n"
     "  --quiet            no progress line on stderr (errors are still reported)\n"
     "  --help             this text\n"
@@ -67,6 +68,7 @@ typedef struct {
     const char *prefix;
     uint64_t seed;
     bool idempotency;
+    const char *token;
     bool json;
     bool quiet;
 } s_options_t;
@@ -128,6 +130,7 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
         {"idempotency", no_argument, NULL, 'i'},
         {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
+        {"token", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -177,6 +180,9 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
         case 'j':
             options->json = true;
             break;
+        case 'T':
+            options->token = optarg;
+            break;
         case 'q':
             options->quiet = true;
             break;
@@ -191,6 +197,8 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
     }
     if (optind < argc)
         cli_usage_error("unexpected argument '%s'", argv[optind]);
+    if (!options->token)
+        options->token = getenv("GRIDLINE_TOKEN");
     if (!options->url)
         cli_usage_error("--url is required");
     if (strncmp(options->url, "http://", 7) != 0 && strncmp(options->url, "https://", 8) != 0)
@@ -265,6 +273,11 @@ static int s_transfer_start(s_transfer_t *transfer, CURLM *multi, appeal_gen_t *
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
     /* no "Expect: 100-continue" round trip for bodies curl deems large */
     headers = headers ? curl_slist_append(headers, "Expect:") : NULL;
+    if (headers && options->token && *options->token) {
+        char auth[600];
+        snprintf(auth, sizeof auth, "Authorization: Bearer %.512s", options->token);
+        headers = curl_slist_append(headers, auth);
+    }
     if (headers && options->idempotency) {
         char key[96];
         snprintf(key, sizeof key, "Idempotency-Key: lg-%" PRIu64 "-%" PRIu64, options->seed, n);
