@@ -8,6 +8,7 @@
 
 #include "action.h"
 #include "appeal.h"
+#include "batch.h"
 #include "clock.h"
 #include "collector.h"
 #include "event.h"
@@ -395,7 +396,12 @@ void intake_handle(void *arg, const http_request_t *req, http_response_t *res)
     collector_t *collector = req->thread;
     static const char prefix[] = "/v1/appeals/";
     config_t *cfg = service_config(self->service);
-    if (strcmp(req->path, "/v1/appeals") == 0) {
+    if (strcmp(req->path, "/v1/appeals:batch") == 0) {
+        batch_post(collector, cfg, self->service->regions, req, res);
+    } else if (req->body_len > (size_t)cfg->intake_max_body) { /* httpd allows the batch's */
+        http_response_error(res, 413, "too_large", "body", "request body exceeds %d bytes",
+                            cfg->intake_max_body);
+    } else if (strcmp(req->path, "/v1/appeals") == 0) {
         if (strcmp(req->method, "POST") == 0)
             s_post_appeal(self, collector, cfg, req, res);
         else
