@@ -50,8 +50,8 @@ static void s_check_line(batch_line_t *bl, const char *line, size_t len,
     }
 }
 
-batch_t *batch_parse(const char *body, size_t len, size_t max_lines,
-                     const region_table_t *regions, const config_t *config, rules_error_t *err)
+batch_t *batch_parse(const char *body, size_t len, size_t max_lines, const region_table_t *regions,
+                     const config_t *config, rules_error_t *err)
 {
     memset(err, 0, sizeof *err);
     /* count first: a batch over the limit is refused whole, before any line is read */

@@ -43,8 +43,8 @@ typedef struct {
 /* Splits body into lines and checks each (submission_parse + a required external_id). Pure:
  * no Redis. NULL with err filled when the batch as a whole is refused (413 over max_lines
  * non-blank lines, 503 out of memory); a bad line is not an error of the batch. */
-batch_t *batch_parse(const char *body, size_t len, size_t max_lines,
-                     const region_table_t *regions, const config_t *config, rules_error_t *err);
+batch_t *batch_parse(const char *body, size_t len, size_t max_lines, const region_table_t *regions,
+                     const config_t *config, rules_error_t *err);
 void batch_destroy(batch_t **self_p);
 
 /* One answer line, with its LF. result: "created" or "duplicate". */

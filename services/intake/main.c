@@ -35,7 +35,7 @@ static size_t s_max_body(const config_t *cfg)
 {
     /* the larger limit; intake.max_body is checked again for everything but the batch */
     int max = cfg->intake_max_body > cfg->intake_max_batch_body ? cfg->intake_max_body
-                                                                 : cfg->intake_max_batch_body;
+                                                                : cfg->intake_max_batch_body;
     return (size_t)max;
 }
 

@@ -43,8 +43,7 @@ static size_t s_physical_lines(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     rules_error_t err;
-    batch_t *batch =
-        batch_parse((const char *)data, size, S_MAX_LINES, s_regions, s_config, &err);
+    batch_t *batch = batch_parse((const char *)data, size, S_MAX_LINES, s_regions, s_config, &err);
     if (!batch) {
         if ((err.status != 413 && err.status != 503) || !err.code || !err.message[0])
             abort(); /* the batch as a whole is refused only when too large (or no memory) */

@@ -48,22 +48,30 @@ static batch_t *s_parse(void **state, const char *body, size_t max_lines, rules_
 
 static void test_lines_are_numbered_and_checked(void **state)
 {
+    /* physical lines 1..7, joined by LF (line 4 ends in CRLF, line 7 has no LF) */
+    static const char *const lines[] = {
+        GOOD("a"),       /* 1 */
+        "",              /* 2: blank, no answer */
+        "{\"channel\":", /* 3: bad JSON */
+        GOOD("b") "\r",  /* 4: CRLF */
+        " \t\r",         /* 5: blank */
+        "{\"channel\":\"wechat\",\"region\":\"150123100001\",\"category\":\"heating\","
+        "\"description\":\"x\"}", /* 6: no external_id */
+        GOOD("c"),                /* 7 */
+    };
+    char body[2048] = "";
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        strcat(body, lines[i]);
+        if (i + 1 < sizeof lines / sizeof lines[0])
+            strcat(body, "\n");
+    }
     rules_error_t err;
-    batch_t *b = s_parse(state,
-                         GOOD("a") "\n"
-                                   "\n"                   /* 2: blank, no answer */
-                                   "{\"channel\":\n"      /* 3: bad JSON */
-                                   GOOD("b") "\r\n"       /* 4: CRLF */
-                                   " \t\r\n"              /* 5: blank */
-                                   "{\"channel\":\"wechat\",\"region\":\"150123100001\","
-                                   "\"category\":\"heating\",\"description\":\"x\"}\n" /* 6 */
-                                   GOOD("c"),             /* 7: no final LF */
-                         10, &err);
+    batch_t *b = s_parse(state, body, 10, &err);
     assert_non_null(b);
     assert_int_equal(b->count, 5);
-    size_t lines[] = {1, 3, 4, 6, 7};
+    size_t numbers[] = {1, 3, 4, 6, 7};
     for (size_t i = 0; i < 5; i++)
-        assert_int_equal(b->lines[i].line, lines[i]);
+        assert_int_equal(b->lines[i].line, numbers[i]);
     assert_non_null(b->lines[0].sub);
     assert_string_equal(submission_appeal(b->lines[0].sub)->external_id, "a");
     assert_null(b->lines[1].sub);
