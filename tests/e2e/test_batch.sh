@@ -39,7 +39,6 @@ batch+="$(line 150123100001 wx-1)"$'\n'
 batch+=$'  \t \n'
 batch+="$(line 150123100003 wx-6 visit water)"
 
-keys_before=$(rcli dbsize)
 res=$(post_batch "$batch")
 status=${res%% *}
 body=${res#* }
@@ -72,7 +71,9 @@ check "counted by the aggregator" wait_until 10 stat_is 150123 .appeals 3
 check "intake counts batch appeals" bash -c "curl -s $INTAKE/metrics | grep -q 'gridline_intake_appeals_total{result=\"created\"} 4'"
 
 # --- a re-import creates nothing and answers every good line with its id, "duplicate"
-check "outboxes drained" wait_until 10 test "$(outbox_entries)" == 0
+# settled N: N appeals, all assigned, every outbox drained (then no key changes by itself)
+settled() { all_assigned "$1" && [ "$(outbox_entries)" == 0 ]; }
+check "outboxes drained" wait_until 10 settled 4
 keys_before=$(rcli dbsize)
 seq_before=$(rcli eval "local n=0 for _,k in ipairs(redis.call('keys','seq:*')) do n=n+redis.call('get',k) end return n" 0)
 res2=$(post_batch "$batch")
@@ -92,7 +93,6 @@ single=$(post_appeal "$(line 150123100001 wx-1)")
 check_eq "the single POST sees the batch's external_id: 409" 409 "${single%% *}"
 
 # --- media type, method, limits: the whole request refused, nothing stored
-keys_before=$(rcli dbsize)
 ok_line="$(line 150123100004 wx-7)"
 res=$(CT=application/json post_batch "$ok_line")
 check_eq "application/json: 415" 415 "${res%% *}"
@@ -111,6 +111,7 @@ check_eq "11 lines over max_batch_lines 10: 413" 413 "${res%% *}"
 check "413 names the limit" grep -q intake.max_batch_lines <<<"$(jq -r .error.message <<<"${res#* }")"
 ten=$'\n\n'"$(head -n 10 <<<"$many")"$'\n\n'
 check_eq "10 lines and blank ones: within the limit" 10 "$(post_batch "$ten" | cut -d' ' -f2- | jq -s 'map(select(.result == "created")) | length')"
+check "the 10 assigned, outboxes drained" wait_until 15 settled 14
 keys_before=$(rcli dbsize)
 pad=$(head -c 9000 /dev/zero | tr '\0' ' ')
 res=$(post_batch "$ok_line$pad")
@@ -124,6 +125,23 @@ check_eq "refused batches stored nothing" "$keys_before" "$(rcli dbsize)"
 res=$(post_appeal "{\"channel\":\"hotline\",\"description\":\"$(head -c 2000 /dev/zero | tr '\0' a)\"}")
 check_eq "single POST keeps intake.max_body (1 KiB): 413" 413 "${res%% *}"
 check_eq "single POST under its limit still works" 201 "$(post_appeal "$(appeal_json)" | cut -d' ' -f1)"
+
+# --- a store step that fails part-way (a script error in one county, as Redis down would): the
+# lines before it stay stored, it and the rest answer "unavailable", and sending the same batch
+# again finishes the work
+day=$(ans 8 | jq -r .id | cut -d- -f2)
+rcli del "seq:{150203}:$day" >/dev/null
+rcli hset "seq:{150203}:$day" broken 1 >/dev/null
+part="$(line 150123100005 part-1)"$'\n'"$(line 150203001015 part-2 app power)"$'\n'"$(line 150123100005 part-3)"$'\n'
+res=$(post_batch "$part")
+check_eq "part-way failure: still 200" 200 "${res%% *}"
+check_eq "part-way failure: created, then unavailable for the rest" "1 created 2 unavailable 3 unavailable" \
+  "$(jq -r '"\(.line) \(.result // .error.code)"' <<<"${res#* }" | paste -sd' ')"
+rcli del "seq:{150203}:$day" >/dev/null
+res=$(post_batch "$part")
+check_eq "sent again: the stored line duplicate, the others created" "1 duplicate 2 created 3 created" \
+  "$(jq -r '"\(.line) \(.result // .error.code)"' <<<"${res#* }" | paste -sd' ')"
+check "the new Baotou id walked past the one in use" test "$(jq -r 'select(.line == 2) | .id' <<<"${res#* }")" != "$(ans 8 | jq -r .id)"
 
 # --- Redis down: nothing can be stored, so the whole batch is 503
 e2e_kill redis
