@@ -142,10 +142,12 @@ static bool s_ndjson(const char *ctype)
            (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ' || ctype[n] == '\t');
 }
 
+/* The line on which the store step failed: after a timeout it may have been stored. */
 static void s_unavailable_error(rules_error_t *err, rconn_t *redis)
 {
     rules_fail(err, 503, "unavailable", NULL,
-               "not stored: %s; send the batch again (lines already stored answer duplicate)",
+               "%s: this line may or may not be stored; send the batch again (stored lines "
+               "answer duplicate)",
                redis ? rconn_errstr(redis) : "no redis connection");
 }
 
@@ -180,7 +182,7 @@ void batch_post(collector_t *collector, const config_t *cfg, const region_table_
     }
     jsonbuf_t out;
     jsonbuf_init(&out);
-    size_t stored = 0;
+    size_t stored = 0, down_line = 0;
     bool down = false;
     for (size_t i = 0; i < batch->count; i++) {
         batch_line_t *bl = &batch->lines[i];
@@ -190,8 +192,13 @@ void batch_post(collector_t *collector, const config_t *cfg, const region_table_
             continue;
         }
         if (down) { /* one timeout is enough: the rest are not tried */
+            rules_error_t skipped;
+            rules_fail(&skipped, 503, "unavailable", NULL,
+                       "not stored: Redis failed on line %zu; send the batch again (stored "
+                       "lines answer duplicate)",
+                       down_line);
             metric_add(s_unavailable, 1);
-            batch_answer_error(&out, bl->line, &err);
+            batch_answer_error(&out, bl->line, &skipped);
             continue;
         }
         char id[KEYS_ID_MAX];
@@ -209,6 +216,7 @@ void batch_post(collector_t *collector, const config_t *cfg, const region_table_
             break;
         case APPEAL_UNAVAILABLE:
             down = true;
+            down_line = bl->line;
             s_unavailable_error(&err, collector_redis(collector));
             metric_add(s_unavailable, 1);
             batch_answer_error(&out, bl->line, &err);
@@ -226,7 +234,10 @@ void batch_post(collector_t *collector, const config_t *cfg, const region_table_
     batch_destroy(&batch);
     if (down && stored == 0) {
         jsonbuf_release(&out);
-        http_response_error(res, 503, "unavailable", NULL, "%s", err.message);
+        rconn_t *redis = collector_redis(collector);
+        http_response_error(res, 503, "unavailable", NULL,
+                            "%s; nothing was stored: send the batch again shortly",
+                            redis ? rconn_errstr(redis) : "no redis connection");
         http_response_header(res, "Retry-After", "1");
         return;
     }
