@@ -236,7 +236,7 @@ void batch_post(collector_t *collector, const config_t *cfg, const region_table_
         jsonbuf_release(&out);
         rconn_t *redis = collector_redis(collector);
         http_response_error(res, 503, "unavailable", NULL,
-                            "%s; nothing was stored: send the batch again shortly",
+                            "%s; send the batch again shortly (stored lines answer duplicate)",
                             redis ? rconn_errstr(redis) : "no redis connection");
         http_response_header(res, "Retry-After", "1");
         return;
