@@ -85,6 +85,8 @@ typedef struct config {
     int intake_http_port;
     int intake_gateway_port;
     int intake_max_body;
+    int intake_max_batch_body;
+    int intake_max_batch_lines;
     int intake_idempotency_ttl_s;
     int intake_http_threads;
     int router_http_port;

@@ -9,6 +9,7 @@
 #include "action.h"
 #include "appeal.h"
 #include "auth.h"
+#include "batch.h"
 #include "contact.h"
 #include "clock.h"
 #include "collector.h"
@@ -464,7 +465,12 @@ void intake_handle(void *arg, const http_request_t *req, http_response_t *res)
         config_release(&cfg);
         return;
     }
-    if (strcmp(req->path, "/v1/appeals") == 0) {
+    if (strcmp(req->path, "/v1/appeals:batch") == 0) {
+        batch_post(collector, cfg, self->service->regions, &tok, req, res);
+    } else if (req->body_len > (size_t)cfg->intake_max_body) { /* httpd allows the batch's */
+        http_response_error(res, 413, "too_large", "body", "request body exceeds %d bytes",
+                            cfg->intake_max_body);
+    } else if (strcmp(req->path, "/v1/appeals") == 0) {
         if (strcmp(req->method, "POST") == 0)
             s_post_appeal(self, collector, cfg, &tok, req, res);
         else

@@ -6,6 +6,7 @@ static const char s_usage[] =
     "HTTP API (intake.http_port):\n"
     "  POST /v1/appeals        {channel, region, category, description, title?, reporter?,\n"
     "                          location?, external_id?, occurred_at?}; header Idempotency-Key\n"
+    "  POST /v1/appeals:batch  application/x-ndjson, one appeal (with external_id) a line\n"
     "  GET  /v1/appeals/{id}   the appeal with its level, assignee, status and history\n"
     "  GET  /healthz, /metrics\n"
     "Sends collected events to router.endpoint and aggregator.endpoint (ZeroMQ PUSH).\n";
@@ -32,7 +33,10 @@ static int s_threads(const config_t *cfg)
 
 static size_t s_max_body(const config_t *cfg)
 {
-    return (size_t)cfg->intake_max_body;
+    /* the larger limit; intake.max_body is checked again for everything but the batch */
+    int max = cfg->intake_max_body > cfg->intake_max_batch_body ? cfg->intake_max_body
+                                                                : cfg->intake_max_batch_body;
+    return (size_t)max;
 }
 
 static int s_tick(void *self)
