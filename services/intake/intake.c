@@ -182,6 +182,8 @@ static json_t *s_event_json(const Gridline__Event *e)
     if (*e->department)
         json_object_set_new(o, "department", json_string(e->department));
     json_object_set_new(o, "actor", json_string(e->actor));
+    if (*e->token)
+        json_object_set_new(o, "token", json_string(e->token));
     json_object_set_new(o, "at", json_string(at));
     if (*e->reason_code)
         json_object_set_new(o, "reason_code", json_string(e->reason_code));

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Tokens (issue 8's locks): missing or unknown is 401; a token's channels, region and actions
+# are 403 outside them; residents' contacts are masked unless the token may see them; a token
+# made by gridctl works at once on every instance and a revoked one stops at once; the token's
+# name is recorded on the events it causes.
+source "$(dirname "$0")/lib.sh"
+e2e_start_redis
+e2e_start_sink
+e2e_configure
+e2e_start_services
+ROUTER="http://127.0.0.1:$GRIDLINE_ROUTER_HTTP_PORT"
+J='Content-Type: application/json'
+# status CURL-ARGS...: the HTTP status of a request made with no token but the ones given
+status() { command curl -s -o "$E2E_DIR/out.json" -w '%{http_code}' "$@"; }
+body='{"channel":"wechat","region":"150123100001","category":"heating","description":"暖气不热","reporter":"张三 138-1234-5678"}'
+
+check_eq "no token: POST is 401" 401 "$(status -X POST "$INTAKE/v1/appeals" -H "$J" -d "$body")"
+check_eq "the answer names Authorization" Authorization "$(jq -r .error.field "$E2E_DIR/out.json")"
+check_eq "unknown token: 401" 401 "$(status -X POST "$INTAKE/v1/appeals" -H "$J" -H 'X-Api-Key: nope' -d "$body")"
+check_eq "no token: the router's directory is 401" 401 "$(status "$ROUTER/v1/directory")"
+check_eq "healthz stays open" 200 "$(status "$INTAKE/healthz")"
+check_eq "metrics stay open" 200 "$(status "$INTAKE/metrics")"
+
+# a county dispatcher's token for WeChat in 和林格尔县, acknowledge only, no contacts
+made=$("$BUILD/gridctl" token create wx-150123 channels=wechat region=150123 actions=acknowledge 2>/dev/null)
+secret=$(jq -r .token <<<"$made")
+check "gridctl token create prints the secret once" test ${#secret} -ge 32
+check "only its hash is stored" test -z "$(rcli hgetall '{auth}:tokens' | grep -F "$secret")"
+W=(-H "Authorization: Bearer $secret")
+check_eq "its channel and region: 201" 201 "$(status -X POST "$INTAKE/v1/appeals" -H "$J" "${W[@]}" -d "$body")"
+id=$(jq -r .id "$E2E_DIR/out.json")
+check_eq "another channel: 403" 403 "$(status -X POST "$INTAKE/v1/appeals" -H "$J" "${W[@]}" -d "${body/wechat/hotline}")"
+check_eq "the 403 names the field" channel "$(jq -r .error.field "$E2E_DIR/out.json")"
+check_eq "another county: 403" 403 "$(status -X POST "$INTAKE/v1/appeals" -H "$J" "${W[@]}" -d "${body/150123100001/150203001015}")"
+check_eq "the 403 names the region" region "$(jq -r .error.field "$E2E_DIR/out.json")"
+
+assigned() { [ "$(curl -s "$INTAKE/v1/appeals/$id" | jq -r .status)" == assigned ]; }
+check "assigned" wait_until 10 assigned
+check_eq "GET with the token: 200" 200 "$(status "$INTAKE/v1/appeals/$id" "${W[@]}")"
+check_eq "the reporter's phone is masked" "138****5678" "$(jq -r .reporter.phone "$E2E_DIR/out.json")"
+check_eq "the reporter's name is masked" "张*" "$(jq -r .reporter.name "$E2E_DIR/out.json")"
+check "no raw contact field" test "$(jq -r '[keys[]|select(startswith("reporter_"))]|length' "$E2E_DIR/out.json")" == 0
+check "the event records the token's name" test "$(jq -r '.events[0].token' "$E2E_DIR/out.json")" == wx-150123
+check_eq "a token allowed contacts sees them" "13812345678" "$(curl -s "$INTAKE/v1/appeals/$id" | jq -r .reporter.phone)"
+check_eq "the structured reporter keeps the name" "张三" "$(curl -s "$INTAKE/v1/appeals/$id" | jq -r .reporter.name)"
+
+check_eq "resolve is not among its actions: 403" 403 "$(status -X POST "$INTAKE/v1/appeals/$id/resolve" -H "$J" "${W[@]}" -d '{"actor":"a","resolution":"r"}')"
+check_eq "acknowledge is: 200" 200 "$(status -X POST "$INTAKE/v1/appeals/$id/acknowledge" -H "$J" "${W[@]}" -d '{"actor":"王五"}')"
+check "the acknowledged event records the token" test "$(curl -s "$INTAKE/v1/appeals/$id" | jq -r '.events[-1].token')" == wx-150123
+
+# an appeal of another county: neither readable nor actionable by the county token
+other=$(post_appeal "$(appeal_json 150203001015 heating)")
+oid=$(jq -r .id <<<"${other#* }")
+check_eq "another county's appeal: GET 403" 403 "$(status "$INTAKE/v1/appeals/$oid" "${W[@]}")"
+check_eq "another county's appeal: action 403" 403 "$(status -X POST "$INTAKE/v1/appeals/$oid/acknowledge" -H "$J" "${W[@]}" -d '{"actor":"a"}')"
+
+check_eq "router: supervision of its county: 200" 200 "$(status "$ROUTER/v1/supervision?region=150123" "${W[@]}")"
+check_eq "router: supervision of the province: 403" 403 "$(status "$ROUTER/v1/supervision?region=15" "${W[@]}")"
+check_eq "router: directory changes need the directory action: 403" 403 "$(status -X POST "$ROUTER/v1/directory" "${W[@]}" -d '{"department":"heating","level":"blue","region":"150123","assignee":"x"}')"
+
+check "gridctl token list shows it, not its secret" sh -c "'$BUILD/gridctl' token list | grep -q wx-150123 && ! '$BUILD/gridctl' token list | grep -qF '$secret'"
+check "gridctl token revoke" "$BUILD/gridctl" token revoke wx-150123
+check_eq "a revoked token is 401 at once" 401 "$(status "$INTAKE/v1/appeals/$id" "${W[@]}")"
+exit 0
