@@ -148,6 +148,31 @@ void auth_forbid(http_response_t *res, const auth_token_t *t, const char *field,
     http_response_error(res, 403, "forbidden", field, "token '%s' may not %s", t->name, what);
 }
 
+int auth_host(const config_t *config, const http_request_t *req, http_response_t *res)
+{
+    const char *host = http_request_header(req, "Host");
+    if (!host)
+        return 0;
+    char name[256];
+    if (host[0] == '[') { /* [::1]:8080 */
+        const char *end = strchr(host, ']');
+        snprintf(name, sizeof name, "%.*s", end ? (int)(end - host + 1) : 0, host);
+    } else {
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(host, ":"), host);
+    }
+    bool ok;
+    if (*config->allowed_hosts)
+        ok = s_listed(config->allowed_hosts, name, false);
+    else
+        ok = strcasecmp(name, "localhost") == 0 || strcmp(name, "127.0.0.1") == 0 ||
+             strcmp(name, config->bind_host) == 0;
+    if (ok)
+        return 0;
+    http_response_error(res, 421, "misdirected_host", "Host",
+                        "this service does not answer for host '%.60s' (http.allowed_hosts)", name);
+    return -1;
+}
+
 int auth_token_put(rconn_t *redis, const char *secret, const auth_token_t *t)
 {
     char sha[65], value[1024];

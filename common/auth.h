@@ -61,6 +61,12 @@ int auth_request(const config_t *config, rconn_t *redis, const http_request_t *r
 void auth_forbid(http_response_t *res, const auth_token_t *token, const char *field,
                  const char *what);
 
+/* Whether the request's Host (without its port) is one the APIs answer (http.allowed_hosts,
+ * default the bind address, localhost and 127.0.0.1); a request without Host passes. If not,
+ * answers 421 misdirected_host and returns -1. Against DNS rebinding: a page of another site
+ * resolving its own name to this machine cannot reach the API. */
+int auth_host(const config_t *config, const http_request_t *req, http_response_t *res);
+
 /* gridctl: stores a token (its secret hashed; a token of the same name is replaced). 0 / -1. */
 int auth_token_put(rconn_t *redis, const char *secret, const auth_token_t *token);
 /* 1 revoked, 0 no API token of that name, -1 Redis down. */

@@ -92,6 +92,9 @@ static const s_key_t s_keys[] = {
      "shift of the wall clock (tests)"},
     S_NUM("clock.tz_offset_min", clock_tz_offset_min, "480", -720, 840,
           "local time offset from UTC in minutes (days are local)"),
+    S_STR("http.allowed_hosts", allowed_hosts, "",
+          "Host names the APIs answer, a|b (default: bind_host, localhost, 127.0.0.1); "
+          "others get 421, against DNS rebinding"),
     {"auth.required", S_BOOL, offsetof(config_t, auth_required), "on", 0, 1,
      "every API request needs a token (off: only for a closed lab)"},
 };

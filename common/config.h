@@ -104,7 +104,8 @@ typedef struct config {
     long ladder_remind_ms;                 /* ladder.red.remind */
     long clock_offset_ms;
     int clock_tz_offset_min;
-    int auth_required; /* 0 / 1 */
+    int auth_required;   /* 0 / 1 */
+    char *allowed_hosts; /* "gridline.example|10.0.0.5"; "" = bind_host, localhost, 127.0.0.1 */
 
     config_category_t *categories;
     size_t category_count;

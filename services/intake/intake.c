@@ -103,10 +103,11 @@ static void s_post_appeal(intake_t *self, collector_t *collector, const config_t
                           const auth_token_t *tok, const http_request_t *req, http_response_t *res)
 {
     const char *ctype = http_request_header(req, "Content-Type");
-    if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
+    if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
+        /* required: a web page cannot send it across origins without asking first */
         metric_add(self->invalid, 1);
         http_response_error(res, 415, "unsupported_media_type", "Content-Type",
-                            "send application/json, not '%.60s'", ctype);
+                            "send application/json, not '%.60s'", ctype ? ctype : "(none)");
         return;
     }
     const char *idem = http_request_header(req, "Idempotency-Key");
@@ -259,9 +260,9 @@ static void s_post_action(intake_t *self, collector_t *collector, const config_t
                           const http_request_t *req, http_response_t *res)
 {
     const char *ctype = http_request_header(req, "Content-Type");
-    if (ctype && strncasecmp(ctype, "application/json", 16) != 0) {
+    if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
         http_response_error(res, 415, "unsupported_media_type", "Content-Type",
-                            "send application/json, not '%.60s'", ctype);
+                            "send application/json, not '%.60s'", ctype ? ctype : "(none)");
         return;
     }
     char county[7];
@@ -463,7 +464,8 @@ void intake_handle(void *arg, const http_request_t *req, http_response_t *res)
     config_t *cfg = service_config(self->service);
     auth_token_t tok;
     if (strncmp(req->path, "/v1/", 4) == 0 &&
-        auth_request(cfg, collector_redis(collector), req, res, &tok) != 0) {
+        (auth_host(cfg, req, res) != 0 ||
+         auth_request(cfg, collector_redis(collector), req, res, &tok) != 0)) {
         config_release(&cfg);
         return;
     }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "appeal.h"
 #include "auth.h"
@@ -121,6 +122,12 @@ static int s_member(json_t *root, const char *name, const char **out)
 static void s_add(s_thread_t *t, const config_t *cfg, const http_request_t *req,
                   http_response_t *res)
 {
+    const char *ctype = http_request_header(req, "Content-Type");
+    if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
+        http_response_error(res, 415, "unsupported_media_type", "Content-Type",
+                            "send application/json, not '%.60s'", ctype ? ctype : "(none)");
+        return;
+    }
     json_error_t jerr;
     json_t *root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root || !json_is_object(root)) {
@@ -340,7 +347,8 @@ void router_api_handle(void *arg, const http_request_t *req, http_response_t *re
     static const char entry[] = "/v1/directory/";
     auth_token_t tok;
     bool changes = strcmp(req->method, "POST") == 0 || strcmp(req->method, "DELETE") == 0;
-    if (strncmp(req->path, "/v1/", 4) == 0 && auth_request(cfg, t->redis, req, res, &tok) != 0) {
+    if (strncmp(req->path, "/v1/", 4) == 0 &&
+        (auth_host(cfg, req, res) != 0 || auth_request(cfg, t->redis, req, res, &tok) != 0)) {
         config_release(&cfg);
         return;
     }

@@ -58,6 +58,13 @@ check_eq "router: supervision of its county: 200" 200 "$(status "$ROUTER/v1/supe
 check_eq "router: supervision of the province: 403" 403 "$(status "$ROUTER/v1/supervision?region=15" "${W[@]}")"
 check_eq "router: directory changes need the directory action: 403" 403 "$(status -X POST "$ROUTER/v1/directory" "${W[@]}" -d '{"department":"heating","level":"blue","region":"150123","assignee":"x"}')"
 
+# browsers: their own media type, and only our host names (DNS rebinding)
+check_eq "POST without Content-Type: 415" 415 "$(status -X POST "$INTAKE/v1/appeals" "${W[@]}" --data-binary "$body" -H 'Content-Type:')"
+check_eq "an action as a form: 415" 415 "$(status -X POST "$INTAKE/v1/appeals/$id/acknowledge" "${W[@]}" -d '{"actor":"a"}')"
+check_eq "another Host: 421" 421 "$(status "$INTAKE/v1/appeals/$id" "${W[@]}" -H 'Host: evil.example:8080')"
+check_eq "the router too" 421 "$(status "$ROUTER/v1/directory" "${W[@]}" -H 'Host: evil.example')"
+check_eq "localhost is ours" 200 "$(status "$INTAKE/v1/appeals/$id" "${W[@]}" -H 'Host: localhost:8080')"
+
 check "gridctl token list shows it, not its secret" sh -c "'$BUILD/gridctl' token list | grep -q wx-150123 && ! '$BUILD/gridctl' token list | grep -qF '$secret'"
 check "gridctl token revoke" "$BUILD/gridctl" token revoke wx-150123
 check_eq "a revoked token is 401 at once" 401 "$(status "$INTAKE/v1/appeals/$id" "${W[@]}")"
