@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "scripts.h"
 
 const char *auth_secret(const http_request_t *req)
@@ -35,7 +36,7 @@ static void s_fill(auth_token_t *t, const char *name, const char *channels, cons
     t->contacts = contacts;
 }
 
-/* "<name>\t<channels>\t<region>\t<actions>\t<0|1>" */
+/* "<name>\t<channels>\t<region>\t<actions>\t<0|1>[\t<rate>]" */
 static int s_parse(const char *text, auth_token_t *t)
 {
     char copy[1024], *parts[5] = {0}, *save = NULL;
@@ -52,7 +53,9 @@ static int s_parse(const char *text, auth_token_t *t)
         }
     }
     (void)save;
+    int rate = p != parts[4] ? atoi(p) : 0; /* a sixth field: the rate */
     s_fill(t, parts[0], parts[1], parts[2], parts[3], strcmp(parts[4], "1") == 0);
+    t->rate = rate;
     return 0;
 }
 
@@ -72,6 +75,7 @@ auth_result_t auth_lookup(const config_t *config, rconn_t *redis, const char *se
         const config_token_t *t = &config->tokens[i];
         if (strcmp(t->sha256, sha) == 0) {
             s_fill(out, t->name, t->channels, t->region, t->actions, t->contacts);
+            out->rate = t->rate;
             return AUTH_OK;
         }
     }
@@ -119,12 +123,44 @@ bool auth_allows_action(const auth_token_t *t, const char *action)
     return s_listed(t->actions, action ? action : "", false);
 }
 
+/* 0 within the rate, 1 over it, -1 Redis down. */
+static int s_rate(const config_t *config, rconn_t *redis, const auth_token_t *t)
+{
+    int rate = t->rate ? t->rate : config->auth_rate;
+    if (rate <= 0 || !redis)
+        return 0;
+    char key[160], limit[16];
+    snprintf(key, sizeof key, "{auth}:rate:%s:%lld", t->name, (long long)(clock_wall_ms() / 1000));
+    snprintf(limit, sizeof limit, "%d", rate);
+    const char *args[] = {key, limit};
+    redisReply *r = rconn_eval(redis, &scripts_auth_rate, 1, 2, args, NULL);
+    if (!r)
+        return -1;
+    int over = r->type == REDIS_REPLY_INTEGER && r->integer > rate;
+    freeReplyObject(r);
+    return over;
+}
+
 int auth_request(const config_t *config, rconn_t *redis, const http_request_t *req,
                  http_response_t *res, auth_token_t *out)
 {
     switch (auth_lookup(config, redis, auth_secret(req), out)) {
-    case AUTH_OK:
-        return 0;
+    case AUTH_OK: {
+        int over = s_rate(config, redis, out);
+        if (over == 0)
+            return 0;
+        if (over > 0) {
+            http_response_error(res, 429, "rate_limited", "Authorization",
+                                "token '%s' is over its %d requests a second; slow down",
+                                out->name, out->rate ? out->rate : config->auth_rate);
+            http_response_header(res, "Retry-After", "1");
+            return -1;
+        }
+        http_response_error(res, 503, "unavailable", NULL, "%s; try again shortly",
+                            rconn_errstr(redis));
+        http_response_header(res, "Retry-After", "1");
+        return -1;
+    }
     case AUTH_MISSING:
         http_response_error(res, 401, "unauthorized", "Authorization",
                             "a token is required: Authorization: Bearer <token> or X-Api-Key");
@@ -177,8 +213,8 @@ int auth_token_put(rconn_t *redis, const char *secret, const auth_token_t *t)
 {
     char sha[65], value[1024];
     auth_hash(secret, sha);
-    snprintf(value, sizeof value, "%s\t%s\t%s\t%s\t%d", t->name, t->channels, t->region, t->actions,
-             t->contacts ? 1 : 0);
+    snprintf(value, sizeof value, "%s\t%s\t%s\t%s\t%d\t%d", t->name, t->channels, t->region,
+             t->actions, t->contacts ? 1 : 0, t->rate);
     const char *args[] = {AUTH_TOKENS, AUTH_NAMES, "put", t->name, sha, value};
     redisReply *r = rconn_eval(redis, &scripts_auth_token, 2, 6, args, NULL);
     if (!r)

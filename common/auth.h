@@ -30,6 +30,7 @@ typedef struct {
     char region[16];
     char actions[513];
     bool contacts;
+    int rate; /* requests per second, all instances together; 0: auth.rate */
 } auth_token_t;
 
 typedef enum {
@@ -53,8 +54,10 @@ bool auth_allows_channel(const auth_token_t *token, const char *channel);
 bool auth_allows_region(const auth_token_t *token, const char *region);
 bool auth_allows_action(const auth_token_t *token, const char *action);
 
-/* For a handler: finds the request's token; on failure answers 401 (missing, unknown), or 503,
- * and returns -1. 0 with *out filled. */
+/* For a handler: finds the request's token and counts the request against its rate (the token's,
+ * else auth.rate; {auth}:rate:<name>:<second>, shared by every instance); on failure answers 401
+ * (missing, unknown), 429 with Retry-After (over the rate) or 503, and returns -1. 0 with *out
+ * filled. */
 int auth_request(const config_t *config, rconn_t *redis, const http_request_t *req,
                  http_response_t *res, auth_token_t *out);
 /* Answers 403 naming what the token may not do (field: the request's field it concerns). */

@@ -95,6 +95,8 @@ static const s_key_t s_keys[] = {
     S_STR("http.allowed_hosts", allowed_hosts, "",
           "Host names the APIs answer, a|b (default: bind_host, localhost, 127.0.0.1); "
           "others get 421, against DNS rebinding"),
+    S_NUM("auth.rate", auth_rate, "200", 0, 1000000,
+          "API requests per second per token, all instances together (0: no limit)"),
     {"auth.required", S_BOOL, offsetof(config_t, auth_required), "on", 0, 1,
      "every API request needs a token (off: only for a closed lab)"},
 };
@@ -292,6 +294,7 @@ static const f_field_t s_token_fields[] = {
     F_STR(config_token_t, region, OPTIONAL, 14, s_check_region),
     F_STR(config_token_t, actions, OPTIONAL, 512, NULL),
     F_BOOL(config_token_t, contacts, OPTIONAL, "false"),
+    F_INT(config_token_t, rate, OPTIONAL, 0, 1000000, "0"),
 };
 static const f_section_t s_sections[] = {
     F_SECTION(categories, category_count, config_category_t, s_category_fields, "name"),

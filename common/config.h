@@ -52,6 +52,7 @@ typedef struct {
     char *region;   /* code prefix; "" = everywhere */
     char *actions;  /* "acknowledge|resolve"; "*" = every action; "" = none */
     bool contacts;  /* may read residents' contacts */
+    int rate;       /* requests per second; 0: auth.rate */
 } config_token_t;
 
 /* A routing rule: every condition given must hold; the first matching rule wins. */
@@ -105,6 +106,7 @@ typedef struct config {
     long clock_offset_ms;
     int clock_tz_offset_min;
     int auth_required;   /* 0 / 1 */
+    int auth_rate;       /* requests per second per token, all instances together; 0: no limit */
     char *allowed_hosts; /* "gridline.example|10.0.0.5"; "" = bind_host, localhost, 127.0.0.1 */
 
     config_category_t *categories;

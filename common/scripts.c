@@ -18,6 +18,7 @@ S_SCRIPT(directory_change);
 S_SCRIPT(deadline_lease);
 S_SCRIPT(deadline_settle);
 S_SCRIPT(auth_token);
+S_SCRIPT(auth_rate);
 
 rscript_t *scripts_all[] = {
     &scripts_appeal_create,     &scripts_appeal_advance,

@@ -25,6 +25,7 @@ extern rscript_t scripts_directory_change;
 extern rscript_t scripts_deadline_lease;
 extern rscript_t scripts_deadline_settle;
 extern rscript_t scripts_auth_token;
+extern rscript_t scripts_auth_rate;
 
 /* NULL-terminated, for rconn_set_scripts. */
 extern rscript_t *scripts_all[];

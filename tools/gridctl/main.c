@@ -60,7 +60,8 @@ static void s_usage(FILE *out)
                  "  directory rm ID                              remove an API entry\n"
                  "  supervision [REGION]                         open appeals at red, most "
                  "overdue first\n"
-                 "  token create NAME [channels=A|B] [region=P] [actions=A|B|*] [contacts=true]\n"
+                 "  token create NAME [channels=A|B] [region=P] [actions=A|B|*] [contacts=true] "
+                 "[rate=N]\n"
                  "                                               a new API token (printed once)\n"
                  "  token list                                   the tokens (never their secrets)\n"
                  "  token revoke NAME                            revoke an API token at once\n"
@@ -198,6 +199,8 @@ static int s_token(const config_t *cfg, char **args, int n)
                 snprintf(t.actions, sizeof t.actions, "%s", eq + 1);
             else if (eq && klen == 8 && strncmp(args[i], "contacts", 8) == 0)
                 t.contacts = strcmp(eq + 1, "true") == 0;
+            else if (eq && klen == 4 && strncmp(args[i], "rate", 4) == 0)
+                t.rate = atoi(eq + 1);
             else {
                 fprintf(stderr,
                         "gridctl: '%s': expected channels=, region=, actions= or "
