@@ -291,13 +291,15 @@ appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
     argv_add(&a, APPEAL_F_CREATED_AT_MS);
     argv_add_int(&a, in->now_ms);
     S_FIELD(APPEAL_F_STATUS, appeal_status_name(APPEAL_COLLECTED));
-    if (appeal->location) {
+    if (appeal->location && (appeal->location->lat != 0 || appeal->location->lon != 0)) {
+        /* (0, 0) is "no coordinates" (an address alone): never a place in Inner Mongolia */
         argv_add(&a, APPEAL_F_LAT);
         argv_addf(&a, "%.6f", appeal->location->lat);
         argv_add(&a, APPEAL_F_LON);
         argv_addf(&a, "%.6f", appeal->location->lon);
-        S_FIELD(APPEAL_F_ADDRESS, appeal->location->address);
     }
+    if (appeal->location && appeal->location->address && *appeal->location->address)
+        S_FIELD(APPEAL_F_ADDRESS, appeal->location->address);
 #undef S_FIELD
     for (size_t i = 0; i < nout; i++)
         if (outbox_mark(in->outboxes[i], redis, county, in->now_ms) != 0)

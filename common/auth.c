@@ -151,8 +151,8 @@ int auth_request(const config_t *config, rconn_t *redis, const http_request_t *r
             return 0;
         if (over > 0) {
             http_response_error(res, 429, "rate_limited", "Authorization",
-                                "token '%s' is over its %d requests a second; slow down",
-                                out->name, out->rate ? out->rate : config->auth_rate);
+                                "token '%s' is over its %d requests a second; slow down", out->name,
+                                out->rate ? out->rate : config->auth_rate);
             http_response_header(res, "Retry-After", "1");
             return -1;
         }

@@ -63,6 +63,8 @@ static const s_key_t s_keys[] = {
           "how long an Idempotency-Key is remembered"),
     S_NUM("intake.http_threads", intake_http_threads, "8", 1, 64,
           "intake HTTP threads (more in flight = more appeals per Redis fsync)"),
+    S_STR("intake.bbox", intake_bbox, "97.1,37.3,126.1,53.4",
+          "min_lon,min_lat,max_lon,max_lat: coordinates outside are refused (Inner Mongolia)"),
     S_NUM("router.http_port", router_http_port, "8081", 0, 65535, "router HTTP port"),
     S_STR("router.endpoint", router_endpoint, "tcp://127.0.0.1:5571",
           "router event endpoint (it binds, senders connect)"),

@@ -90,6 +90,7 @@ typedef struct config {
     int intake_max_batch_lines;
     int intake_idempotency_ttl_s;
     int intake_http_threads;
+    char *intake_bbox; /* "min_lon,min_lat,max_lon,max_lat": where coordinates may lie */
     int router_http_port;
     char *router_endpoint;
     int notifier_http_port;

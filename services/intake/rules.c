@@ -1,9 +1,13 @@
 #include "rules.h"
 
+#include "clock.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "clock.h"
 
 void rules_fail(rules_error_t *err, int status, const char *code, const char *field,
                 const char *fmt, ...)
@@ -76,8 +80,13 @@ int rules_external_id(const char *external_id, rules_error_t *err)
 
 int rules_time(const char *field, const char *text, int64_t *ms, rules_error_t *err)
 {
-    if (rules_parse_time(text, ms) == 0)
-        return 0;
+    if (rules_parse_time(text, ms) == 0) {
+        /* a day of slack for clocks set wrong; beyond it the time is a mistake */
+        if (*ms <= clock_wall_ms() + 86400000LL)
+            return 0;
+        rules_fail(err, 400, "invalid", field, "%s lies in the future", field);
+        return -1;
+    }
     rules_fail(err, 400, "invalid", field,
                "%s must be an RFC 3339 time such as 2026-11-24T08:30:00+08:00", field);
     return -1;
@@ -119,8 +128,12 @@ int rules_parse_time(const char *text, int64_t *ms)
     } else {
         return -1;
     }
-    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60 || y < 1970)
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (*p || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 60 || y < 1970)
         return -1;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[mo - 1] + (mo == 2 && leap))
+        return -1; /* 2026-02-31 */
     /* days from civil (Howard Hinnant's algorithm): no timegm/TZ dependence. */
     int yy = y - (mo <= 2);
     int era = yy / 400;

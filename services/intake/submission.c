@@ -20,6 +20,7 @@ struct submission {
     Gridline__Location location;
     Gridline__Reporter contact;
     char name[CONTACT_MAX], phone[CONTACT_MAX], email[CONTACT_MAX];
+    const char *bbox;
     char title[1024];
     const region_t *village;
 };
@@ -119,6 +120,15 @@ static int s_location(submission_t *self, submission_error_t *err)
         }
         self->location.lat = json_number_value(lat);
         self->location.lon = json_number_value(lon);
+        double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+        if (sscanf(self->bbox, "%lf,%lf,%lf,%lf", &x0, &y0, &x1, &y1) == 4 &&
+            (self->location.lon < x0 || self->location.lon > x1 || self->location.lat < y0 ||
+             self->location.lat > y1)) {
+            rules_fail(err, 400, "invalid", "location",
+                       "location (%.4f, %.4f) lies outside the area served (intake.bbox %s)",
+                       self->location.lat, self->location.lon, self->bbox);
+            return -1;
+        }
     }
     const char *address = NULL;
     if (jsonbody_string(loc, "address", false, 500, &address, err) != 0) {
@@ -165,6 +175,7 @@ submission_t *submission_parse(const char *body, size_t len, const region_table_
         return NULL;
     }
     self->root = root;
+    self->bbox = config->intake_bbox;
     Gridline__Appeal *a = &self->appeal;
     gridline__appeal__init(a);
     const char *channel, *region, *category, *description, *title, *external_id, *occurred;

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Issue 8's stricter input: control characters, impossible or future times, coordinates outside
+# the area served, an address without coordinates. Each refusal names the field and stores
+# nothing; the process stays up.
+source "$(dirname "$0")/lib.sh"
+e2e_start_redis
+e2e_configure
+e2e_start_services
+base='"channel":"hotline","region":"150123100001","category":"heating"'
+refused() { # NAME FIELD BODY
+  local before after res
+  before=$(appeal_count)
+  res=$(post_appeal "$3")
+  after=$(appeal_count)
+  check_eq "$1: 400 naming $2, nothing stored" "400 $2 $before" \
+    "${res%% *} $(jq -r .error.field <<<"${res#* }" 2>/dev/null) $after"
+}
+refused "a control character in the description" description "{$base,\"description\":\"暖气\u0007不热\"}"
+refused "DEL in the title" title "{$base,\"description\":\"x\",\"title\":\"a\u007fb\"}"
+refused "an escape in the channel" channel '{"channel":"hot\u001bline","region":"150123100001","category":"heating","description":"x"}'
+refused "February 31st" occurred_at "{$base,\"description\":\"x\",\"occurred_at\":\"2026-02-31T08:00:00+08:00\"}"
+refused "a time in the year 2999" occurred_at "{$base,\"description\":\"x\",\"occurred_at\":\"2999-01-01T08:00:00+08:00\"}"
+refused "the old loophole" occurred_at "{$base,\"description\":\"x\",\"occurred_at\":\"2026-02-31T+1:+1:+1+-1:-1\"}"
+refused "coordinates in Beijing's south (outside the area)" location "{$base,\"description\":\"x\",\"location\":{\"lat\":30.0,\"lon\":116.4}}"
+res=$(post_appeal "{$base,\"description\":\"换行\\n和制表\\t可以\",\"occurred_at\":\"2024-02-29T08:00:00+08:00\"}")
+check_eq "newline and tab in text, and a leap day, are fine" 201 "${res%% *}"
+res=$(post_appeal "{$base,\"description\":\"x\",\"location\":{\"address\":\"城关镇南街12号\"}}")
+check_eq "an address alone: 201" 201 "${res%% *}"
+id=$(jq -r .id <<<"${res#* }")
+check_eq "... stores the address" "城关镇南街12号" "$(rcli hget "appeal:{150123}:$id" address)"
+check_eq "... and no coordinates (not 0,0)" "" "$(rcli hget "appeal:{150123}:$id" lat)"
+res=$(post_appeal "{$base,\"description\":\"x\",\"location\":{\"lat\":40.55,\"lon\":111.82}}")
+check_eq "coordinates in 和林格尔县: 201" 201 "${res%% *}"
+check "intake is still up" curl -sf "$INTAKE/healthz"
+exit 0
