@@ -44,6 +44,11 @@ int keys_pending(char *buf, const char *name)
     return snprintf(buf, KEYS_MAX, "pending:%s", name);
 }
 
+int keys_index_created(char *buf, const char *county)
+{
+    return snprintf(buf, KEYS_MAX, "index:{%s}:created", county);
+}
+
 int keys_supervision(char *buf, const char *county)
 {
     return snprintf(buf, KEYS_MAX, "supervision:{%s}", county);

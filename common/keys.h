@@ -15,6 +15,7 @@
  *                                       (hop = router | notifier | aggregator)
  *   deadline:{C}                 zset   "<id>|ack", "<id>|resolve" -> when that clock of the
  *                                       appeal falls due (a router's lease pushes it later)
+ *   index:{C}:created            zset   "<id>" -> created ms: listings (GET /v1/appeals), recounts
  *   supervision:{C}              zset   "<id>" -> resolve deadline: the open appeals at red
  *   {deadline}:index             zset   county -> its earliest due clock (over-approximate:
  *                                       never later than the truth; see deadline.h)
@@ -55,6 +56,7 @@ int keys_ext(char *buf, const char *county, const char *channel, const char *ext
 int keys_outbox(char *buf, const char *county, const char *hop);
 int keys_deadline(char *buf, const char *county);
 int keys_supervision(char *buf, const char *county);
+int keys_index_created(char *buf, const char *county);
 int keys_delivery(char *buf, const char *county);
 int keys_delivery_body(char *buf, const char *county);
 int keys_stats(char *buf, const char *county, const char *day, const char *region);

@@ -36,6 +36,10 @@ if not id then return {4, ARGV[2]} end
 local fields = {'id', id, 'seq', 1}
 for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', 'appeal:' .. tag .. id, unpack(fields))
+-- the county's index of appeals by creation time (listings, recounts)
+for i = 9, #ARGV - 1, 2 do
+  if ARGV[i] == 'created_at_ms' then redis.call('ZADD', 'index:' .. tag .. 'created', ARGV[i + 1], id) end
+end
 local member = id .. ':1'
 for i = 4, #KEYS do redis.call('ZADD', KEYS[i], ARGV[7], member) end
 if ARGV[3] == '1' then

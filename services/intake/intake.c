@@ -16,6 +16,7 @@
 #include "event.h"
 #include "jsonbuf.h"
 #include "keys.h"
+#include "listing.h"
 #include "log.h"
 #include "metrics.h"
 #include "rconn.h"
@@ -477,8 +478,11 @@ void intake_handle(void *arg, const http_request_t *req, http_response_t *res)
     } else if (strcmp(req->path, "/v1/appeals") == 0) {
         if (strcmp(req->method, "POST") == 0)
             s_post_appeal(self, collector, cfg, &tok, req, res);
+        else if (strcmp(req->method, "GET") == 0)
+            listing_get(collector_redis(collector), self->service->regions, &tok, req, res);
         else
-            http_response_error(res, 405, "method_not_allowed", NULL, "use POST /v1/appeals");
+            http_response_error(res, 405, "method_not_allowed", NULL,
+                                "use POST or GET /v1/appeals");
     } else if (strncmp(req->path, prefix, sizeof prefix - 1) == 0) {
         /* /v1/appeals/{id} or /v1/appeals/{id}/{action} */
         const char *id = req->path + sizeof prefix - 1, *slash = strchr(id, '/');

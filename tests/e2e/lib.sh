@@ -203,7 +203,7 @@ post_appeal() {
 
 appeal_json() {
   local region=${1:-150123100001} category=${2:-heating} channel=${3:-hotline}
-  printf '{"channel":"%s","region":"%s","category":"%s","title":"暖气不热","description":"家里暖气不热，室温只有12度","reporter":"138****1234"}' \
+  printf '{"channel":"%s","region":"%s","category":"%s","title":"暖气不热","description":"家里暖气不热，室温只有12度","reporter":"张三 13812341234"}' \
     "$channel" "$region" "$category"
 }
 
