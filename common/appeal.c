@@ -304,11 +304,13 @@ appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
     for (size_t i = 0; i < nout; i++)
         if (outbox_mark(in->outboxes[i], redis, county, in->now_ms) != 0)
             a.failed = 1;
+    bool sent = !a.failed && rconn_is_up(redis);
     redisReply *r = a.failed ? NULL
                              : rconn_eval(redis, &scripts_appeal_create, (int)nkeys, (int)a.count,
                                           a.args, a.lens);
     argv_fini(&a);
-    appeal_create_result_t result = APPEAL_UNAVAILABLE;
+    /* a connection that was up took the script: without an answer, it may have run */
+    appeal_create_result_t result = !r && sent ? APPEAL_OUTCOME_UNKNOWN : APPEAL_UNAVAILABLE;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING) {
         if (r && r->type == REDIS_REPLY_ERROR)

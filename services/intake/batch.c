@@ -226,6 +226,7 @@ void batch_post(collector_t *collector, const config_t *cfg, const region_table_
             stored++;
             break;
         case APPEAL_UNAVAILABLE:
+        case APPEAL_OUTCOME_UNKNOWN: /* its message says it may be stored; a re-import is safe */
             down = true;
             down_line = bl->line;
             s_unavailable_error(&err, collector_redis(collector));

@@ -163,6 +163,13 @@ static void s_post_appeal(intake_t *self, collector_t *collector, const config_t
                             appeal->external_id, appeal->channel, id);
         break;
     }
+    case APPEAL_OUTCOME_UNKNOWN:
+        metric_add(self->unavailable, 1);
+        http_response_error(res, 504, "outcome_unknown", NULL,
+                            "Redis did not answer after the appeal was sent (%s): it may or may "
+                            "not be stored; only a retry with the same Idempotency-Key is safe",
+                            rconn_errstr(collector_redis(collector)));
+        break;
     default:
         s_unavailable(self, res, collector_redis(collector));
         break;

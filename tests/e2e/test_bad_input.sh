@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib.sh"
 e2e_start_redis
 e2e_configure
-e2e_start_services
+GRIDLINE_REDIS_TIMEOUT_MS=700 e2e_start_services
 base='"channel":"hotline","region":"150123100001","category":"heating"'
 refused() { # NAME FIELD BODY
   local before after res
@@ -32,4 +32,14 @@ check_eq "... and no coordinates (not 0,0)" "" "$(rcli hget "appeal:{150123}:$id
 res=$(post_appeal "{$base,\"description\":\"x\",\"location\":{\"lat\":40.55,\"lon\":111.82}}")
 check_eq "coordinates in 和林格尔县: 201" 201 "${res%% *}"
 check "intake is still up" curl -sf "$INTAKE/healthz"
+
+# Redis stops answering after the appeal was sent: 504 outcome_unknown, and a retry with the same
+# Idempotency-Key, once Redis answers again, gives the one appeal
+kill -STOP "${E2E_PID[redis]}"
+res=$(post_appeal "{$base,\"description\":\"超时\"}" -H 'Idempotency-Key: timeout-1' -m 10)
+kill -CONT "${E2E_PID[redis]}"
+check_eq "no answer from Redis: 504 outcome_unknown" "504 outcome_unknown" "${res%% *} $(jq -r .error.code <<<"${res#* }" 2>/dev/null)"
+retry() { res=$(post_appeal "{$base,\"description\":\"超时\"}" -H 'Idempotency-Key: timeout-1'); [ "${res%% *}" == 201 ]; }
+check "the retry with the same key answers 201" wait_until 15 retry
+check_eq "... and there is one such appeal" 1 "$(rcli eval "local n=0 for _,k in ipairs(redis.call('keys','appeal:*')) do if redis.call('hget',k,'description')=='超时' then n=n+1 end end return n" 0)"
 exit 0
