@@ -137,7 +137,7 @@ static void s_post_appeal(intake_t *self, collector_t *collector, const config_t
         return;
     }
     char fingerprint[17], id[KEYS_ID_MAX];
-    submission_fingerprint(req->body, req->body_len, fingerprint);
+    submission_fingerprint_of(sub, fingerprint);
     appeal_create_result_t result =
         collector_submit(collector, cfg, parsed, tok->name, idem, fingerprint, id);
     switch (result) {

@@ -140,6 +140,15 @@ static int s_location(submission_t *self, submission_error_t *err)
     return 0;
 }
 
+void submission_fingerprint_of(const submission_t *self, char out[17])
+{
+    /* the parsed fields, keys sorted: the same content sent with other spacing or key order
+     * is the same request */
+    char *text = json_dumps(self->root, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+    submission_fingerprint(text ? text : "", text ? strlen(text) : 0, out);
+    free(text);
+}
+
 void submission_fingerprint(const char *body, size_t len, char out[17])
 {
     hash_hex64(hash_fnv1a64(body, len), out);

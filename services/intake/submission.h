@@ -35,7 +35,10 @@ void submission_destroy(submission_t **self_p);
 Gridline__Appeal *submission_appeal(submission_t *self);
 /* The appeal's village (for names and the county). */
 const region_t *submission_village(const submission_t *self);
-/* FNV-1a 64 of the body, as 16 hex digits: "the same request" for idempotency. */
+/* FNV-1a 64 of the parsed body (keys sorted, compact), as 16 hex digits: "the same request"
+ * for idempotency, whatever the spacing and key order. */
+void submission_fingerprint_of(const submission_t *self, char out[17]);
+/* FNV-1a 64 of bytes, as 16 hex digits. */
 void submission_fingerprint(const char *body, size_t len, char out[17]);
 /* rules_idempotency_key and rules_parse_time under this module's older names. */
 int submission_check_idempotency_key(const char *key);

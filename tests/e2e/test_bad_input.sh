@@ -33,6 +33,15 @@ res=$(post_appeal "{$base,\"description\":\"x\",\"location\":{\"lat\":40.55,\"lo
 check_eq "coordinates in 和林格尔县: 201" 201 "${res%% *}"
 check "intake is still up" curl -sf "$INTAKE/healthz"
 
+# the idempotency fingerprint is over the parsed fields: the same content re-serialised replays
+k=(-H 'Idempotency-Key: same-content')
+a=$(post_appeal "{$base,\"description\":\"同一内容\"}" "${k[@]}")
+b=$(post_appeal "{ \"description\" : \"同一内容\", $base }" "${k[@]}")
+check_eq "same content, other spacing and key order: the same 201" "$(jq -r .id <<<"${a#* }")" "$(jq -r .id <<<"${b#* }")"
+check_eq "... as a replay" 201 "${b%% *}"
+c=$(post_appeal "{$base,\"description\":\"别的内容\"}" "${k[@]}")
+check_eq "other content with the key: 422" 422 "${c%% *}"
+
 # Redis stops answering after the appeal was sent: 504 outcome_unknown, and a retry with the same
 # Idempotency-Key, once Redis answers again, gives the one appeal
 kill -STOP "${E2E_PID[redis]}"
