@@ -138,12 +138,12 @@ int appeal_state_read(rconn_t *redis, const char *id, appeal_state_t *state);
 /* ---- appeal_create --------------------------------------------------------------------- */
 
 typedef enum {
-    APPEAL_CREATED = 1,     /* new: id and event set */
-    APPEAL_REPLAYED,        /* the idempotency key was seen with the same fingerprint: id set */
-    APPEAL_KEY_REUSED,      /* the key was seen with another request: id of that appeal */
-    APPEAL_DUPLICATE,       /* the channel's external id was seen: id of that appeal */
-    APPEAL_NO_FREE_ID,      /* the county's day counter is far behind its appeals */
-    APPEAL_UNAVAILABLE = -1, /* Redis down (nothing sent) or a script error (logged) */
+    APPEAL_CREATED = 1,         /* new: id and event set */
+    APPEAL_REPLAYED,            /* the idempotency key was seen with the same fingerprint: id set */
+    APPEAL_KEY_REUSED,          /* the key was seen with another request: id of that appeal */
+    APPEAL_DUPLICATE,           /* the channel's external id was seen: id of that appeal */
+    APPEAL_NO_FREE_ID,          /* the county's day counter is far behind its appeals */
+    APPEAL_UNAVAILABLE = -1,    /* Redis down (nothing sent) or a script error (logged) */
     APPEAL_OUTCOME_UNKNOWN = -2 /* sent, and no answer came (a timeout): it may be stored */
 } appeal_create_result_t;
 

@@ -24,6 +24,7 @@ struct s_thread {
 struct httpd {
     struct MHD_Daemon *daemon;
     size_t max_body;
+    httpd_limit_fn *limit;
     httpd_handler_fn *handler;
     httpd_thread_health_fn *health;
     httpd_health_fn *health_without_thread; /* httpd_new's */
@@ -40,6 +41,7 @@ struct httpd {
 typedef struct {
     jsonbuf_t body;
     bool too_large;
+    size_t limit; /* this request's */
 } s_upload_t;
 
 static metric_t *s_requests_2xx, *s_requests_4xx, *s_requests_5xx;
@@ -305,15 +307,27 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *connection, co
             return MHD_NO;
         jsonbuf_init(&upload->body);
         *con_cls = upload;
-        /* Refuse early when the client announces a too-large body. */
+        upload->limit = self->max_body;
+        if (self->limit) {
+            size_t limit = self->limit(self->arg, url);
+            upload->limit = limit < self->max_body ? limit : self->max_body;
+        }
+        /* A too-large announced body is refused now: no 100 Continue, nothing read (MHD
+         * closes the connection after an answer given before the body). */
         const char *length =
             MHD_lookup_connection_value(connection, MHD_HEADER_KIND, "Content-Length");
-        if (length && strtoull(length, NULL, 10) > self->max_body)
-            upload->too_large = true;
+        if (length && strtoull(length, NULL, 10) > upload->limit) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s", url);
+            http_response_t res = {.status = 500};
+            http_response_error(&res, 413, "too_large", "body", "request body exceeds %zu bytes",
+                                upload->limit);
+            return s_send(connection, path, &res);
+        }
         return MHD_YES;
     }
     if (*upload_data_size) {
-        if (!upload->too_large && upload->body.len + *upload_data_size > self->max_body)
+        if (!upload->too_large && upload->body.len + *upload_data_size > upload->limit)
             upload->too_large = true;
         if (!upload->too_large)
             jsonbuf_appendn(&upload->body, upload_data, *upload_data_size);
@@ -325,7 +339,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *connection, co
     http_response_t res = {.status = 500};
     if (upload->too_large) {
         http_response_error(&res, 413, "too_large", "body", "request body exceeds %zu bytes",
-                            self->max_body);
+                            upload->limit);
         return s_send(connection, path, &res);
     }
     if (upload->body.failed) {
@@ -394,6 +408,7 @@ static httpd_t *s_start(const httpd_options_t *options, httpd_health_fn *health_
     if (!self)
         return NULL;
     self->max_body = options->max_body;
+    self->limit = options->limit;
     self->handler = options->handler;
     self->health = options->health;
     self->health_without_thread = health_without_thread;

@@ -47,12 +47,15 @@ typedef int(httpd_thread_health_fn)(void *arg, void *thread, char *why, size_t w
 typedef void *(httpd_thread_init_fn)(void *arg);
 /* Frees what thread_init made. */
 typedef void(httpd_thread_fini_fn)(void *arg, void *state);
+/* The largest body a request to url may send (at most max_body). */
+typedef size_t(httpd_limit_fn)(void *arg, const char *url);
 
 typedef struct {
     const char *host; /* IPv4 address to bind */
     int port;         /* 0 picks a free one: see httpd_port */
     size_t max_body;
-    int threads; /* handler threads; < 1 counts as 1 */
+    httpd_limit_fn *limit; /* NULL: max_body for every path */
+    int threads;           /* handler threads; < 1 counts as 1 */
     httpd_handler_fn *handler;
     httpd_thread_health_fn *health; /* NULL: /healthz always answers ok */
     void *arg;                      /* first argument of every callback */

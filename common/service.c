@@ -315,6 +315,7 @@ int service_main(const service_def_t *def, int argc, char **argv)
         .host = cfg->bind_host,
         .port = def->http_port(cfg),
         .max_body = def->http_max_body ? def->http_max_body(cfg) : 4096,
+        .limit = def->http_limit,
         .threads = def->http_threads ? def->http_threads(cfg) : 1,
         .handler = def->handle ? def->handle : s_no_api,
         .health = def->health ? def->health : s_health,

@@ -63,6 +63,7 @@ typedef struct {
     int (*http_port)(const config_t *config);
     int (*http_threads)(const config_t *config);     /* NULL: 1 */
     size_t (*http_max_body)(const config_t *config); /* NULL: 4096 */
+    httpd_limit_fn *http_limit; /* per path, at most http_max_body (arg: the object); NULL: all */
     httpd_handler_fn *handle;
     httpd_thread_init_fn *thread_init;
     httpd_thread_fini_fn *thread_fini;

@@ -528,3 +528,10 @@ int intake_sweep(intake_t *self)
 {
     return collector_sweep(self->sweeper);
 }
+
+size_t intake_body_limit(void *arg, const char *url)
+{
+    const config_t *cfg = ((intake_t *)arg)->service->config;
+    return (size_t)(strcmp(url, "/v1/appeals:batch") == 0 ? cfg->intake_max_batch_body
+                                                          : cfg->intake_max_body);
+}

@@ -27,4 +27,8 @@ void intake_thread_destroy(void *arg, void *state);
  * the main thread). Returns entries re-sent or -1 when Redis is down. */
 int intake_sweep(intake_t *self);
 
+/* The largest body of a request to url: the batch's limit for /v1/appeals:batch, else
+ * intake.max_body (httpd refuses a larger announced body before reading it). */
+size_t intake_body_limit(void *arg, const char *url);
+
 #endif

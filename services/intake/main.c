@@ -56,6 +56,7 @@ int main(int argc, char **argv)
         .http_port = s_port,
         .http_threads = s_threads,
         .http_max_body = s_max_body,
+        .http_limit = intake_body_limit,
         .handle = intake_handle,
         .thread_init = intake_thread_new,
         .thread_fini = intake_thread_destroy,

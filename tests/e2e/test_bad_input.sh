@@ -33,6 +33,16 @@ res=$(post_appeal "{$base,\"description\":\"x\",\"location\":{\"lat\":40.55,\"lo
 check_eq "coordinates in 和林格尔县: 201" 201 "${res%% *}"
 check "intake is still up" curl -sf "$INTAKE/healthz"
 
+# a huge announced body is refused at once: no 100 Continue, nothing read
+code=$(command curl -s -o "$E2E_DIR/big.json" -w '%{http_code}' -m 10 -X POST "$INTAKE/v1/appeals" \
+  -H "Authorization: Bearer $E2E_TOKEN" -H 'Content-Type: application/json' \
+  -H 'Content-Length: 50000000' -H 'Expect: 100-continue' --data-binary @/dev/null)
+# (a server waiting for the 50 MB would leave curl to give up: 000)
+check_eq "Content-Length of 50 MB, no body sent: 413 before any is read" 413 "$code"
+check_eq "a single appeal is held to intake.max_body, not the batch's limit" 413 \
+  "$(command curl -s -o /dev/null -w '%{http_code}' -m 10 -X POST "$INTAKE/v1/appeals" -H "Authorization: Bearer $E2E_TOKEN" \
+     -H 'Content-Type: application/json' -H 'Content-Length: 3000000' -H 'Expect: 100-continue' --data-binary @/dev/null)"
+
 # the idempotency fingerprint is over the parsed fields: the same content re-serialised replays
 k=(-H 'Idempotency-Key: same-content')
 a=$(post_appeal "{$base,\"description\":\"同一内容\"}" "${k[@]}")
