@@ -224,11 +224,10 @@ static uint8_t *s_collected(const appeal_create_t *in, size_t *len)
     return event_pack(&event, len);
 }
 
-appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
-                                     appeal_created_t *out)
+int appeal_create_append(rconn_t *redis, const appeal_create_t *in, appeal_create_call_t *call)
 {
     const Gridline__Appeal *appeal = in->appeal;
-    memset(out, 0, sizeof *out);
+    memset(call, 0, sizeof *call);
     char county[7], day[9], prefix[32];
     snprintf(county, sizeof county, "%.6s", appeal->region);
     clock_day(in->now_ms, day);
@@ -236,7 +235,7 @@ appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
     size_t event_len = 0;
     uint8_t *event = s_collected(in, &event_len);
     if (!event)
-        return APPEAL_UNAVAILABLE;
+        return -1;
 
     char seq_key[KEYS_MAX], idem_key[KEYS_MAX], ext_key[KEYS_MAX];
     char outbox_keys[HOP_COUNT][KEYS_MAX];
@@ -295,10 +294,29 @@ appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
     for (size_t i = 0; i < nout; i++)
         if (outbox_mark(in->outboxes[i], redis, county, in->now_ms) != 0)
             a.failed = 1;
-    redisReply *r = a.failed ? NULL
-                             : rconn_eval(redis, &scripts_appeal_create, (int)nkeys, (int)a.count,
+    int rc = a.failed ? -1
+                      : rconn_append_eval(redis, &scripts_appeal_create, (int)nkeys, (int)a.count,
                                           a.args, a.lens);
     argv_fini(&a);
+    if (rc != 0) {
+        free(event);
+        return -1;
+    }
+    call->event = event;
+    call->event_len = event_len;
+    call->has_fingerprint = in->fingerprint != NULL;
+    snprintf(call->fingerprint, sizeof call->fingerprint, "%s", in->fingerprint ? in->fingerprint : "");
+    return 0;
+}
+
+appeal_create_result_t appeal_create_read(rconn_t *redis, appeal_create_call_t *call,
+                                          appeal_created_t *out)
+{
+    memset(out, 0, sizeof *out);
+    uint8_t *event = call->event;
+    size_t event_len = call->event_len;
+    call->event = NULL;
+    redisReply *r = rconn_reply(redis);
     appeal_create_result_t result = APPEAL_UNAVAILABLE;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING) {
@@ -327,7 +345,7 @@ appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
         /* "<id>|<fingerprint>": the same key with another body is a client's mistake */
         const char *bar = strchr(value, '|');
         snprintf(out->id, sizeof out->id, "%.*s", bar ? (int)(bar - value) : 0, value);
-        result = bar && in->fingerprint && strcmp(bar + 1, in->fingerprint) == 0
+        result = bar && call->has_fingerprint && strcmp(bar + 1, call->fingerprint) == 0
                      ? APPEAL_REPLAYED
                      : APPEAL_KEY_REUSED;
         break;
@@ -347,6 +365,17 @@ done:
         freeReplyObject(r);
     free(event);
     return result;
+}
+
+appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
+                                     appeal_created_t *out)
+{
+    appeal_create_call_t call;
+    if (appeal_create_append(redis, in, &call) != 0) {
+        memset(out, 0, sizeof *out);
+        return APPEAL_UNAVAILABLE;
+    }
+    return appeal_create_read(redis, &call, out);
 }
 
 /* ---- appeal_advance -------------------------------------------------------------------- */

@@ -165,6 +165,19 @@ typedef struct {
 appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
                                      appeal_created_t *out);
 
+/* appeal_create in two halves, for many in one round trip (the ZeroMQ gateway): append the
+ * call (0, or -1: Redis down, out of memory; nothing appended), then, in order with other
+ * pipelined calls, read its outcome (which frees what the call held). */
+typedef struct {
+    uint8_t *event; /* the collected event without its id (malloc'd) */
+    size_t event_len;
+    bool has_fingerprint;
+    char fingerprint[65];
+} appeal_create_call_t;
+int appeal_create_append(rconn_t *redis, const appeal_create_t *in, appeal_create_call_t *call);
+appeal_create_result_t appeal_create_read(rconn_t *redis, appeal_create_call_t *call,
+                                          appeal_created_t *out);
+
 /* ---- appeal_advance -------------------------------------------------------------------- */
 
 /* A clock of a change: keep it as it is, remove it, or set it to a time (unix ms > 0). */
