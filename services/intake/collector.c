@@ -103,6 +103,57 @@ appeal_create_result_t collector_submit(collector_t *self, const config_t *confi
     return result;
 }
 
+void collector_submit_many(collector_t *self, const config_t *config, collector_item_t *items,
+                           size_t count)
+{
+    int64_t now = clock_wall_ms();
+    bool *appended = calloc(count ? count : 1, sizeof *appended);
+    appeal_create_call_t *calls = calloc(count ? count : 1, sizeof *calls);
+    for (size_t i = 0; i < count; i++) {
+        items[i].result = APPEAL_UNAVAILABLE;
+        items[i].id[0] = '\0';
+    }
+    if (!appended || !calls || rconn_ensure(self->redis) != 0)
+        goto done;
+    for (size_t i = 0; i < count; i++) {
+        const Gridline__Appeal *appeal = items[i].appeal;
+        routing_class_t cls;
+        routing_classify(config, appeal->title, appeal->description, appeal->channel,
+                         appeal->region, appeal->category, &cls);
+        Gridline__Appeal routed = *appeal;
+        bool changed = strcmp(cls.category, appeal->category) != 0;
+        routed.category = (char *)cls.category;
+        appeal_create_t in = {
+            .appeal = &routed,
+            .submitted_category = changed ? appeal->category : NULL,
+            .start_level = cls.level,
+            .idempotency_key = items[i].idempotency_key,
+            .fingerprint = items[i].fingerprint,
+            .idempotency_ttl_s = self->config->intake_idempotency_ttl_s,
+            .now_ms = now,
+            .resend_at_ms = now + self->config->outbox_resend_after_ms,
+            .outboxes = self->outboxes,
+            .outbox_count = 2, /* router, aggregator */
+        };
+        appended[i] = appeal_create_append(self->redis, &in, &calls[i]) == 0;
+    }
+    /* every reply is read, in order, before any event is sent: the sends are best effort */
+    for (size_t i = 0; i < count; i++) {
+        if (!appended[i])
+            continue;
+        appeal_created_t out;
+        items[i].result = appeal_create_read(self->redis, &calls[i], &out);
+        snprintf(items[i].id, sizeof items[i].id, "%s", out.id);
+        if (items[i].result == APPEAL_CREATED && out.event)
+            for (int h = 0; h < 2; h++)
+                outbox_send(self->outboxes[h], out.event, out.event_len);
+        free(out.event);
+    }
+done:
+    free(appended);
+    free(calls);
+}
+
 /* The appeal after a step: its status, level, owner, seq and clocks. */
 static void s_after(collector_acted_t *out, appeal_status_t status, Gridline__Level level,
                     const char *assignee, const char *department, uint32_t seq, int64_t ack_ms,

@@ -24,6 +24,20 @@ rconn_t *collector_redis(collector_t *self);
 appeal_create_result_t collector_submit(collector_t *self, const config_t *config,
                                         const Gridline__Appeal *appeal, const char *idempotency_key,
                                         const char *fingerprint, char id[KEYS_ID_MAX]);
+/* One appeal of collector_submit_many: what to store, and (set by the call) its outcome. */
+typedef struct {
+    const Gridline__Appeal *appeal; /* checked */
+    const char *idempotency_key;    /* or NULL */
+    const char *fingerprint;        /* or NULL */
+    appeal_create_result_t result;
+    char id[KEYS_ID_MAX];
+} collector_item_t;
+/* collector_submit for count appeals in one round trip to Redis (their appeal_create calls
+ * pipelined): when it returns, every item's result is set, and every CREATED, REPLAYED or
+ * DUPLICATE one is in Redis. */
+void collector_submit_many(collector_t *self, const config_t *config, collector_item_t *items,
+                           size_t count);
+
 typedef enum {
     COLLECTOR_ACTED = 1,          /* applied: out holds the appeal after it */
     COLLECTOR_REPLAYED,           /* the Idempotency-Key was seen with the same request */
