@@ -154,6 +154,8 @@ test: deps-test
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
+	@MODE=gateway E2E_FSYNC=always bench/run.sh
+	@MODE=gateway E2E_FSYNC=everysec bench/run.sh
 	@bench/deadlines.sh
 
 # make fuzz: every target for FUZZ_SECONDS; new inputs go to build-fuzz/corpus/<name> (not the
