@@ -305,7 +305,8 @@ int appeal_create_append(rconn_t *redis, const appeal_create_t *in, appeal_creat
     call->event = event;
     call->event_len = event_len;
     call->has_fingerprint = in->fingerprint != NULL;
-    snprintf(call->fingerprint, sizeof call->fingerprint, "%s", in->fingerprint ? in->fingerprint : "");
+    snprintf(call->fingerprint, sizeof call->fingerprint, "%s",
+             in->fingerprint ? in->fingerprint : "");
     return 0;
 }
 

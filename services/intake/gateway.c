@@ -130,8 +130,7 @@ static int s_in_appeal(rules_error_t *err)
 }
 
 static int s_check_appeal(gateway_submission_t *out, const Gridline__Appeal *in,
-                          const region_table_t *regions, const config_t *config,
-                          rules_error_t *err)
+                          const region_table_t *regions, const config_t *config, rules_error_t *err)
 {
     const char *channel = s_str(in->channel), *region = s_str(in->region),
                *category = s_str(in->category), *description = s_str(in->description),
@@ -409,9 +408,8 @@ static void s_drain(gateway_t *self)
             const Gridline__Submission *sub = self->slots[n].sub.submission;
             collector_item_t *item = &self->items[items++];
             item->appeal = &self->slots[n].sub.appeal;
-            item->idempotency_key = sub->idempotency_key && *sub->idempotency_key
-                                        ? sub->idempotency_key
-                                        : NULL;
+            item->idempotency_key =
+                sub->idempotency_key && *sub->idempotency_key ? sub->idempotency_key : NULL;
             item->fingerprint = self->slots[n].sub.fingerprint;
         }
         n++;
@@ -479,16 +477,15 @@ int gateway_start(service_t *service, gateway_t **out)
     zmq_setsockopt(self->sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
     if (zmq_bind(self->sock, endpoint) != 0) {
-        log_error("gateway: cannot bind", "endpoint", endpoint, "error", zmq_strerror(errno),
-                  NULL);
+        log_error("gateway: cannot bind", "endpoint", endpoint, "error", zmq_strerror(errno), NULL);
         s_destroy(self);
         return -1;
     }
     const char *name = "gridline_intake_gateway_total",
                *help = "ZeroMQ gateway submissions by outcome";
-    static const char *const labels[S_METRICS] = {
-        "result=\"created\"", "result=\"replayed\"",    "result=\"duplicate\"",
-        "result=\"invalid\"", "result=\"unavailable\"", "result=\"dropped\""};
+    static const char *const labels[S_METRICS] = {"result=\"created\"",     "result=\"replayed\"",
+                                                  "result=\"duplicate\"",   "result=\"invalid\"",
+                                                  "result=\"unavailable\"", "result=\"dropped\""};
     for (int i = 0; i < S_METRICS; i++)
         self->metrics[i] = metrics_register(METRIC_COUNTER, name, labels[i], help);
     if (pthread_create(&self->thread, NULL, s_run, self) != 0) {

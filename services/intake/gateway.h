@@ -26,7 +26,7 @@
 #include "rules.h"
 #include "service.h"
 
-#define GATEWAY_BATCH 512      /* submissions stored per round trip to Redis, at most */
+#define GATEWAY_BATCH 512 /* submissions stored per round trip to Redis, at most */
 #define GATEWAY_REQUEST_ID_MAX 128
 
 typedef struct gateway gateway_t;
@@ -43,10 +43,10 @@ typedef struct {
     Gridline__Submission *submission; /* unpacked; NULL when the frame is not a Submission */
     Gridline__Appeal appeal;          /* when accepted: the checked appeal (points into it) */
     Gridline__Location location;
-    char title[128];                     /* the default title (start of the description) */
+    char title[128];                             /* the default title (start of the description) */
     char request_id[GATEWAY_REQUEST_ID_MAX + 1]; /* as read, also from a refused frame */
-    int has_request_id;                  /* a request_id could be read */
-    char fingerprint[17];                /* of the checked appeal: "the same request" */
+    int has_request_id;                          /* a request_id could be read */
+    char fingerprint[17];                        /* of the checked appeal: "the same request" */
 } gateway_submission_t;
 
 /* 0: accepted (out->appeal is the appeal to store; the idempotency key is

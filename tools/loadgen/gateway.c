@@ -17,9 +17,9 @@ static const char *const s_result_names[S_RESULTS] = {"created", "replayed", "du
 
 typedef struct {
     uint64_t results[S_RESULTS];
-    uint64_t errors;   /* answered with an error_code */
-    uint64_t lost;     /* never answered (timeout, second signal) */
-    uint64_t unknown;  /* a reply naming no submission in flight */
+    uint64_t errors;     /* answered with an error_code */
+    uint64_t lost;       /* never answered (timeout, second signal) */
+    uint64_t unknown;    /* a reply naming no submission in flight */
     json_t *error_codes; /* code -> count */
     uint32_t *lat_us;
     size_t lat_count, lat_cap;
@@ -34,8 +34,8 @@ static uint8_t *s_submission(const char *body, uint64_t n, const lg_gateway_opti
         return NULL;
     Gridline__Appeal appeal = GRIDLINE__APPEAL__INIT;
     Gridline__Location location = GRIDLINE__LOCATION__INIT;
-#define S_GET(field)                                                                             \
-    if (json_is_string(json_object_get(root, #field)))                                           \
+#define S_GET(field)                                                                               \
+    if (json_is_string(json_object_get(root, #field)))                                             \
     appeal.field = (char *)json_string_value(json_object_get(root, #field))
     S_GET(channel);
     S_GET(region);
@@ -113,15 +113,16 @@ static void s_summary(s_tally_t *t, uint64_t sent, double elapsed_s, const lg_ga
     if (o->json) {
         json_t *results = json_object();
         for (int i = 0; i < S_RESULTS; i++)
-            json_object_set_new(results, s_result_names[i], json_integer((json_int_t)t->results[i]));
-        json_t *s = json_pack("{s:s, s:I, s:I, s:o, s:I, s:O, s:I, s:f, s:f, s:{s:f, s:f, s:f, "
-                              "s:f}}",
-                              "mode", "gateway", "sent", (json_int_t)sent, "answered",
-                              (json_int_t)answered, "results", results, "errors",
-                              (json_int_t)t->errors, "error_codes", t->error_codes, "lost",
-                              (json_int_t)t->lost, "elapsed_s", s_r3(elapsed_s), "rate",
-                              round(rate * 10) / 10, "latency_ms", "p50", s_r3(p50), "p90",
-                              s_r3(p90), "p99", s_r3(p99), "max", s_r3(max));
+            json_object_set_new(results, s_result_names[i],
+                                json_integer((json_int_t)t->results[i]));
+        json_t *s =
+            json_pack("{s:s, s:I, s:I, s:o, s:I, s:O, s:I, s:f, s:f, s:{s:f, s:f, s:f, "
+                      "s:f}}",
+                      "mode", "gateway", "sent", (json_int_t)sent, "answered", (json_int_t)answered,
+                      "results", results, "errors", (json_int_t)t->errors, "error_codes",
+                      t->error_codes, "lost", (json_int_t)t->lost, "elapsed_s", s_r3(elapsed_s),
+                      "rate", round(rate * 10) / 10, "latency_ms", "p50", s_r3(p50), "p90",
+                      s_r3(p90), "p99", s_r3(p99), "max", s_r3(max));
         char *text = s ? json_dumps(s, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
         if (text)
             printf("%s\n", text);
@@ -207,7 +208,8 @@ int lg_gateway_run(const lg_gateway_options_t *o, appeal_gen_t *gen, volatile si
         return 1;
     }
     if (!o->quiet)
-        fprintf(stderr, "gridline-loadgen: gateway %s, %zu villages, seed %" PRIu64 ", window %ld\n",
+        fprintf(stderr,
+                "gridline-loadgen: gateway %s, %zu villages, seed %" PRIu64 ", window %ld\n",
                 o->endpoint, appeal_gen_village_count(gen), o->seed, o->window);
     int64_t *started = NULL;
     size_t started_cap = 0;
@@ -277,10 +279,9 @@ int lg_gateway_run(const lg_gateway_options_t *o, appeal_gen_t *gen, volatile si
             uint64_t done = t.results[0] + t.results[1] + t.results[2] + t.errors;
             if (!o->quiet)
                 fprintf(stderr,
-                        "gridline-loadgen: %5.0fs sent %" PRIu64 ", answered %" PRIu64
-                        " (%" PRIu64 "/s), errors %" PRIu64 ", in flight %ld\n",
-                        (now - start) / 1e6, sent, done, done - progress_done, t.errors,
-                        in_flight);
+                        "gridline-loadgen: %5.0fs sent %" PRIu64 ", answered %" PRIu64 " (%" PRIu64
+                        "/s), errors %" PRIu64 ", in flight %ld\n",
+                        (now - start) / 1e6, sent, done, done - progress_done, t.errors, in_flight);
             progress_done = done;
             next_progress += 1000000;
         }
