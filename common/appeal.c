@@ -224,49 +224,20 @@ static uint8_t *s_collected(const appeal_create_t *in, size_t *len)
     return event_pack(&event, len);
 }
 
-int appeal_create_append(rconn_t *redis, const appeal_create_t *in, appeal_create_call_t *call)
+/* One appeal's ARGV section: has-idem, fingerprint, has-ext, event, field count, fields. */
+static void s_create_args(argv_t *a, const appeal_create_t *in, const uint8_t *event,
+                          size_t event_len)
 {
     const Gridline__Appeal *appeal = in->appeal;
-    memset(call, 0, sizeof *call);
-    char county[7], day[9], prefix[32];
-    snprintf(county, sizeof county, "%.6s", appeal->region);
-    clock_day(in->now_ms, day);
-    snprintf(prefix, sizeof prefix, "%s-%s-", county, day);
-    size_t event_len = 0;
-    uint8_t *event = s_collected(in, &event_len);
-    if (!event)
-        return -1;
-
-    char seq_key[KEYS_MAX], idem_key[KEYS_MAX], ext_key[KEYS_MAX];
-    char outbox_keys[HOP_COUNT][KEYS_MAX];
     bool idem = in->idempotency_key && *in->idempotency_key;
     bool ext = appeal->external_id && *appeal->external_id;
-    keys_seq(seq_key, county, day);
-    if (idem)
-        keys_idem(idem_key, county, in->idempotency_key);
-    if (ext)
-        keys_ext(ext_key, county, appeal->channel, appeal->external_id);
-    size_t nout = in->outbox_count < HOP_COUNT ? in->outbox_count : HOP_COUNT;
-
-    argv_t a;
-    argv_init(&a);
-    argv_add(&a, seq_key);
-    argv_add(&a, idem ? idem_key : seq_key);
-    argv_add(&a, ext ? ext_key : seq_key);
-    for (size_t i = 0; i < nout; i++) {
-        outbox_key(in->outboxes[i], county, outbox_keys[i]);
-        argv_add(&a, outbox_keys[i]);
-    }
-    size_t nkeys = a.count;
-    argv_add(&a, county);
-    argv_add(&a, prefix);
-    argv_add(&a, idem ? "1" : "0");
-    argv_add(&a, in->fingerprint ? in->fingerprint : "");
-    argv_add_int(&a, in->idempotency_ttl_s);
-    argv_add(&a, ext ? "1" : "0");
-    argv_add_int(&a, in->resend_at_ms);
-    argv_addn(&a, event, event_len);
-#define S_FIELD(name, value) (argv_add(&a, name), argv_add(&a, (value) ? (value) : ""))
+    argv_add(a, idem ? "1" : "0");
+    argv_add(a, in->fingerprint ? in->fingerprint : "");
+    argv_add(a, ext ? "1" : "0");
+    argv_addn(a, event, event_len);
+    /* the field/value pairs that follow: 12, + the submitted category, + lat, lon, address */
+    argv_add_int(a, 12 + (in->submitted_category ? 1 : 0) + (appeal->location ? 3 : 0));
+#define S_FIELD(name, value) (argv_add(a, name), argv_add(a, (value) ? (value) : ""))
     S_FIELD(APPEAL_F_CHANNEL, appeal->channel);
     S_FIELD(APPEAL_F_REGION, appeal->region);
     S_FIELD(APPEAL_F_GRID, appeal->grid);
@@ -278,105 +249,177 @@ int appeal_create_append(rconn_t *redis, const appeal_create_t *in, appeal_creat
     S_FIELD(APPEAL_F_REPORTER, appeal->reporter);
     S_FIELD(APPEAL_F_EXTERNAL_ID, appeal->external_id);
     S_FIELD(APPEAL_F_IDEMPOTENCY_KEY, idem ? in->idempotency_key : "");
-    argv_add(&a, APPEAL_F_OCCURRED_AT_MS);
-    argv_add_int(&a, appeal->occurred_at_ms);
-    argv_add(&a, APPEAL_F_CREATED_AT_MS);
-    argv_add_int(&a, in->now_ms);
+    argv_add(a, APPEAL_F_OCCURRED_AT_MS);
+    argv_add_int(a, appeal->occurred_at_ms);
+    argv_add(a, APPEAL_F_CREATED_AT_MS);
+    argv_add_int(a, in->now_ms);
     S_FIELD(APPEAL_F_STATUS, appeal_status_name(APPEAL_COLLECTED));
     if (appeal->location) {
-        argv_add(&a, APPEAL_F_LAT);
-        argv_addf(&a, "%.6f", appeal->location->lat);
-        argv_add(&a, APPEAL_F_LON);
-        argv_addf(&a, "%.6f", appeal->location->lon);
+        argv_add(a, APPEAL_F_LAT);
+        argv_addf(a, "%.6f", appeal->location->lat);
+        argv_add(a, APPEAL_F_LON);
+        argv_addf(a, "%.6f", appeal->location->lon);
         S_FIELD(APPEAL_F_ADDRESS, appeal->location->address);
     }
 #undef S_FIELD
-    for (size_t i = 0; i < nout; i++)
-        if (outbox_mark(in->outboxes[i], redis, county, in->now_ms) != 0)
-            a.failed = 1;
-    int rc = a.failed ? -1
-                      : rconn_append_eval(redis, &scripts_appeal_create, (int)nkeys, (int)a.count,
-                                          a.args, a.lens);
-    argv_fini(&a);
-    if (rc != 0) {
-        free(event);
-        return -1;
-    }
-    call->event = event;
-    call->event_len = event_len;
-    call->has_fingerprint = in->fingerprint != NULL;
-    snprintf(call->fingerprint, sizeof call->fingerprint, "%s",
-             in->fingerprint ? in->fingerprint : "");
-    return 0;
 }
 
-appeal_create_result_t appeal_create_read(rconn_t *redis, appeal_create_call_t *call,
-                                          appeal_created_t *out)
+int appeal_create_append(rconn_t *redis, const appeal_create_t *ins, size_t count,
+                         appeal_create_call_t *call)
 {
-    memset(out, 0, sizeof *out);
-    uint8_t *event = call->event;
-    size_t event_len = call->event_len;
-    call->event = NULL;
+    memset(call, 0, sizeof *call);
+    if (count == 0)
+        return -1;
+    const appeal_create_t *first = &ins[0];
+    char county[7], day[9], prefix[32], seq_key[KEYS_MAX], outbox_keys[HOP_COUNT][KEYS_MAX];
+    snprintf(county, sizeof county, "%.6s", first->appeal->region);
+    clock_day(first->now_ms, day);
+    snprintf(prefix, sizeof prefix, "%s-%s-", county, day);
+    keys_seq(seq_key, county, day);
+    size_t nout = first->outbox_count < HOP_COUNT ? first->outbox_count : HOP_COUNT;
+    call->items = calloc(count, sizeof *call->items);
+    char(*item_keys)[2][KEYS_MAX] = calloc(count, sizeof *item_keys);
+    if (!call->items || !item_keys) {
+        free(item_keys);
+        appeal_create_call_fini(call);
+        return -1;
+    }
+    call->count = count;
+    argv_t keys, args;
+    argv_init(&keys);
+    argv_init(&args);
+    argv_add(&keys, seq_key);
+    for (size_t i = 0; i < nout; i++) {
+        outbox_key(first->outboxes[i], county, outbox_keys[i]);
+        argv_add(&keys, outbox_keys[i]);
+    }
+    argv_add(&args, county);
+    argv_add(&args, prefix);
+    argv_add_int(&args, first->idempotency_ttl_s);
+    argv_add_int(&args, first->resend_at_ms);
+    argv_add_int(&args, (long long)nout);
+    argv_add_int(&args, (long long)count);
+    for (size_t i = 0; i < count; i++) {
+        const appeal_create_t *in = &ins[i];
+        appeal_create_item_t *item = &call->items[i];
+        item->event = s_collected(in, &item->event_len);
+        if (!item->event) {
+            args.failed = 1;
+            break;
+        }
+        item->has_fingerprint = in->fingerprint != NULL;
+        snprintf(item->fingerprint, sizeof item->fingerprint, "%s",
+                 in->fingerprint ? in->fingerprint : "");
+        bool idem = in->idempotency_key && *in->idempotency_key;
+        bool ext = in->appeal->external_id && *in->appeal->external_id;
+        if (idem)
+            keys_idem(item_keys[i][0], county, in->idempotency_key);
+        if (ext)
+            keys_ext(item_keys[i][1], county, in->appeal->channel, in->appeal->external_id);
+        argv_add(&keys, idem ? item_keys[i][0] : seq_key);
+        argv_add(&keys, ext ? item_keys[i][1] : seq_key);
+        s_create_args(&args, in, item->event, item->event_len);
+    }
+    for (size_t i = 0; i < nout; i++)
+        if (outbox_mark(first->outboxes[i], redis, county, first->now_ms) != 0)
+            args.failed = 1;
+    /* KEYS then ARGV, one argument vector */
+    size_t nkeys = keys.count;
+    for (size_t i = 0; i < args.count && !args.failed; i++)
+        argv_addn(&keys, args.args[i], args.lens[i]);
+    int rc = keys.failed || args.failed
+                 ? -1
+                 : rconn_append_eval(redis, &scripts_appeal_create, (int)nkeys, (int)keys.count,
+                                     keys.args, keys.lens);
+    argv_fini(&keys);
+    argv_fini(&args);
+    free(item_keys);
+    if (rc != 0)
+        appeal_create_call_fini(call);
+    return rc;
+}
+
+void appeal_create_call_fini(appeal_create_call_t *call)
+{
+    for (size_t i = 0; call->items && i < call->count; i++)
+        free(call->items[i].event);
+    free(call->items);
+    call->items = NULL;
+    call->count = 0;
+}
+
+void appeal_create_read(rconn_t *redis, appeal_create_call_t *call,
+                        appeal_create_result_t *results, appeal_created_t *outs)
+{
+    size_t count = call->count;
+    for (size_t i = 0; i < count; i++) {
+        results[i] = APPEAL_UNAVAILABLE;
+        memset(&outs[i], 0, sizeof outs[i]);
+    }
     redisReply *r = rconn_reply(redis);
-    appeal_create_result_t result = APPEAL_UNAVAILABLE;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING) {
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 * count) {
         if (r && r->type == REDIS_REPLY_ERROR)
             log_error("appeal_create failed", "error", r->str, NULL);
         goto done;
     }
-    const char *value = r->element[1]->str;
-    switch (r->element[0]->integer) {
-    case 1: {
-        /* the stored bytes: field 1 (the id) first, then the rest, as the script wrote them */
-        size_t idlen = strlen(value);
-        snprintf(out->id, sizeof out->id, "%s", value);
-        result = APPEAL_CREATED;
-        out->event = malloc(2 + idlen + event_len);
-        if (!out->event)
-            break; /* created all the same: the outbox sweeper sends it */
-        out->event[0] = 0x0A;
-        out->event[1] = (uint8_t)idlen;
-        memcpy(out->event + 2, value, idlen);
-        memcpy(out->event + 2 + idlen, event, event_len);
-        out->event_len = 2 + idlen + event_len;
-        break;
-    }
-    case 2: {
-        /* "<id>|<fingerprint>": the same key with another body is a client's mistake */
-        const char *bar = strchr(value, '|');
-        snprintf(out->id, sizeof out->id, "%.*s", bar ? (int)(bar - value) : 0, value);
-        result = bar && call->has_fingerprint && strcmp(bar + 1, call->fingerprint) == 0
-                     ? APPEAL_REPLAYED
-                     : APPEAL_KEY_REUSED;
-        break;
-    }
-    case 3:
-        snprintf(out->id, sizeof out->id, "%s", value);
-        result = APPEAL_DUPLICATE;
-        break;
-    default:
-        log_error("no free appeal id: the county's day counter is far behind its appeals", "prefix",
-                  value, NULL);
-        result = APPEAL_NO_FREE_ID;
-        break;
+    for (size_t i = 0; i < count; i++) {
+        redisReply *code = r->element[2 * i], *text = r->element[2 * i + 1];
+        appeal_create_item_t *item = &call->items[i];
+        appeal_created_t *out = &outs[i];
+        if (code->type != REDIS_REPLY_INTEGER || text->type != REDIS_REPLY_STRING)
+            continue;
+        const char *value = text->str;
+        switch (code->integer) {
+        case 1: {
+            /* the stored bytes: field 1 (the id) first, then the rest, as the script wrote them */
+            size_t idlen = strlen(value);
+            snprintf(out->id, sizeof out->id, "%s", value);
+            results[i] = APPEAL_CREATED;
+            out->event = malloc(2 + idlen + item->event_len);
+            if (!out->event)
+                break; /* created all the same: the outbox sweeper sends it */
+            out->event[0] = 0x0A;
+            out->event[1] = (uint8_t)idlen;
+            memcpy(out->event + 2, value, idlen);
+            memcpy(out->event + 2 + idlen, item->event, item->event_len);
+            out->event_len = 2 + idlen + item->event_len;
+            break;
+        }
+        case 2: {
+            /* "<id>|<fingerprint>": the same key with another body is a client's mistake */
+            const char *bar = strchr(value, '|');
+            snprintf(out->id, sizeof out->id, "%.*s", bar ? (int)(bar - value) : 0, value);
+            results[i] = bar && item->has_fingerprint && strcmp(bar + 1, item->fingerprint) == 0
+                             ? APPEAL_REPLAYED
+                             : APPEAL_KEY_REUSED;
+            break;
+        }
+        case 3:
+            snprintf(out->id, sizeof out->id, "%s", value);
+            results[i] = APPEAL_DUPLICATE;
+            break;
+        default:
+            log_error("no free appeal id: the county's day counter is far behind its appeals",
+                      "prefix", value, NULL);
+            results[i] = APPEAL_NO_FREE_ID;
+            break;
+        }
     }
 done:
     if (r)
         freeReplyObject(r);
-    free(event);
-    return result;
+    appeal_create_call_fini(call);
 }
 
 appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
                                      appeal_created_t *out)
 {
     appeal_create_call_t call;
-    if (appeal_create_append(redis, in, &call) != 0) {
-        memset(out, 0, sizeof *out);
-        return APPEAL_UNAVAILABLE;
-    }
-    return appeal_create_read(redis, &call, out);
+    appeal_create_result_t result = APPEAL_UNAVAILABLE;
+    memset(out, 0, sizeof *out);
+    if (appeal_create_append(redis, in, 1, &call) == 0)
+        appeal_create_read(redis, &call, &result, out);
+    return result;
 }
 
 /* ---- appeal_advance -------------------------------------------------------------------- */

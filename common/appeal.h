@@ -165,18 +165,26 @@ typedef struct {
 appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
                                      appeal_created_t *out);
 
-/* appeal_create in two halves, for many in one round trip (the ZeroMQ gateway): append the
- * call (0, or -1: Redis down, out of memory; nothing appended), then, in order with other
- * pipelined calls, read its outcome (which frees what the call held). */
+/* appeal_create for many appeals of one county in one script call, pipelined (the ZeroMQ
+ * gateway): every ins[i] names the same county (region), day (now_ms), outboxes, TTL and
+ * resend time, as ins[0]. Appends the call (0, or -1: Redis down, out of memory; nothing
+ * appended); then, in order with other pipelined calls, appeal_create_read sets results[i]
+ * and outs[i] (each outs[i].event malloc'd when created) for each, and frees the call. */
 typedef struct {
     uint8_t *event; /* the collected event without its id (malloc'd) */
     size_t event_len;
     bool has_fingerprint;
     char fingerprint[65];
+} appeal_create_item_t;
+typedef struct {
+    appeal_create_item_t *items;
+    size_t count;
 } appeal_create_call_t;
-int appeal_create_append(rconn_t *redis, const appeal_create_t *in, appeal_create_call_t *call);
-appeal_create_result_t appeal_create_read(rconn_t *redis, appeal_create_call_t *call,
-                                          appeal_created_t *out);
+int appeal_create_append(rconn_t *redis, const appeal_create_t *ins, size_t count,
+                         appeal_create_call_t *call);
+void appeal_create_read(rconn_t *redis, appeal_create_call_t *call,
+                        appeal_create_result_t *results, appeal_created_t *outs);
+void appeal_create_call_fini(appeal_create_call_t *call);
 
 /* ---- appeal_advance -------------------------------------------------------------------- */
 

@@ -103,55 +103,99 @@ appeal_create_result_t collector_submit(collector_t *self, const config_t *confi
     return result;
 }
 
+/* collector_submit_many's order: by county (one script call per county), then as given. */
+static int s_by_county(const void *x, const void *y, void *arg)
+{
+    const collector_item_t *items = arg;
+    size_t i = *(const size_t *)x, j = *(const size_t *)y;
+    int c = strncmp(items[i].appeal->region, items[j].appeal->region, 6);
+    return c ? c : (i > j) - (i < j);
+}
+
+#define S_PER_CALL 128 /* appeals per appeal_create call: bounds one script's run in Redis */
+
 void collector_submit_many(collector_t *self, const config_t *config, collector_item_t *items,
                            size_t count)
 {
     int64_t now = clock_wall_ms();
-    bool *appended = calloc(count ? count : 1, sizeof *appended);
-    appeal_create_call_t *calls = calloc(count ? count : 1, sizeof *calls);
+    size_t n = count ? count : 1;
+    size_t *order = calloc(n, sizeof *order);
+    routing_class_t *cls = calloc(n, sizeof *cls);
+    Gridline__Appeal *routed = calloc(n, sizeof *routed);
+    appeal_create_t *ins = calloc(n, sizeof *ins);
+    appeal_create_result_t *results = calloc(n, sizeof *results);
+    appeal_created_t *outs = calloc(n, sizeof *outs);
+    appeal_create_call_t *calls = calloc(n, sizeof *calls);
+    size_t *call_start = calloc(n, sizeof *call_start);
+    bool *appended = calloc(n, sizeof *appended);
     for (size_t i = 0; i < count; i++) {
         items[i].result = APPEAL_UNAVAILABLE;
         items[i].id[0] = '\0';
     }
-    if (!appended || !calls || rconn_ensure(self->redis) != 0)
+    if (!order || !cls || !routed || !ins || !results || !outs || !calls || !call_start ||
+        !appended || rconn_ensure(self->redis) != 0)
         goto done;
-    for (size_t i = 0; i < count; i++) {
-        const Gridline__Appeal *appeal = items[i].appeal;
-        routing_class_t cls;
+    for (size_t i = 0; i < count; i++)
+        order[i] = i;
+    qsort_r(order, count, sizeof *order, s_by_county, items);
+    for (size_t k = 0; k < count; k++) {
+        const Gridline__Appeal *appeal = items[order[k]].appeal;
+        /* the rules may choose another category: the appeal is stored and counted under it */
         routing_classify(config, appeal->title, appeal->description, appeal->channel,
-                         appeal->region, appeal->category, &cls);
-        Gridline__Appeal routed = *appeal;
-        bool changed = strcmp(cls.category, appeal->category) != 0;
-        routed.category = (char *)cls.category;
-        appeal_create_t in = {
-            .appeal = &routed,
+                         appeal->region, appeal->category, &cls[k]);
+        routed[k] = *appeal;
+        bool changed = strcmp(cls[k].category, appeal->category) != 0;
+        routed[k].category = (char *)cls[k].category;
+        ins[k] = (appeal_create_t){
+            .appeal = &routed[k],
             .submitted_category = changed ? appeal->category : NULL,
-            .start_level = cls.level,
-            .idempotency_key = items[i].idempotency_key,
-            .fingerprint = items[i].fingerprint,
+            .start_level = cls[k].level,
+            .idempotency_key = items[order[k]].idempotency_key,
+            .fingerprint = items[order[k]].fingerprint,
             .idempotency_ttl_s = self->config->intake_idempotency_ttl_s,
             .now_ms = now,
             .resend_at_ms = now + self->config->outbox_resend_after_ms,
             .outboxes = self->outboxes,
             .outbox_count = 2, /* router, aggregator */
         };
-        appended[i] = appeal_create_append(self->redis, &in, &calls[i]) == 0;
+    }
+    /* one call per run of one county (at most S_PER_CALL), all pipelined */
+    size_t ncalls = 0;
+    for (size_t k = 0; k < count;) {
+        size_t len = 1;
+        while (k + len < count && len < S_PER_CALL &&
+               strncmp(routed[k].region, routed[k + len].region, 6) == 0)
+            len++;
+        call_start[ncalls] = k;
+        appended[ncalls] = appeal_create_append(self->redis, &ins[k], len, &calls[ncalls]) == 0;
+        ncalls++;
+        k += len;
     }
     /* every reply is read, in order, before any event is sent: the sends are best effort */
-    for (size_t i = 0; i < count; i++) {
-        if (!appended[i])
-            continue;
-        appeal_created_t out;
-        items[i].result = appeal_create_read(self->redis, &calls[i], &out);
-        snprintf(items[i].id, sizeof items[i].id, "%s", out.id);
-        if (items[i].result == APPEAL_CREATED && out.event)
+    for (size_t c = 0; c < ncalls; c++) {
+        size_t k = call_start[c];
+        if (appended[c])
+            appeal_create_read(self->redis, &calls[c], &results[k], &outs[k]);
+    }
+    for (size_t k = 0; k < count; k++) {
+        collector_item_t *item = &items[order[k]];
+        item->result = results[k] ? results[k] : APPEAL_UNAVAILABLE; /* 0: not appended */
+        snprintf(item->id, sizeof item->id, "%s", outs[k].id);
+        if (item->result == APPEAL_CREATED && outs[k].event)
             for (int h = 0; h < 2; h++)
-                outbox_send(self->outboxes[h], out.event, out.event_len);
-        free(out.event);
+                outbox_send(self->outboxes[h], outs[k].event, outs[k].event_len);
+        free(outs[k].event);
     }
 done:
-    free(appended);
+    free(order);
+    free(cls);
+    free(routed);
+    free(ins);
+    free(results);
+    free(outs);
     free(calls);
+    free(call_start);
+    free(appended);
 }
 
 /* The appeal after a step: its status, level, owner, seq and clocks. */
