@@ -264,8 +264,10 @@ static void s_create_args(argv_t *a, const appeal_create_t *in, const uint8_t *e
 #undef S_FIELD
 }
 
-int appeal_create_append(rconn_t *redis, const appeal_create_t *ins, size_t count,
-                         appeal_create_call_t *call)
+/* The KEYS and ARGV of one appeal_create call, into a (*nkeys: how many are KEYS), with the
+ * pending-index marks of its outboxes appended. 0, or -1 (call freed). */
+static int s_create_build(rconn_t *redis, const appeal_create_t *ins, size_t count,
+                          appeal_create_call_t *call, argv_t *a, size_t *nkeys)
 {
     memset(call, 0, sizeof *call);
     if (count == 0)
@@ -278,35 +280,26 @@ int appeal_create_append(rconn_t *redis, const appeal_create_t *ins, size_t coun
     keys_seq(seq_key, county, day);
     size_t nout = first->outbox_count < HOP_COUNT ? first->outbox_count : HOP_COUNT;
     call->items = calloc(count, sizeof *call->items);
+    call->count = call->items ? count : 0;
     char(*item_keys)[2][KEYS_MAX] = calloc(count, sizeof *item_keys);
     if (!call->items || !item_keys) {
         free(item_keys);
         appeal_create_call_fini(call);
         return -1;
     }
-    call->count = count;
-    argv_t keys, args;
-    argv_init(&keys);
-    argv_init(&args);
-    argv_add(&keys, seq_key);
+    /* KEYS: the day counter, the outboxes, each appeal's idempotency and external id keys */
+    /* (copies: a outlives this frame) */
+    argv_add_copy(a, seq_key, strlen(seq_key));
     for (size_t i = 0; i < nout; i++) {
         outbox_key(first->outboxes[i], county, outbox_keys[i]);
-        argv_add(&keys, outbox_keys[i]);
+        argv_add_copy(a, outbox_keys[i], strlen(outbox_keys[i]));
     }
-    argv_add(&args, county);
-    argv_add(&args, prefix);
-    argv_add_int(&args, first->idempotency_ttl_s);
-    argv_add_int(&args, first->resend_at_ms);
-    argv_add_int(&args, (long long)nout);
-    argv_add_int(&args, (long long)count);
     for (size_t i = 0; i < count; i++) {
         const appeal_create_t *in = &ins[i];
         appeal_create_item_t *item = &call->items[i];
         item->event = s_collected(in, &item->event_len);
-        if (!item->event) {
-            args.failed = 1;
-            break;
-        }
+        if (!item->event)
+            a->failed = 1;
         item->has_fingerprint = in->fingerprint != NULL;
         snprintf(item->fingerprint, sizeof item->fingerprint, "%s",
                  in->fingerprint ? in->fingerprint : "");
@@ -316,24 +309,40 @@ int appeal_create_append(rconn_t *redis, const appeal_create_t *ins, size_t coun
             keys_idem(item_keys[i][0], county, in->idempotency_key);
         if (ext)
             keys_ext(item_keys[i][1], county, in->appeal->channel, in->appeal->external_id);
-        argv_add(&keys, idem ? item_keys[i][0] : seq_key);
-        argv_add(&keys, ext ? item_keys[i][1] : seq_key);
-        s_create_args(&args, in, item->event, item->event_len);
+        argv_add_copy(a, idem ? item_keys[i][0] : seq_key,
+                      strlen(idem ? item_keys[i][0] : seq_key));
+        argv_add_copy(a, ext ? item_keys[i][1] : seq_key, strlen(ext ? item_keys[i][1] : seq_key));
     }
+    free(item_keys);
+    *nkeys = a->count;
+    argv_addf(a, "%s", county);
+    argv_addf(a, "%s", prefix);
+    argv_add_int(a, first->idempotency_ttl_s);
+    argv_add_int(a, first->resend_at_ms);
+    argv_add_int(a, (long long)nout);
+    argv_add_int(a, (long long)count);
+    for (size_t i = 0; i < count && !a->failed; i++)
+        s_create_args(a, &ins[i], call->items[i].event, call->items[i].event_len);
     for (size_t i = 0; i < nout; i++)
         if (outbox_mark(first->outboxes[i], redis, county, first->now_ms) != 0)
-            args.failed = 1;
-    /* KEYS then ARGV, one argument vector */
-    size_t nkeys = keys.count;
-    for (size_t i = 0; i < args.count && !args.failed; i++)
-        argv_addn(&keys, args.args[i], args.lens[i]);
-    int rc = keys.failed || args.failed
-                 ? -1
-                 : rconn_append_eval(redis, &scripts_appeal_create, (int)nkeys, (int)keys.count,
-                                     keys.args, keys.lens);
-    argv_fini(&keys);
-    argv_fini(&args);
-    free(item_keys);
+            a->failed = 1;
+    if (a->failed) {
+        appeal_create_call_fini(call);
+        return -1;
+    }
+    return 0;
+}
+int appeal_create_append(rconn_t *redis, const appeal_create_t *ins, size_t count,
+                         appeal_create_call_t *call)
+{
+    argv_t a;
+    size_t nkeys = 0;
+    argv_init(&a);
+    int rc = s_create_build(redis, ins, count, call, &a, &nkeys);
+    if (rc == 0)
+        rc = rconn_append_eval(redis, &scripts_appeal_create, (int)nkeys, (int)a.count, a.args,
+                               a.lens);
+    argv_fini(&a);
     if (rc != 0)
         appeal_create_call_fini(call);
     return rc;
@@ -348,20 +357,25 @@ void appeal_create_call_fini(appeal_create_call_t *call)
     call->count = 0;
 }
 
-void appeal_create_read(rconn_t *redis, appeal_create_call_t *call,
-                        appeal_create_result_t *results, appeal_created_t *outs)
+/* The outcomes of a call from its reply r (NULL: none); frees r and the call. 0; -1 no
+ * reply; -2 an error reply (logged) or a malformed one; -3 NOSCRIPT (the script did not run). */
+static int s_create_parse(redisReply *r, appeal_create_call_t *call,
+                          appeal_create_result_t *results, appeal_created_t *outs)
 {
     size_t count = call->count;
+    int rc = r ? 0 : -1;
     for (size_t i = 0; i < count; i++) {
         results[i] = APPEAL_UNAVAILABLE;
         memset(&outs[i], 0, sizeof outs[i]);
     }
-    redisReply *r = rconn_reply(redis);
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 * count) {
-        if (r && r->type == REDIS_REPLY_ERROR)
-            log_error("appeal_create failed", "error", r->str, NULL);
-        goto done;
+    if (r && (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * count)) {
+        rc = r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 ? -3 : -2;
+        if (rc == -2)
+            log_error("appeal_create failed", "error",
+                      r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply", NULL);
     }
+    if (rc != 0)
+        goto done;
     for (size_t i = 0; i < count; i++) {
         redisReply *code = r->element[2 * i], *text = r->element[2 * i + 1];
         appeal_create_item_t *item = &call->items[i];
@@ -409,6 +423,13 @@ done:
     if (r)
         freeReplyObject(r);
     appeal_create_call_fini(call);
+    return rc;
+}
+
+int appeal_create_read(rconn_t *redis, appeal_create_call_t *call, appeal_create_result_t *results,
+                       appeal_created_t *outs)
+{
+    return s_create_parse(rconn_reply(redis), call, results, outs);
 }
 
 appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
@@ -417,8 +438,15 @@ appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
     appeal_create_call_t call;
     appeal_create_result_t result = APPEAL_UNAVAILABLE;
     memset(out, 0, sizeof *out);
-    if (appeal_create_append(redis, in, 1, &call) == 0)
-        appeal_create_read(redis, &call, &result, out);
+    argv_t a;
+    size_t nkeys = 0;
+    argv_init(&a);
+    /* synchronous: rconn_eval falls back to EVAL when Redis lost the script */
+    if (s_create_build(redis, in, 1, &call, &a, &nkeys) == 0)
+        s_create_parse(
+            rconn_eval(redis, &scripts_appeal_create, (int)nkeys, (int)a.count, a.args, a.lens),
+            &call, &result, out);
+    argv_fini(&a);
     return result;
 }
 

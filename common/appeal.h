@@ -182,8 +182,11 @@ typedef struct {
 } appeal_create_call_t;
 int appeal_create_append(rconn_t *redis, const appeal_create_t *ins, size_t count,
                          appeal_create_call_t *call);
-void appeal_create_read(rconn_t *redis, appeal_create_call_t *call,
-                        appeal_create_result_t *results, appeal_created_t *outs);
+/* 0; -1 no reply (Redis down or timed out: the appeals may or may not be stored); -2 an error
+ * reply (logged); -3 NOSCRIPT: the script did not run and nothing was stored (rconn reloads
+ * the scripts, so the same call may be made again). */
+int appeal_create_read(rconn_t *redis, appeal_create_call_t *call, appeal_create_result_t *results,
+                       appeal_created_t *outs);
 void appeal_create_call_fini(appeal_create_call_t *call);
 
 /* ---- appeal_advance -------------------------------------------------------------------- */

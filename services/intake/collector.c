@@ -126,14 +126,14 @@ void collector_submit_many(collector_t *self, const config_t *config, collector_
     appeal_create_result_t *results = calloc(n, sizeof *results);
     appeal_created_t *outs = calloc(n, sizeof *outs);
     appeal_create_call_t *calls = calloc(n, sizeof *calls);
-    size_t *call_start = calloc(n, sizeof *call_start);
+    size_t *call_start = calloc(n, sizeof *call_start), *call_len = calloc(n, sizeof *call_len);
     bool *appended = calloc(n, sizeof *appended);
     for (size_t i = 0; i < count; i++) {
         items[i].result = APPEAL_UNAVAILABLE;
         items[i].id[0] = '\0';
     }
     if (!order || !cls || !routed || !ins || !results || !outs || !calls || !call_start ||
-        !appended || rconn_ensure(self->redis) != 0)
+        !call_len || !appended || rconn_ensure(self->redis) != 0)
         goto done;
     for (size_t i = 0; i < count; i++)
         order[i] = i;
@@ -167,15 +167,29 @@ void collector_submit_many(collector_t *self, const config_t *config, collector_
                strncmp(routed[k].region, routed[k + len].region, 6) == 0)
             len++;
         call_start[ncalls] = k;
+        call_len[ncalls] = len;
         appended[ncalls] = appeal_create_append(self->redis, &ins[k], len, &calls[ncalls]) == 0;
         ncalls++;
         k += len;
     }
-    /* every reply is read, in order, before any event is sent: the sends are best effort */
-    for (size_t c = 0; c < ncalls; c++) {
-        size_t k = call_start[c];
-        if (appended[c])
-            appeal_create_read(self->redis, &calls[c], &results[k], &outs[k]);
+    /* every reply is read, in order, before any event is sent: the sends are best effort. A
+     * call Redis did not run (NOSCRIPT: its scripts were flushed; rconn loads them again) is
+     * made once more: nothing of it was stored. */
+    for (int pass = 0; pass < 2; pass++) {
+        bool again = false;
+        for (size_t c = 0; c < ncalls; c++) {
+            size_t k = call_start[c];
+            bool was = appended[c];
+            appended[c] = false;
+            if (was && appeal_create_read(self->redis, &calls[c], &results[k], &outs[k]) == -3)
+                appended[c] = again = true;
+        }
+        if (!again || pass == 1)
+            break;
+        for (size_t c = 0; c < ncalls; c++)
+            if (appended[c])
+                appended[c] = appeal_create_append(self->redis, &ins[call_start[c]], call_len[c],
+                                                   &calls[c]) == 0;
     }
     for (size_t k = 0; k < count; k++) {
         collector_item_t *item = &items[order[k]];
@@ -195,6 +209,7 @@ done:
     free(outs);
     free(calls);
     free(call_start);
+    free(call_len);
     free(appended);
 }
 

@@ -59,4 +59,8 @@ check "intake still up" curl -sf "$INTAKE/healthz"
 out=$("$GW" "$GATEWAY" ok-1 web 150123100201 heating "暖气还是不热")
 check "and still storing" grep -q "^ok-1 created 150123-" <<<"$out"
 check_eq "one more appeal" $((N + 1)) "$(appeal_count)"
+rcli script flush >/dev/null
+out=$("$GW" "$GATEWAY" ok-2 web 150123100201 heating "SCRIPT FLUSH 之后")
+check "after SCRIPT FLUSH a submission is still stored (the batch is sent again)" grep -q "^ok-2 created 150123-" <<<"$out"
+check_eq "once" $((N + 2)) "$(appeal_count)"
 exit 0
