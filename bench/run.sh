@@ -4,9 +4,12 @@
 # counted as assigned), Redis commands per appeal (INFO commandstats, script-inner calls
 # included) and CPU ms per appeal of each process. Usage: bench/run.sh [N] [CONCURRENCY]
 # (PREFIX=150123 sends every appeal to one county, where per-county batches grow)
+# MODE=gateway: through intake's ZeroMQ gateway instead of HTTP, CONCURRENCY submissions in
+# flight (default 4000); E2E_FSYNC=everysec (default always) sets Redis's appendfsync.
 set -u
+MODE=${MODE:-http}
 N=${1:-${N:-20000}}
-C=${2:-${C:-16}}
+C=${2:-${C:-$([ "$MODE" == gateway ] && echo 4000 || echo 16)}}
 export GRIDLINE_LOG_LEVEL=warn
 # the production default: a slow hop is not mistaken for a lost event
 export GRIDLINE_OUTBOX_RESEND_AFTER_MS=${GRIDLINE_OUTBOX_RESEND_AFTER_MS:-5000}
@@ -30,7 +33,8 @@ for p in "${procs[@]}"; do cpu0[$p]=$(cpu_ms "${E2E_PID[$p]}"); done
 rcli config resetstat >/dev/null
 cmd0=$(commands)
 t0=$(date +%s.%N)
-"$BUILD/gridline-loadgen" --url "$INTAKE" --count "$N" --concurrency "$C" --prefix "${PREFIX:-15}" --json --quiet \
+if [ "$MODE" == gateway ]; then target=(--gateway "$GATEWAY"); else target=(--url "$INTAKE"); fi
+"$BUILD/gridline-loadgen" "${target[@]}" --count "$N" --concurrency "$C" --prefix "${PREFIX:-15}" --json --quiet \
   >"$E2E_DIR/loadgen.json"
 t_post=$(date +%s.%N)
 done_when() { [ "$(curl -s "$AGGREGATOR/v1/stats?region=15" | jq -r '.by_event.assigned // 0')" -ge "$N" ]; }
@@ -39,7 +43,7 @@ t1=$(date +%s.%N)
 county_assigned=$(curl -s "$AGGREGATOR/v1/stats?region=150123" | jq -r '.by_event.assigned // 0')
 alerts_ok=$(wait_until 60 alerts_at_least "$county_assigned" && echo "yes ($county_assigned)" || echo no)
 cmd1=$(commands)
-echo "== gridline bench: $N appeals, loadgen concurrency $C, $(nproc) cores, $(date -u +%F)"
+echo "== gridline bench ($MODE, appendfsync ${E2E_FSYNC:-always}): $N appeals, loadgen concurrency $C, $(nproc) cores, $(date -u +%F)"
 echo "loadgen: $(cat "$E2E_DIR/loadgen.json")"
 awk -v n="$N" -v a="$t0" -v b="$t_post" -v c="$t1" 'BEGIN {
   printf "intake accepted:        %.0f appeals/s (%.2f s)\n", n / (b - a), b - a
@@ -48,10 +52,13 @@ echo "redis commands per appeal: $(awk -v a="$cmd0" -v b="$cmd1" -v n="$N" 'BEGI
 # calls and Redis-side microseconds per appeal of each command (script-inner calls included:
 # the evalsha line's time includes theirs)
 rcli info commandstats | awk -F'[=,:]' -v n="$N" '/^cmdstat_/ {printf "  %-22s %7.2f per appeal %8.2f us\n", $1, $3 / n, $5 / n}' | sort -k2 -nr | sed 's/cmdstat_//'
+total=0
 for p in "${procs[@]}"; do
-  awk -v p="$p" -v a="${cpu0[$p]}" -v b="$(cpu_ms "${E2E_PID[$p]}")" -v n="$N" \
-    'BEGIN {printf "cpu %-11s %6.3f ms per appeal\n", p, (b - a) / n}'
+  used=$(awk -v a="${cpu0[$p]}" -v b="$(cpu_ms "${E2E_PID[$p]}")" 'BEGIN {print b - a}')
+  total=$(awk -v t="$total" -v u="$used" 'BEGIN {print t + u}')
+  awk -v p="$p" -v u="$used" -v n="$N" 'BEGIN {printf "cpu %-11s %6.3f ms per appeal\n", p, u / n}'
 done
+awk -v t="$total" -v n="$N" 'BEGIN {printf "cpu %-11s %6.3f ms per appeal (services and Redis; loadgen not counted)\n", "total", t / n}'
 echo "alerts delivered for the county subscription: $alerts_ok"
 for s in intake router notifier aggregator; do
   port_var="GRIDLINE_${s^^}_HTTP_PORT"

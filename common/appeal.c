@@ -225,50 +225,23 @@ static uint8_t *s_collected(const appeal_create_t *in, size_t *len)
     return event_pack(&event, len);
 }
 
-appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
-                                     appeal_created_t *out)
+/* One appeal's ARGV section: has-idem, fingerprint, has-ext, event, field count, fields. */
+static void s_create_args(argv_t *a, const appeal_create_t *in, const uint8_t *event,
+                          size_t event_len)
 {
     const Gridline__Appeal *appeal = in->appeal;
-    memset(out, 0, sizeof *out);
-    char county[7], day[9], prefix[32];
-    snprintf(county, sizeof county, "%.6s", appeal->region);
-    clock_day(in->now_ms, day);
-    snprintf(prefix, sizeof prefix, "%s-%s-", county, day);
-    size_t event_len = 0;
-    uint8_t *event = s_collected(in, &event_len);
-    if (!event)
-        return APPEAL_UNAVAILABLE;
-
-    char seq_key[KEYS_MAX], idem_key[KEYS_MAX], ext_key[KEYS_MAX];
-    char outbox_keys[HOP_COUNT][KEYS_MAX];
     bool idem = in->idempotency_key && *in->idempotency_key;
     bool ext = appeal->external_id && *appeal->external_id;
-    keys_seq(seq_key, county, day);
-    if (idem)
-        keys_idem(idem_key, county, in->idempotency_key);
-    if (ext)
-        keys_ext(ext_key, county, appeal->channel, appeal->external_id);
-    size_t nout = in->outbox_count < HOP_COUNT ? in->outbox_count : HOP_COUNT;
-
-    argv_t a;
-    argv_init(&a);
-    argv_add(&a, seq_key);
-    argv_add(&a, idem ? idem_key : seq_key);
-    argv_add(&a, ext ? ext_key : seq_key);
-    for (size_t i = 0; i < nout; i++) {
-        outbox_key(in->outboxes[i], county, outbox_keys[i]);
-        argv_add(&a, outbox_keys[i]);
-    }
-    size_t nkeys = a.count;
-    argv_add(&a, county);
-    argv_add(&a, prefix);
-    argv_add(&a, idem ? "1" : "0");
-    argv_add(&a, in->fingerprint ? in->fingerprint : "");
-    argv_add_int(&a, in->idempotency_ttl_s);
-    argv_add(&a, ext ? "1" : "0");
-    argv_add_int(&a, in->resend_at_ms);
-    argv_addn(&a, event, event_len);
-#define S_FIELD(name, value) (argv_add(&a, name), argv_add(&a, (value) ? (value) : ""))
+    argv_add(a, idem ? "1" : "0");
+    argv_add(a, in->fingerprint ? in->fingerprint : "");
+    argv_add(a, ext ? "1" : "0");
+    argv_addn(a, event, event_len);
+    /* the field/value pairs that follow (the same conditions as below) */
+    bool coords = appeal->location && (appeal->location->lat != 0 || appeal->location->lon != 0);
+    bool address = appeal->location && appeal->location->address && *appeal->location->address;
+    argv_add_int(a, 11 + (in->submitted_category ? 1 : 0) + (appeal->contact ? 3 : 0) +
+                        (in->token ? 1 : 0) + (coords ? 2 : 0) + (address ? 1 : 0));
+#define S_FIELD(name, value) (argv_add(a, name), argv_add(a, (value) ? (value) : ""))
     S_FIELD(APPEAL_F_CHANNEL, appeal->channel);
     S_FIELD(APPEAL_F_REGION, appeal->region);
     S_FIELD(APPEAL_F_GRID, appeal->grid);
@@ -286,77 +259,211 @@ appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
         S_FIELD(APPEAL_F_TOKEN, in->token);
     S_FIELD(APPEAL_F_EXTERNAL_ID, appeal->external_id);
     S_FIELD(APPEAL_F_IDEMPOTENCY_KEY, idem ? in->idempotency_key : "");
-    argv_add(&a, APPEAL_F_OCCURRED_AT_MS);
-    argv_add_int(&a, appeal->occurred_at_ms);
-    argv_add(&a, APPEAL_F_CREATED_AT_MS);
-    argv_add_int(&a, in->now_ms);
+    argv_add(a, APPEAL_F_OCCURRED_AT_MS);
+    argv_add_int(a, appeal->occurred_at_ms);
+    argv_add(a, APPEAL_F_CREATED_AT_MS);
+    argv_add_int(a, in->now_ms);
     S_FIELD(APPEAL_F_STATUS, appeal_status_name(APPEAL_COLLECTED));
-    if (appeal->location && (appeal->location->lat != 0 || appeal->location->lon != 0)) {
+    if (coords) {
         /* (0, 0) is "no coordinates" (an address alone): never a place in Inner Mongolia */
-        argv_add(&a, APPEAL_F_LAT);
-        argv_addf(&a, "%.6f", appeal->location->lat);
-        argv_add(&a, APPEAL_F_LON);
-        argv_addf(&a, "%.6f", appeal->location->lon);
+        argv_add(a, APPEAL_F_LAT);
+        argv_addf(a, "%.6f", appeal->location->lat);
+        argv_add(a, APPEAL_F_LON);
+        argv_addf(a, "%.6f", appeal->location->lon);
     }
-    if (appeal->location && appeal->location->address && *appeal->location->address)
+    if (address)
         S_FIELD(APPEAL_F_ADDRESS, appeal->location->address);
 #undef S_FIELD
+}
+
+/* The KEYS and ARGV of one appeal_create call, into a (*nkeys: how many are KEYS), with the
+ * pending-index marks of its outboxes appended. 0, or -1 (call freed). */
+static int s_create_build(rconn_t *redis, const appeal_create_t *ins, size_t count,
+                          appeal_create_call_t *call, argv_t *a, size_t *nkeys)
+{
+    memset(call, 0, sizeof *call);
+    if (count == 0)
+        return -1;
+    const appeal_create_t *first = &ins[0];
+    char county[7], day[9], prefix[32], seq_key[KEYS_MAX], outbox_keys[HOP_COUNT][KEYS_MAX];
+    snprintf(county, sizeof county, "%.6s", first->appeal->region);
+    clock_day(first->now_ms, day);
+    snprintf(prefix, sizeof prefix, "%s-%s-", county, day);
+    keys_seq(seq_key, county, day);
+    size_t nout = first->outbox_count < HOP_COUNT ? first->outbox_count : HOP_COUNT;
+    call->items = calloc(count, sizeof *call->items);
+    call->count = call->items ? count : 0;
+    char(*item_keys)[2][KEYS_MAX] = calloc(count, sizeof *item_keys);
+    if (!call->items || !item_keys) {
+        free(item_keys);
+        appeal_create_call_fini(call);
+        return -1;
+    }
+    /* KEYS: the day counter, the outboxes, each appeal's idempotency and external id keys */
+    /* (copies: a outlives this frame) */
+    argv_add_copy(a, seq_key, strlen(seq_key));
+    for (size_t i = 0; i < nout; i++) {
+        outbox_key(first->outboxes[i], county, outbox_keys[i]);
+        argv_add_copy(a, outbox_keys[i], strlen(outbox_keys[i]));
+    }
+    for (size_t i = 0; i < count; i++) {
+        const appeal_create_t *in = &ins[i];
+        appeal_create_item_t *item = &call->items[i];
+        item->event = s_collected(in, &item->event_len);
+        if (!item->event)
+            a->failed = 1;
+        item->has_fingerprint = in->fingerprint != NULL;
+        snprintf(item->fingerprint, sizeof item->fingerprint, "%s",
+                 in->fingerprint ? in->fingerprint : "");
+        bool idem = in->idempotency_key && *in->idempotency_key;
+        bool ext = in->appeal->external_id && *in->appeal->external_id;
+        if (idem)
+            keys_idem(item_keys[i][0], county, in->idempotency_key);
+        if (ext)
+            keys_ext(item_keys[i][1], county, in->appeal->channel, in->appeal->external_id);
+        argv_add_copy(a, idem ? item_keys[i][0] : seq_key,
+                      strlen(idem ? item_keys[i][0] : seq_key));
+        argv_add_copy(a, ext ? item_keys[i][1] : seq_key, strlen(ext ? item_keys[i][1] : seq_key));
+    }
+    free(item_keys);
+    *nkeys = a->count;
+    argv_addf(a, "%s", county);
+    argv_addf(a, "%s", prefix);
+    argv_add_int(a, first->idempotency_ttl_s);
+    argv_add_int(a, first->resend_at_ms);
+    argv_add_int(a, (long long)nout);
+    argv_add_int(a, (long long)count);
+    for (size_t i = 0; i < count && !a->failed; i++)
+        s_create_args(a, &ins[i], call->items[i].event, call->items[i].event_len);
     for (size_t i = 0; i < nout; i++)
-        if (outbox_mark(in->outboxes[i], redis, county, in->now_ms) != 0)
-            a.failed = 1;
-    bool sent = !a.failed && rconn_is_up(redis);
-    redisReply *r = a.failed ? NULL
-                             : rconn_eval(redis, &scripts_appeal_create, (int)nkeys, (int)a.count,
-                                          a.args, a.lens);
+        if (outbox_mark(first->outboxes[i], redis, county, first->now_ms) != 0)
+            a->failed = 1;
+    if (a->failed) {
+        appeal_create_call_fini(call);
+        return -1;
+    }
+    return 0;
+}
+int appeal_create_append(rconn_t *redis, const appeal_create_t *ins, size_t count,
+                         appeal_create_call_t *call)
+{
+    argv_t a;
+    size_t nkeys = 0;
+    argv_init(&a);
+    int rc = s_create_build(redis, ins, count, call, &a, &nkeys);
+    if (rc == 0)
+        rc = rconn_append_eval(redis, &scripts_appeal_create, (int)nkeys, (int)a.count, a.args,
+                               a.lens);
     argv_fini(&a);
-    /* a connection that was up took the script: without an answer, it may have run */
-    appeal_create_result_t result = !r && sent ? APPEAL_OUTCOME_UNKNOWN : APPEAL_UNAVAILABLE;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_STRING) {
-        if (r && r->type == REDIS_REPLY_ERROR)
-            log_error("appeal_create failed", "error", r->str, NULL);
+    if (rc != 0)
+        appeal_create_call_fini(call);
+    return rc;
+}
+
+void appeal_create_call_fini(appeal_create_call_t *call)
+{
+    for (size_t i = 0; call->items && i < call->count; i++)
+        free(call->items[i].event);
+    free(call->items);
+    call->items = NULL;
+    call->count = 0;
+}
+
+/* The outcomes of a call from its reply r (NULL: none); frees r and the call. 0; -1 no
+ * reply; -2 an error reply (logged) or a malformed one; -3 NOSCRIPT (the script did not run). */
+static int s_create_parse(redisReply *r, appeal_create_call_t *call,
+                          appeal_create_result_t *results, appeal_created_t *outs)
+{
+    size_t count = call->count;
+    int rc = r ? 0 : -1;
+    for (size_t i = 0; i < count; i++) {
+        results[i] = APPEAL_UNAVAILABLE;
+        memset(&outs[i], 0, sizeof outs[i]);
+    }
+    if (r && (r->type != REDIS_REPLY_ARRAY || r->elements != 2 * count)) {
+        rc = r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOSCRIPT", 8) == 0 ? -3 : -2;
+        if (rc == -2)
+            log_error("appeal_create failed", "error",
+                      r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply", NULL);
+    }
+    if (rc != 0)
         goto done;
-    }
-    const char *value = r->element[1]->str;
-    switch (r->element[0]->integer) {
-    case 1: {
-        /* the stored bytes: field 1 (the id) first, then the rest, as the script wrote them */
-        size_t idlen = strlen(value);
-        snprintf(out->id, sizeof out->id, "%s", value);
-        result = APPEAL_CREATED;
-        out->event = malloc(2 + idlen + event_len);
-        if (!out->event)
-            break; /* created all the same: the outbox sweeper sends it */
-        out->event[0] = 0x0A;
-        out->event[1] = (uint8_t)idlen;
-        memcpy(out->event + 2, value, idlen);
-        memcpy(out->event + 2 + idlen, event, event_len);
-        out->event_len = 2 + idlen + event_len;
-        break;
-    }
-    case 2: {
-        /* "<id>|<fingerprint>": the same key with another body is a client's mistake */
-        const char *bar = strchr(value, '|');
-        snprintf(out->id, sizeof out->id, "%.*s", bar ? (int)(bar - value) : 0, value);
-        result = bar && in->fingerprint && strcmp(bar + 1, in->fingerprint) == 0
-                     ? APPEAL_REPLAYED
-                     : APPEAL_KEY_REUSED;
-        break;
-    }
-    case 3:
-        snprintf(out->id, sizeof out->id, "%s", value);
-        result = APPEAL_DUPLICATE;
-        break;
-    default:
-        log_error("no free appeal id: the county's day counter is far behind its appeals", "prefix",
-                  value, NULL);
-        result = APPEAL_NO_FREE_ID;
-        break;
+    for (size_t i = 0; i < count; i++) {
+        redisReply *code = r->element[2 * i], *text = r->element[2 * i + 1];
+        appeal_create_item_t *item = &call->items[i];
+        appeal_created_t *out = &outs[i];
+        if (code->type != REDIS_REPLY_INTEGER || text->type != REDIS_REPLY_STRING)
+            continue;
+        const char *value = text->str;
+        switch (code->integer) {
+        case 1: {
+            /* the stored bytes: field 1 (the id) first, then the rest, as the script wrote them */
+            size_t idlen = strlen(value);
+            snprintf(out->id, sizeof out->id, "%s", value);
+            results[i] = APPEAL_CREATED;
+            out->event = malloc(2 + idlen + item->event_len);
+            if (!out->event)
+                break; /* created all the same: the outbox sweeper sends it */
+            out->event[0] = 0x0A;
+            out->event[1] = (uint8_t)idlen;
+            memcpy(out->event + 2, value, idlen);
+            memcpy(out->event + 2 + idlen, item->event, item->event_len);
+            out->event_len = 2 + idlen + item->event_len;
+            break;
+        }
+        case 2: {
+            /* "<id>|<fingerprint>": the same key with another body is a client's mistake */
+            const char *bar = strchr(value, '|');
+            snprintf(out->id, sizeof out->id, "%.*s", bar ? (int)(bar - value) : 0, value);
+            results[i] = bar && item->has_fingerprint && strcmp(bar + 1, item->fingerprint) == 0
+                             ? APPEAL_REPLAYED
+                             : APPEAL_KEY_REUSED;
+            break;
+        }
+        case 3:
+            snprintf(out->id, sizeof out->id, "%s", value);
+            results[i] = APPEAL_DUPLICATE;
+            break;
+        default:
+            log_error("no free appeal id: the county's day counter is far behind its appeals",
+                      "prefix", value, NULL);
+            results[i] = APPEAL_NO_FREE_ID;
+            break;
+        }
     }
 done:
     if (r)
         freeReplyObject(r);
-    free(event);
+    appeal_create_call_fini(call);
+    return rc;
+}
+
+int appeal_create_read(rconn_t *redis, appeal_create_call_t *call, appeal_create_result_t *results,
+                       appeal_created_t *outs)
+{
+    return s_create_parse(rconn_reply(redis), call, results, outs);
+}
+
+appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
+                                     appeal_created_t *out)
+{
+    appeal_create_call_t call;
+    appeal_create_result_t result = APPEAL_UNAVAILABLE;
+    memset(out, 0, sizeof *out);
+    argv_t a;
+    size_t nkeys = 0;
+    argv_init(&a);
+    /* synchronous: rconn_eval falls back to EVAL when Redis lost the script */
+    if (s_create_build(redis, in, 1, &call, &a, &nkeys) == 0) {
+        bool sent = rconn_is_up(redis);
+        redisReply *r =
+            rconn_eval(redis, &scripts_appeal_create, (int)nkeys, (int)a.count, a.args, a.lens);
+        s_create_parse(r, &call, &result, out);
+        /* a connection that was up took the script: without an answer, it may have run */
+        if (!r && sent)
+            result = APPEAL_OUTCOME_UNKNOWN;
+    }
+    argv_fini(&a);
     return result;
 }
 

@@ -170,6 +170,30 @@ typedef struct {
 appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
                                      appeal_created_t *out);
 
+/* appeal_create for many appeals of one county in one script call, pipelined (the ZeroMQ
+ * gateway): every ins[i] names the same county (region), day (now_ms), outboxes, TTL and
+ * resend time, as ins[0]. Appends the call (0, or -1: Redis down, out of memory; nothing
+ * appended); then, in order with other pipelined calls, appeal_create_read sets results[i]
+ * and outs[i] (each outs[i].event malloc'd when created) for each, and frees the call. */
+typedef struct {
+    uint8_t *event; /* the collected event without its id (malloc'd) */
+    size_t event_len;
+    bool has_fingerprint;
+    char fingerprint[65];
+} appeal_create_item_t;
+typedef struct {
+    appeal_create_item_t *items;
+    size_t count;
+} appeal_create_call_t;
+int appeal_create_append(rconn_t *redis, const appeal_create_t *ins, size_t count,
+                         appeal_create_call_t *call);
+/* 0; -1 no reply (Redis down or timed out: the appeals may or may not be stored); -2 an error
+ * reply (logged); -3 NOSCRIPT: the script did not run and nothing was stored (rconn reloads
+ * the scripts, so the same call may be made again). */
+int appeal_create_read(rconn_t *redis, appeal_create_call_t *call, appeal_create_result_t *results,
+                       appeal_created_t *outs);
+void appeal_create_call_fini(appeal_create_call_t *call);
+
 /* ---- appeal_advance -------------------------------------------------------------------- */
 
 /* A clock of a change: keep it as it is, remove it, or set it to a time (unix ms > 0). */

@@ -53,7 +53,7 @@ static const s_key_t s_keys[] = {
     S_NUM("redis.timeout_ms", redis_timeout_ms, "2000", 10, 600000, "Redis connect/IO timeout"),
     S_NUM("intake.http_port", intake_http_port, "8080", 0, 65535, "intake HTTP port"),
     S_NUM("intake.gateway_port", intake_gateway_port, "5570", 0, 65535,
-          "intake ZeroMQ gateway port (reserved for the gateway issue)"),
+          "intake ZeroMQ gateway port (ROUTER, protobuf Submissions; 0: off)"),
     S_NUM("intake.max_body", intake_max_body, "65536", 256, 16777216, "largest request body"),
     S_NUM("intake.max_batch_body", intake_max_batch_body, "4194304", 256, 67108864,
           "largest body of POST /v1/appeals:batch"),

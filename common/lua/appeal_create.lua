@@ -1,49 +1,72 @@
--- appeal_create: a new appeal, its collected event and its outbox entries, in one step.
--- KEYS  1 seq:{C}:<day>  2 idem:{C}:<key> (or KEYS[1] when none)
---       3 ext:{C}:<channel>:<external id> (or KEYS[1] when none)  4.. outboxes to fill
--- ARGV  1 county  2 id prefix "C-YYYYMMDD-"  3 "1" if an idempotency key is given
---       4 request fingerprint  5 idempotency TTL s  6 "1" if an external id is given
---       7 resend-at ms  8 the collected Event, packed without field 1 (appeal_id)
---       9.. appeal hash field/value pairs
--- -> {1, id} created | {2, "<id>|<fingerprint>"} idempotent replay
---    | {3, id} external id seen | {4, id} no free id (the day counter is far behind)
+-- appeal_create: new appeals of one county and day, each with its collected event and its
+-- outbox entries, in one step (one appeal for POST /v1/appeals, a batch for the gateway).
+-- KEYS  1 seq:{C}:<day>  2 .. 1+O the outboxes to fill; then for appeal i (1-based):
+--       idem:{C}:<key> (or KEYS[1] when none), ext:{C}:<channel>:<external id> (or KEYS[1])
+-- ARGV  1 county  2 id prefix "C-YYYYMMDD-"  3 idempotency TTL s  4 resend-at ms  5 O
+--       6 N (appeals); then for each appeal: "1" if an idempotency key is given, the request
+--       fingerprint, "1" if an external id is given, the collected Event packed without field 1
+--       (appeal_id), F, and F appeal hash field/value pairs
+-- -> two entries per appeal, in order: 1, id created | 2, "<id>|<fingerprint>" idempotent
+--    replay | 3, id external id seen | 4, prefix no free id (the day counter is far behind)
 -- The id exists only once INCR ran, so the script writes it into the event: field 1 (tag
 -- 0x0A, length, bytes) placed first, which is where protobuf-c would put it too.
 -- The day counter never expires, and an id already taken is never handed out again: if the
 -- counter was lost (an operator, a restore), INCR walks past the ids in use. The check costs
 -- no command: RPUSH of the history answers the list's length.
-if ARGV[3] == '1' then
-  local prev = redis.call('GET', KEYS[2])
-  if prev then return {2, prev} end
-end
-if ARGV[6] == '1' then
-  local prev = redis.call('GET', KEYS[3])
-  if prev then return {3, prev} end
-end
+-- Appeals of one call are created in order: a key or external id repeated within it answers
+-- as if the second came after the first.
 local tag = '{' .. ARGV[1] .. '}:'
-local event = ARGV[8]
-local id
-for _ = 1, 1000 do
-  id = ARGV[2] .. string.format('%06d', redis.call('INCR', KEYS[1]))
-  -- an appeal's history is created with it: a list longer than 1 means the id was taken
-  if redis.call('RPUSH', 'events:' .. tag .. id, string.char(10, #id) .. id .. event) == 1 then
-    break
+local prefix, ttl, resend = ARGV[2], ARGV[3], ARGV[4]
+local nout, n = tonumber(ARGV[5]), tonumber(ARGV[6])
+local out = {}
+local a = 7
+for i = 1, n do
+  local idem_key, ext_key = KEYS[2 * i + nout], KEYS[2 * i + nout + 1]
+  local has_idem, fingerprint, has_ext, event = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local first = a + 5
+  a = first + 2 * tonumber(ARGV[a + 4])
+  local code, value
+  if has_idem == '1' then
+    local prev = redis.call('GET', idem_key)
+    if prev then code, value = 2, prev end
   end
-  redis.call('RPOP', 'events:' .. tag .. id)
-  id = nil
+  if not code and has_ext == '1' then
+    local prev = redis.call('GET', ext_key)
+    if prev then code, value = 3, prev end
+  end
+  if not code then
+    local id
+    for _ = 1, 1000 do
+      id = prefix .. string.format('%06d', redis.call('INCR', KEYS[1]))
+      -- an appeal's history is created with it: a list longer than 1 means the id was taken
+      if redis.call('RPUSH', 'events:' .. tag .. id, string.char(10, #id) .. id .. event) == 1 then
+        break
+      end
+      redis.call('RPOP', 'events:' .. tag .. id)
+      id = nil
+    end
+    if not id then
+      code, value = 4, prefix
+    else
+      local fields = {'id', id, 'seq', 1}
+      for j = first, a - 1 do fields[#fields + 1] = ARGV[j] end
+      redis.call('HSET', 'appeal:' .. tag .. id, unpack(fields))
+      -- the county's index of appeals by creation time (listings, recounts)
+      for j = first, a - 2, 2 do
+        if ARGV[j] == 'created_at_ms' then
+          redis.call('ZADD', 'index:' .. tag .. 'created', ARGV[j + 1], id)
+        end
+      end
+      local member = id .. ':1'
+      for k = 2, 1 + nout do redis.call('ZADD', KEYS[k], resend, member) end
+      if has_idem == '1' then
+        redis.call('SET', idem_key, id .. '|' .. fingerprint, 'EX', ttl)
+      end
+      if has_ext == '1' then redis.call('SET', ext_key, id) end
+      code, value = 1, id
+    end
+  end
+  out[#out + 1] = code
+  out[#out + 1] = value
 end
-if not id then return {4, ARGV[2]} end
-local fields = {'id', id, 'seq', 1}
-for i = 9, #ARGV do fields[#fields + 1] = ARGV[i] end
-redis.call('HSET', 'appeal:' .. tag .. id, unpack(fields))
--- the county's index of appeals by creation time (listings, recounts)
-for i = 9, #ARGV - 1, 2 do
-  if ARGV[i] == 'created_at_ms' then redis.call('ZADD', 'index:' .. tag .. 'created', ARGV[i + 1], id) end
-end
-local member = id .. ':1'
-for i = 4, #KEYS do redis.call('ZADD', KEYS[i], ARGV[7], member) end
-if ARGV[3] == '1' then
-  redis.call('SET', KEYS[2], id .. '|' .. ARGV[4], 'EX', ARGV[5])
-end
-if ARGV[6] == '1' then redis.call('SET', KEYS[3], id) end
-return {1, id}
+return out

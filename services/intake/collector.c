@@ -105,6 +105,117 @@ appeal_create_result_t collector_submit(collector_t *self, const config_t *confi
     return result;
 }
 
+/* collector_submit_many's order: by county (one script call per county), then as given. */
+static int s_by_county(const void *x, const void *y, void *arg)
+{
+    const collector_item_t *items = arg;
+    size_t i = *(const size_t *)x, j = *(const size_t *)y;
+    int c = strncmp(items[i].appeal->region, items[j].appeal->region, 6);
+    return c ? c : (i > j) - (i < j);
+}
+
+#define S_PER_CALL 128 /* appeals per appeal_create call: bounds one script's run in Redis */
+
+void collector_submit_many(collector_t *self, const config_t *config, collector_item_t *items,
+                           size_t count)
+{
+    int64_t now = clock_wall_ms();
+    size_t n = count ? count : 1;
+    size_t *order = calloc(n, sizeof *order);
+    routing_class_t *cls = calloc(n, sizeof *cls);
+    Gridline__Appeal *routed = calloc(n, sizeof *routed);
+    appeal_create_t *ins = calloc(n, sizeof *ins);
+    appeal_create_result_t *results = calloc(n, sizeof *results);
+    appeal_created_t *outs = calloc(n, sizeof *outs);
+    appeal_create_call_t *calls = calloc(n, sizeof *calls);
+    size_t *call_start = calloc(n, sizeof *call_start), *call_len = calloc(n, sizeof *call_len);
+    bool *appended = calloc(n, sizeof *appended);
+    for (size_t i = 0; i < count; i++) {
+        items[i].result = APPEAL_UNAVAILABLE;
+        items[i].id[0] = '\0';
+    }
+    if (!order || !cls || !routed || !ins || !results || !outs || !calls || !call_start ||
+        !call_len || !appended || rconn_ensure(self->redis) != 0)
+        goto done;
+    for (size_t i = 0; i < count; i++)
+        order[i] = i;
+    qsort_r(order, count, sizeof *order, s_by_county, items);
+    for (size_t k = 0; k < count; k++) {
+        const Gridline__Appeal *appeal = items[order[k]].appeal;
+        /* the rules may choose another category: the appeal is stored and counted under it */
+        routing_classify(config, appeal->title, appeal->description, appeal->channel,
+                         appeal->region, appeal->category, &cls[k]);
+        routed[k] = *appeal;
+        bool changed = strcmp(cls[k].category, appeal->category) != 0;
+        routed[k].category = (char *)cls[k].category;
+        ins[k] = (appeal_create_t){
+            .appeal = &routed[k],
+            .submitted_category = changed ? appeal->category : NULL,
+            .start_level = cls[k].level,
+            .idempotency_key = items[order[k]].idempotency_key,
+            .fingerprint = items[order[k]].fingerprint,
+            .token = items[order[k]].token,
+            .idempotency_ttl_s = self->config->intake_idempotency_ttl_s,
+            .now_ms = now,
+            .resend_at_ms = now + self->config->outbox_resend_after_ms,
+            .outboxes = self->outboxes,
+            .outbox_count = 2, /* router, aggregator */
+        };
+    }
+    /* one call per run of one county (at most S_PER_CALL), all pipelined */
+    size_t ncalls = 0;
+    for (size_t k = 0; k < count;) {
+        size_t len = 1;
+        while (k + len < count && len < S_PER_CALL &&
+               strncmp(routed[k].region, routed[k + len].region, 6) == 0)
+            len++;
+        call_start[ncalls] = k;
+        call_len[ncalls] = len;
+        appended[ncalls] = appeal_create_append(self->redis, &ins[k], len, &calls[ncalls]) == 0;
+        ncalls++;
+        k += len;
+    }
+    /* every reply is read, in order, before any event is sent: the sends are best effort. A
+     * call Redis did not run (NOSCRIPT: its scripts were flushed; rconn loads them again) is
+     * made once more: nothing of it was stored. */
+    for (int pass = 0; pass < 2; pass++) {
+        bool again = false;
+        for (size_t c = 0; c < ncalls; c++) {
+            size_t k = call_start[c];
+            bool was = appended[c];
+            appended[c] = false;
+            if (was && appeal_create_read(self->redis, &calls[c], &results[k], &outs[k]) == -3)
+                appended[c] = again = true;
+        }
+        if (!again || pass == 1)
+            break;
+        for (size_t c = 0; c < ncalls; c++)
+            if (appended[c])
+                appended[c] = appeal_create_append(self->redis, &ins[call_start[c]], call_len[c],
+                                                   &calls[c]) == 0;
+    }
+    for (size_t k = 0; k < count; k++) {
+        collector_item_t *item = &items[order[k]];
+        item->result = results[k] ? results[k] : APPEAL_UNAVAILABLE; /* 0: not appended */
+        snprintf(item->id, sizeof item->id, "%s", outs[k].id);
+        if (item->result == APPEAL_CREATED && outs[k].event)
+            for (int h = 0; h < 2; h++)
+                outbox_send(self->outboxes[h], outs[k].event, outs[k].event_len);
+        free(outs[k].event);
+    }
+done:
+    free(order);
+    free(cls);
+    free(routed);
+    free(ins);
+    free(results);
+    free(outs);
+    free(calls);
+    free(call_start);
+    free(call_len);
+    free(appended);
+}
+
 /* The appeal after a step: its status, level, owner, seq and clocks. */
 static void s_after(collector_acted_t *out, appeal_status_t status, Gridline__Level level,
                     const char *assignee, const char *department, uint32_t seq, int64_t ack_ms,

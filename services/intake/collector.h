@@ -25,6 +25,21 @@ appeal_create_result_t collector_submit(collector_t *self, const config_t *confi
                                         const Gridline__Appeal *appeal, const char *token,
                                         const char *idempotency_key, const char *fingerprint,
                                         char id[KEYS_ID_MAX]);
+/* One appeal of collector_submit_many: what to store, and (set by the call) its outcome. */
+typedef struct {
+    const Gridline__Appeal *appeal; /* checked */
+    const char *idempotency_key;    /* or NULL */
+    const char *fingerprint;        /* or NULL */
+    const char *token;              /* the API token's name, or NULL */
+    appeal_create_result_t result;
+    char id[KEYS_ID_MAX];
+} collector_item_t;
+/* collector_submit for count appeals in one round trip to Redis (their appeal_create calls
+ * pipelined): when it returns, every item's result is set, and every CREATED, REPLAYED or
+ * DUPLICATE one is in Redis. */
+void collector_submit_many(collector_t *self, const config_t *config, collector_item_t *items,
+                           size_t count);
+
 typedef enum {
     COLLECTOR_ACTED = 1,          /* applied: out holds the appeal after it */
     COLLECTOR_REPLAYED,           /* the Idempotency-Key was seen with the same request */

@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "collector.h"
 #include "event.h"
+#include "gateway.h"
 #include "jsonbuf.h"
 #include "keys.h"
 #include "listing.h"
@@ -26,6 +27,7 @@
 struct intake {
     service_t *service;
     collector_t *sweeper; /* the main thread's: the outbox sweeps */
+    gateway_t *gateway;   /* the ZeroMQ door (its own thread), NULL when off */
     metric_t *created, *replayed, *duplicate, *invalid, *unavailable;
 };
 
@@ -59,6 +61,8 @@ intake_t *intake_new(service_t *service)
     self->duplicate = metrics_register(METRIC_COUNTER, name, "result=\"duplicate\"", help);
     self->invalid = metrics_register(METRIC_COUNTER, name, "result=\"invalid\"", help);
     self->unavailable = metrics_register(METRIC_COUNTER, name, "result=\"unavailable\"", help);
+    if (gateway_start(service, &self->gateway) != 0)
+        intake_destroy(&self);
     return self;
 }
 
@@ -67,6 +71,7 @@ void intake_destroy(intake_t **self_p)
     if (!self_p || !*self_p)
         return;
     intake_t *self = *self_p;
+    gateway_stop(&self->gateway);
     collector_destroy(&self->sweeper);
     free(self);
     *self_p = NULL;

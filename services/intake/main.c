@@ -9,6 +9,8 @@ static const char s_usage[] =
     "  POST /v1/appeals:batch  application/x-ndjson, one appeal (with external_id) a line\n"
     "  GET  /v1/appeals/{id}   the appeal with its level, assignee, status and history\n"
     "  GET  /healthz, /metrics\n"
+    "ZeroMQ gateway (intake.gateway_port, 0: off): a ROUTER taking gridline.Submission frames\n"
+    "from DEALER clients, answering each with a gridline.SubmissionReply once it is stored.\n"
     "Sends collected events to router.endpoint and aggregator.endpoint (ZeroMQ PUSH).\n";
 
 static void *s_create(service_t *svc)

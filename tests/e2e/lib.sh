@@ -150,6 +150,9 @@ e2e_configure() {
     free_port p
     export "GRIDLINE_${s}_ENDPOINT=tcp://127.0.0.1:$p"
   done
+  free_port p # intake's ZeroMQ gateway: not the default 5570, which another run may hold
+  export GRIDLINE_INTAKE_GATEWAY_PORT=$p
+  GATEWAY="tcp://127.0.0.1:$p"
   INTAKE="http://127.0.0.1:$GRIDLINE_INTAKE_HTTP_PORT"
   AGGREGATOR="http://127.0.0.1:$GRIDLINE_AGGREGATOR_HTTP_PORT"
   E2E_CONFIG="$E2E_DIR/gridline.yaml"

@@ -24,30 +24,40 @@
 #include "appeal_gen.h"
 #include "cli.h"
 #include "clock.h"
+#include "gateway.h"
 
 #define LOADGEN_REPLY_KEPT 300 /* bytes of a non-2xx answer shown on stderr */
 
 static const char s_usage[] =
     "usage: gridline-loadgen --url URL [options]\n"
+    "       gridline-loadgen --gateway tcp://HOST:PORT [options]\n"
     "\n"
     "POSTs realistic appeals to URL/v1/appeals, up to --concurrency at a time on kept-alive\n"
     "connections, and prints a summary. Exit status 0 if every answer was 2xx, 1 otherwise\n"
     "(non-2xx answers, connection errors, timeouts, an unusable regions file), 2 for bad flags.\n"
     "\n"
-    "  --url URL          intake base URL, e.g. http://127.0.0.1:8080 (required)\n"
+    "  --url URL          intake base URL, e.g. http://127.0.0.1:8080\n"
+    "  --gateway EP       instead: protobuf Submissions to intake's ZeroMQ gateway\n"
+    "                     (intake.gateway_port), --concurrency of them in flight on one\n"
+    "                     DEALER connection; exit 0 if every one was answered without error\n"
+    "  --token T          API token (default $GRIDLINE_TOKEN): Authorization: Bearer over\n"
+    "                     HTTP, the submissions' token with --gateway\n"
+    "  --replies FILE     gateway mode: one line per reply, \"request_id result id\n"
+    "                     error_code error_field\" (\"-\" for empty)\n"
     "  --rate R           appeals per second, 0 = as fast as possible\n"
     "                     (default 0 with --count, else 1)\n"
     "  --count N          stop after N appeals\n"
     "  --duration S       stop starting appeals after S seconds (fractions allowed)\n"
     "                     (with neither --count nor --duration: run until SIGINT/SIGTERM)\n"
-    "  --concurrency C    transfers in flight at most (default 4)\n"
+    "  --concurrency C    transfers in flight at most (default 4; 1..1000, with --gateway\n"
+    "                     up to 100000 submissions)\n"
     "  --timeout-ms MS    give up on one request after MS ms (default 10000)\n"
     "  --regions FILE     regions CSV (default $GRIDLINE_REGIONS_FILE, else\n"
     "                     data/regions-nmg.csv)\n"
     "  --prefix DIGITS    draw villages whose code starts with DIGITS (default 15)\n"
     "  --seed S           the same seed gives the same appeals (default: from the clock)\n"
     "  --idempotency      send Idempotency-Key: lg-<seed>-<n> with each appeal\n"
-    "  --token TOKEN      API token (default $GRIDLINE_TOKEN), sent as Authorization: Bearer\n"
+
     "  --json             summary as one JSON object\n"
     "  --quiet            no progress line on stderr (errors are still reported)\n"
     "  --help             this text\n"
@@ -68,9 +78,11 @@ typedef struct {
     const char *prefix;
     uint64_t seed;
     bool idempotency;
-    const char *token;
     bool json;
     bool quiet;
+    const char *gateway;
+    const char *token;
+    const char *replies;
 } s_options_t;
 
 /* One reusable easy handle and the request it carries. */
@@ -130,8 +142,10 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
         {"idempotency", no_argument, NULL, 'i'},
         {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},
-        {"token", required_argument, NULL, 'T'},
         {"help", no_argument, NULL, 'h'},
+        {"gateway", required_argument, NULL, 'g'},
+        {"token", required_argument, NULL, 'T'},
+        {"replies", required_argument, NULL, 'P'},
         {NULL, 0, NULL, 0},
     };
     bool seeded = false;
@@ -152,7 +166,7 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
             options->duration_s = cli_parse_double("--duration", optarg, 0.001, 1e7);
             break;
         case 'c':
-            options->concurrency = cli_parse_long("--concurrency", optarg, 1, 1000);
+            options->concurrency = cli_parse_long("--concurrency", optarg, 1, 100000);
             break;
         case 't':
             options->timeout_ms = cli_parse_long("--timeout-ms", optarg, 1, 3600L * 1000);
@@ -180,11 +194,17 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
         case 'j':
             options->json = true;
             break;
+        case 'q':
+            options->quiet = true;
+            break;
+        case 'g':
+            options->gateway = optarg;
+            break;
         case 'T':
             options->token = optarg;
             break;
-        case 'q':
-            options->quiet = true;
+        case 'P':
+            options->replies = optarg;
             break;
         case 'h':
             fputs(s_usage, stdout);
@@ -199,9 +219,16 @@ static void s_parse_options(int argc, char **argv, s_options_t *options)
         cli_usage_error("unexpected argument '%s'", argv[optind]);
     if (!options->token)
         options->token = getenv("GRIDLINE_TOKEN");
-    if (!options->url)
-        cli_usage_error("--url is required");
-    if (strncmp(options->url, "http://", 7) != 0 && strncmp(options->url, "https://", 8) != 0)
+    if (!options->url && !options->gateway)
+        cli_usage_error("--url (or --gateway) is required");
+    if (options->url && options->gateway)
+        cli_usage_error("--url and --gateway: one or the other");
+    if (options->url && options->concurrency > 1000)
+        cli_usage_error("--concurrency wants 1..1000 over HTTP (up to 100000 with --gateway)");
+    if (options->gateway && strncmp(options->gateway, "tcp://", 6) != 0)
+        cli_usage_error("--gateway wants tcp://HOST:PORT, not '%.60s'", options->gateway);
+    if (options->url && strncmp(options->url, "http://", 7) != 0 &&
+        strncmp(options->url, "https://", 8) != 0)
         cli_usage_error("--url must start with http:// or https://, not '%.60s'", options->url);
     if (!options->prefix[0] || strlen(options->prefix) > 12 ||
         strspn(options->prefix, "0123456789") != strlen(options->prefix))
@@ -503,6 +530,29 @@ int main(int argc, char **argv)
     if (!gen) {
         fprintf(stderr, "gridline-loadgen: %s\n", err);
         return 1;
+    }
+    if (options.gateway) {
+        struct sigaction gsa = {.sa_handler = s_on_signal};
+        sigemptyset(&gsa.sa_mask);
+        sigaction(SIGINT, &gsa, NULL);
+        sigaction(SIGTERM, &gsa, NULL);
+        lg_gateway_options_t g = {
+            .endpoint = options.gateway,
+            .rate = options.rate,
+            .count = options.count,
+            .duration_s = options.duration_s,
+            .window = options.concurrency,
+            .timeout_ms = options.timeout_ms,
+            .seed = options.seed,
+            .idempotency = options.idempotency,
+            .token = options.token,
+            .replies = options.replies,
+            .json = options.json,
+            .quiet = options.quiet,
+        };
+        int grc = lg_gateway_run(&g, gen, &s_signals);
+        appeal_gen_destroy(&gen);
+        return grc;
     }
     char *endpoint = NULL;
     size_t base_len = strlen(options.url);
