@@ -69,8 +69,7 @@ static int s_clean(const char *text, size_t len, bool value)
     return 0;
 }
 
-int open311_form_parse(const char *body, size_t len, open311_form_t *form, char *why,
-                       size_t whylen)
+int open311_form_parse(const char *body, size_t len, open311_form_t *form, char *why, size_t whylen)
 {
     memset(form, 0, sizeof *form);
     /* each segment of s bytes decodes to at most s bytes plus two NULs */
@@ -110,8 +109,9 @@ int open311_form_parse(const char *body, size_t len, open311_form_t *form, char 
         }
         used += vlen + 1;
         if (nlen == 0 || s_clean(name, nlen, false) != 0) {
-            snprintf(why, whylen, "a form field name is empty, not UTF-8 or holds control "
-                                  "characters");
+            snprintf(why, whylen,
+                     "a form field name is empty, not UTF-8 or holds control "
+                     "characters");
             goto fail;
         }
         if (s_clean(value, vlen, true) != 0) {
@@ -337,8 +337,8 @@ static bool s_ascii(const char *s)
 }
 
 static void s_post_request(collector_t *collector, const config_t *cfg,
-                           const region_table_t *regions, s_format_t fmt,
-                           const http_request_t *req, http_response_t *res)
+                           const region_table_t *regions, s_format_t fmt, const http_request_t *req,
+                           http_response_t *res)
 {
     const char *ctype = http_request_header(req, "Content-Type");
     if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0) {
@@ -352,8 +352,8 @@ static void s_post_request(collector_t *collector, const config_t *cfg,
         s_error(res, fmt, 400, "%s", why);
         return;
     }
-    const char *api_key, *service_code, *jurisdiction, *lat, *lon, *address, *address_id,
-        *email, *device_id, *account_id, *first, *last, *phone, *description, *media_url;
+    const char *api_key, *service_code, *jurisdiction, *lat, *lon, *address, *address_id, *email,
+        *device_id, *account_id, *first, *last, *phone, *description, *media_url;
     if (s_field(&form, "api_key", 256, &api_key, fmt, res) ||
         s_field(&form, "service_code", 32, &service_code, fmt, res) ||
         s_field(&form, "jurisdiction_id", 128, &jurisdiction, fmt, res) ||
@@ -539,14 +539,22 @@ done:
 /* ---- GET requests ------------------------------------------------------------------------- */
 
 static const char *const s_fields[] = {
-    APPEAL_F_STATUS,           APPEAL_F_CATEGORY,
-    APPEAL_F_DESCRIPTION,      APPEAL_F_DEPARTMENT,
-    APPEAL_F_RESOLUTION,       APPEAL_F_CREATED_AT_MS,
-    APPEAL_F_ASSIGNED_AT_MS,   APPEAL_F_ACKNOWLEDGED_AT_MS,
-    APPEAL_F_RESOLVED_AT_MS,   APPEAL_F_RESOLVE_DEADLINE_MS,
-    APPEAL_F_ADDRESS,          APPEAL_F_REGION,
-    APPEAL_F_LAT,              APPEAL_F_LON,
-    "media_url",               APPEAL_F_ID,
+    APPEAL_F_STATUS,
+    APPEAL_F_CATEGORY,
+    APPEAL_F_DESCRIPTION,
+    APPEAL_F_DEPARTMENT,
+    APPEAL_F_RESOLUTION,
+    APPEAL_F_CREATED_AT_MS,
+    APPEAL_F_ASSIGNED_AT_MS,
+    APPEAL_F_ACKNOWLEDGED_AT_MS,
+    APPEAL_F_RESOLVED_AT_MS,
+    APPEAL_F_RESOLVE_DEADLINE_MS,
+    APPEAL_F_ADDRESS,
+    APPEAL_F_REGION,
+    APPEAL_F_LAT,
+    APPEAL_F_LON,
+    "media_url",
+    APPEAL_F_ID,
 };
 enum {
     F_STATUS,
@@ -614,8 +622,7 @@ static json_t *s_request(const config_t *cfg, const char *id, const redisReply *
     json_object_set_new(o, "description", json_string(masked ? masked : ""));
     json_object_set_new(o, "agency_responsible", json_string(department));
     json_object_set_new(o, "service_notice", json_string(""));
-    json_object_set_new(o, "requested_datetime",
-                        s_time(strtoll(s_value(r, F_CREATED), NULL, 10)));
+    json_object_set_new(o, "requested_datetime", s_time(strtoll(s_value(r, F_CREATED), NULL, 10)));
     json_object_set_new(o, "updated_datetime", s_time(updated));
     json_object_set_new(
         o, "expected_datetime",
@@ -908,7 +915,8 @@ void open311_handle(collector_t *collector, const config_t *cfg, const region_ta
             s_unavailable(res, fmt);
             return;
         default:
-            s_error(res, fmt, 401, "%s", secret ? "api_key is not a known key" : "api_key is required");
+            s_error(res, fmt, 401, "%s",
+                    secret ? "api_key is not a known key" : "api_key is required");
             return;
         }
     }
