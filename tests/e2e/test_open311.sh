@@ -105,6 +105,19 @@ check_eq "a bad %XX: 400" 400 "$(status -X POST "$O/requests.json" -H "$F" --dat
 check_eq "nothing stored by the refusals" 2 "$(rcli eval "return #redis.call('keys','appeal:*')" 0)"
 check_eq "another Host: 421" 421 "$(status "$O/services.json" -H 'Host: evil.example')"
 
+# a token of one channel and one county: its channel; another county is 403
+e2e_token_add wx-150123 wx-secret wechat 150123 "" 0
+mapfile -d '' wx < <(form api_key=wx-secret 'description=<b>管道 & 阀门</b>')
+check_eq "a one-channel token: 201" 201 "$(status -X POST "$O/requests.xml" -H "$F" "${wx[@]}")"
+wid=$(xml 'string(/service_requests/request/service_request_id)')
+check_eq "stored with the token's channel" wechat "$(rcli hget "appeal:{150123}:$wid" channel)"
+status "$O/requests/$wid.xml" >/dev/null
+check "markup in a description is escaped in XML" xmllint --noout "$E2E_DIR/out"
+check_eq "and reads back as sent" '<b>管道 & 阀门</b>' "$(xml 'string(/service_requests/request/description)')"
+mapfile -d '' wxo < <(form api_key=wx-secret address_id=150203001015 lat= long=)
+check_eq "outside its county: 403" 403 "$(status -X POST "$O/requests.json" -H "$F" "${wxo[@]}")"
+check_eq "403 in Open311's format" 403 "$(out | jq -r '.[0].code')"
+
 # open311.public_reads off: the reads need a key too
 e2e_kill intake
 e2e_start_service intake GRIDLINE_OPEN311_PUBLIC_READS=off
