@@ -114,7 +114,7 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
 # The objects a fuzz target links besides libgridline (by target name).
-fuzz_objs = $(if $(filter submission action batch gateway,$(1)),$(call svc_objs,intake))
+fuzz_objs = $(if $(filter submission action batch gateway open311,$(1)),$(call svc_objs,intake))
 $(BUILD)/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB) $(call svc_objs,intake)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iservices -DFUZZ_NAME='"$*"' -o $@ $< tests/fuzz/replay.c \

@@ -101,6 +101,12 @@ static const s_key_t s_keys[] = {
           "API requests per second per token, all instances together (0: no limit)"),
     {"auth.required", S_BOOL, offsetof(config_t, auth_required), "on", 0, 1,
      "every API request needs a token (off: only for a closed lab)"},
+    S_STR("open311.jurisdiction_id", open311_jurisdiction_id, "",
+          "Open311 jurisdiction_id requests must name (empty: not checked)"),
+    S_STR("open311.channel", open311_channel, "web",
+          "channel of Open311 requests whose token has not exactly one channel"),
+    {"open311.public_reads", S_BOOL, offsetof(config_t, open311_public_reads), "on", 0, 1,
+     "Open311 GET endpoints readable without a token (never showing contacts)"},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 

@@ -109,6 +109,9 @@ typedef struct config {
     int auth_required;   /* 0 / 1 */
     int auth_rate;       /* requests per second per token, all instances together; 0: no limit */
     char *allowed_hosts; /* "gridline.example|10.0.0.5"; "" = bind_host, localhost, 127.0.0.1 */
+    char *open311_jurisdiction_id; /* "" = jurisdiction_id not checked */
+    char *open311_channel;    /* channel of Open311 requests when the token has no single one */
+    int open311_public_reads; /* 0 / 1: Open311 GETs readable without a token */
 
     config_category_t *categories;
     size_t category_count;

@@ -20,6 +20,7 @@
 #include "listing.h"
 #include "log.h"
 #include "metrics.h"
+#include "open311.h"
 #include "rconn.h"
 #include "rules.h"
 #include "submission.h"
@@ -487,6 +488,10 @@ void intake_handle(void *arg, const http_request_t *req, http_response_t *res)
     } else if (req->body_len > (size_t)cfg->intake_max_body) { /* httpd allows the batch's */
         http_response_error(res, 413, "too_large", "body", "request body exceeds %d bytes",
                             cfg->intake_max_body);
+    } else if (strncmp(req->path, OPEN311_PREFIX, sizeof OPEN311_PREFIX - 1) == 0) {
+        /* Open311 takes its key as api_key and keeps its reads public: its own checks */
+        if (auth_host(cfg, req, res) == 0)
+            open311_handle(collector, cfg, self->service->regions, req, res);
     } else if (strcmp(req->path, "/v1/appeals") == 0) {
         if (strcmp(req->method, "POST") == 0)
             s_post_appeal(self, collector, cfg, &tok, req, res);
