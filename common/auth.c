@@ -123,8 +123,7 @@ bool auth_allows_action(const auth_token_t *t, const char *action)
     return s_listed(t->actions, action ? action : "", false);
 }
 
-/* 0 within the rate, 1 over it, -1 Redis down. */
-static int s_rate(const config_t *config, rconn_t *redis, const auth_token_t *t)
+int auth_rate(const config_t *config, rconn_t *redis, const auth_token_t *t)
 {
     int rate = t->rate ? t->rate : config->auth_rate;
     if (rate <= 0 || !redis)
@@ -146,7 +145,7 @@ int auth_request(const config_t *config, rconn_t *redis, const http_request_t *r
 {
     switch (auth_lookup(config, redis, auth_secret(req), out)) {
     case AUTH_OK: {
-        int over = s_rate(config, redis, out);
+        int over = auth_rate(config, redis, out);
         if (over == 0)
             return 0;
         if (over > 0) {

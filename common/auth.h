@@ -60,6 +60,9 @@ bool auth_allows_action(const auth_token_t *token, const char *action);
  * filled. */
 int auth_request(const config_t *config, rconn_t *redis, const http_request_t *req,
                  http_response_t *res, auth_token_t *out);
+/* Counts one request of token against its rate (the token's, else auth.rate), shared by every
+ * instance. 0 within it, 1 over it, -1 Redis down. */
+int auth_rate(const config_t *config, rconn_t *redis, const auth_token_t *token);
 /* Answers 403 naming what the token may not do (field: the request's field it concerns). */
 void auth_forbid(http_response_t *res, const auth_token_t *token, const char *field,
                  const char *what);

@@ -380,6 +380,11 @@ static void s_post_request(collector_t *collector, const config_t *cfg,
     }
     switch (auth_lookup(cfg, redis, api_key, &tok)) {
     case AUTH_OK:
+        if (auth_rate(cfg, redis, &tok) > 0) {
+            s_error(res, fmt, 429, "api_key is over its rate; slow down");
+            http_response_header(res, "Retry-After", "1");
+            goto done;
+        }
         break;
     case AUTH_UNAVAILABLE:
         s_error(res, fmt, 503, "the token store is unavailable; try again shortly");
