@@ -101,23 +101,6 @@ static int s_text(const char *field, const char *text, bool required, size_t max
     return 0;
 }
 
-/* The first 30 characters of the description, for an appeal sent without a title (as
- * POST /v1/appeals does). */
-static void s_default_title(const char *description, char *out, size_t size)
-{
-    size_t i = 0, chars = 0;
-    while (description[i] && chars < 30 && i + 4 < size) {
-        size_t n = utf8_sequence_length((const unsigned char *)description + i, 4);
-        n = n ? n : 1;
-        if (description[i] == '\n' || description[i] == '\r')
-            break;
-        memcpy(out + i, description + i, n);
-        i += n;
-        chars++;
-    }
-    out[i] = '\0';
-}
-
 static const char *s_str(const char *s)
 {
     return s ? s : "";
@@ -184,7 +167,7 @@ static int s_check_appeal(gateway_submission_t *out, const Gridline__Appeal *in,
     a->category = (char *)category;
     a->description = (char *)description;
     if (!*title) {
-        s_default_title(description, out->title, sizeof out->title);
+        rules_default_title(description, out->title, sizeof out->title);
         title = out->title;
     }
     a->title = (char *)title;

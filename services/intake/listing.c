@@ -15,15 +15,9 @@
 #define S_DEFAULT_LIMIT 50
 #define S_MAX_LIMIT 500
 
-/* A candidate from an index: its creation time and id. */
-typedef struct {
-    int64_t ms;
-    const char *id;
-} s_candidate_t;
-
-static int s_newest_first(const void *x, const void *y)
+int listing_newest_first(const void *x, const void *y)
 {
-    const s_candidate_t *a = x, *b = y;
+    const listing_candidate_t *a = x, *b = y;
     if (a->ms != b->ms)
         return a->ms < b->ms ? 1 : -1;
     return -strcmp(a->id, b->id);
@@ -221,7 +215,7 @@ void listing_get(rconn_t *redis, const region_table_t *regions, const auth_token
         else if (lists[i]->type == REDIS_REPLY_ARRAY)
             total += lists[i]->elements / 2;
     }
-    s_candidate_t *cands = calloc(total ? total : 1, sizeof *cands);
+    listing_candidate_t *cands = calloc(total ? total : 1, sizeof *cands);
     size_t count = 0;
     bool more = false;
     for (size_t i = 0; i < nc && !down && lists && cands; i++) {
@@ -235,11 +229,11 @@ void listing_get(rconn_t *redis, const region_table_t *regions, const auth_token
             const char *id = r->element[k]->str;
             if (ms == cursor_ms && strcmp(id, cursor_id) >= 0)
                 continue; /* shown on an earlier page */
-            cands[count++] = (s_candidate_t){ms, id};
+            cands[count++] = (listing_candidate_t){ms, id};
         }
     }
     if (!down && cands)
-        qsort(cands, count, sizeof *cands, s_newest_first);
+        qsort(cands, count, sizeof *cands, listing_newest_first);
     /* read the newest candidates' fields, up to limit of them (one round trip) */
     size_t examine = count < (size_t)limit ? count : (size_t)limit;
     if (count > examine)

@@ -13,10 +13,20 @@
 #ifndef GRIDLINE_LISTING_H
 #define GRIDLINE_LISTING_H
 
+#include <stdint.h>
+
 #include "auth.h"
 #include "httpd.h"
 #include "rconn.h"
 #include "region.h"
+
+/* An appeal of an index: its creation time and id. */
+typedef struct {
+    int64_t ms;
+    const char *id;
+} listing_candidate_t;
+/* qsort order of candidates: newest first, then by id, descending. */
+int listing_newest_first(const void *x, const void *y);
 
 void listing_get(rconn_t *redis, const region_table_t *regions, const auth_token_t *token,
                  const http_request_t *req, http_response_t *res);

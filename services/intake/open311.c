@@ -14,6 +14,7 @@
 #include "contact.h"
 #include "jsonbuf.h"
 #include "keys.h"
+#include "listing.h"
 #include "rules.h"
 #include "utf8.h"
 
@@ -701,19 +702,6 @@ static void s_get_request(rconn_t *redis, const config_t *cfg, const auth_token_
     s_answer(res, 200, fmt, "service_requests", "request", list);
 }
 
-typedef struct {
-    int64_t ms;
-    const char *id;
-} s_candidate_t;
-
-static int s_newest_first(const void *x, const void *y)
-{
-    const s_candidate_t *a = x, *b = y;
-    if (a->ms != b->ms)
-        return a->ms < b->ms ? 1 : -1;
-    return -strcmp(a->id, b->id);
-}
-
 static void s_list_requests(rconn_t *redis, const config_t *cfg, const region_table_t *regions,
                             const auth_token_t *tok, const http_request_t *req, s_format_t fmt,
                             http_response_t *res)
@@ -739,7 +727,7 @@ static void s_list_requests(rconn_t *redis, const config_t *cfg, const region_ta
     const char **ids = NULL;
     size_t nids = 0;
     redisReply **lists = NULL;
-    s_candidate_t *cands = NULL;
+    listing_candidate_t *cands = NULL;
     const region_t **counties = NULL;
     size_t nc = 0;
     bool down = false;
@@ -811,9 +799,9 @@ static void s_list_requests(rconn_t *redis, const config_t *cfg, const region_ta
     for (size_t i = 0; i < nc; i++)
         for (size_t k = 0; lists[i]->type == REDIS_REPLY_ARRAY && k + 1 < lists[i]->elements;
              k += 2)
-            cands[count++] = (s_candidate_t){strtoll(lists[i]->element[k + 1]->str, NULL, 10),
-                                             lists[i]->element[k]->str};
-    qsort(cands, count, sizeof *cands, s_newest_first);
+            cands[count++] = (listing_candidate_t){strtoll(lists[i]->element[k + 1]->str, NULL, 10),
+                                                   lists[i]->element[k]->str};
+    qsort(cands, count, sizeof *cands, listing_newest_first);
     if (count > S_LIST_SCAN)
         count = S_LIST_SCAN;
     /* read them in slices until the page is full */

@@ -1,6 +1,7 @@
 #include "rules.h"
 
 #include "clock.h"
+#include "utf8.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -154,4 +155,19 @@ int rules_idempotency_key(const char *key)
         if (key[i] < '!' || key[i] > '~')
             return -1;
     return 0;
+}
+
+void rules_default_title(const char *description, char *out, size_t size)
+{
+    size_t i = 0, chars = 0;
+    while (description[i] && chars < 30 && i + 4 < size) {
+        size_t n = utf8_sequence_length((const unsigned char *)description + i, 4);
+        n = n ? n : 1;
+        if (description[i] == '\n' || description[i] == '\r')
+            break;
+        memcpy(out + i, description + i, n);
+        i += n;
+        chars++;
+    }
+    out[i] = '\0';
 }

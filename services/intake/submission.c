@@ -154,22 +154,6 @@ void submission_fingerprint(const char *body, size_t len, char out[17])
     hash_hex64(hash_fnv1a64(body, len), out);
 }
 
-/* The first 30 characters of the description, for an appeal sent without a title. */
-static void s_default_title(const char *description, char *out, size_t size)
-{
-    size_t i = 0, chars = 0;
-    while (description[i] && chars < 30 && i + 4 < size) {
-        size_t n = utf8_sequence_length((const unsigned char *)description + i, 4);
-        n = n ? n : 1;
-        if (description[i] == '\n' || description[i] == '\r')
-            break;
-        memcpy(out + i, description + i, n);
-        i += n;
-        chars++;
-    }
-    out[i] = '\0';
-}
-
 submission_t *submission_parse(const char *body, size_t len, const region_table_t *regions,
                                const config_t *config, submission_error_t *err)
 {
@@ -216,7 +200,7 @@ submission_t *submission_parse(const char *body, size_t len, const region_table_
     a->category = (char *)category;
     a->description = (char *)description;
     if (!title || !*title) {
-        s_default_title(description, self->title, sizeof self->title);
+        rules_default_title(description, self->title, sizeof self->title);
         title = self->title;
     }
     a->title = (char *)title;
