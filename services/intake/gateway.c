@@ -88,6 +88,8 @@ static int s_text(const char *field, const char *text, bool required, size_t max
         rules_fail(err, 400, "bad_utf8", field, "%s is not valid UTF-8 text", field);
         return -1;
     }
+    if (rules_no_controls(field, text, err) != 0)
+        return -1;
     size_t chars = utf8_count(text);
     if (required && chars == 0) {
         rules_fail(err, 400, "missing", field, "%s is required", field);

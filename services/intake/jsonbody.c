@@ -63,12 +63,8 @@ int jsonbody_string(json_t *root, const char *name, bool required, size_t max_ch
         rules_fail(err, 400, "invalid", name, "%s must not contain NUL characters", name);
         return -1;
     }
-    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
-        if ((*c < 0x20 && *c != '\n' && *c != '\r' && *c != '\t') || *c == 0x7F) {
-            rules_fail(err, 400, "invalid", name,
-                       "%s must not contain control characters (byte 0x%02X)", name, *c);
-            return -1;
-        }
+    if (rules_no_controls(name, text, err) != 0)
+        return -1;
     size_t chars = utf8_count(text);
     if (required && chars == 0) {
         rules_fail(err, 400, "missing", name, "%s must not be empty", name);

@@ -171,3 +171,14 @@ void rules_default_title(const char *description, char *out, size_t size)
     }
     out[i] = '\0';
 }
+
+int rules_no_controls(const char *field, const char *text, rules_error_t *err)
+{
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+        if ((*c < 0x20 && *c != '\n' && *c != '\r' && *c != '\t') || *c == 0x7F) {
+            rules_fail(err, 400, "invalid", field,
+                       "%s must not contain control characters (byte 0x%02X)", field, *c);
+            return -1;
+        }
+    return 0;
+}

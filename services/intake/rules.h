@@ -38,6 +38,8 @@ int rules_external_id(const char *external_id, rules_error_t *err);
 int rules_time(const char *field, const char *text, int64_t *ms, rules_error_t *err);
 /* RFC 3339 into unix ms; -1 if malformed. */
 int rules_parse_time(const char *text, int64_t *ms);
+/* Refuses control characters in text: C0 but newline, carriage return and tab, and DEL. */
+int rules_no_controls(const char *field, const char *text, rules_error_t *err);
 /* The title of an appeal sent without one: the description's first 30 characters, up to its
  * first line end (whole UTF-8 characters; size >= 5). */
 void rules_default_title(const char *description, char *out, size_t size);
