@@ -119,8 +119,8 @@ static int s_member(json_t *root, const char *name, const char **out)
     return 0;
 }
 
-static void s_add(s_thread_t *t, const config_t *cfg, const http_request_t *req,
-                  http_response_t *res)
+static void s_add(s_thread_t *t, const config_t *cfg, const auth_token_t *tok,
+                  const http_request_t *req, http_response_t *res)
 {
     const char *ctype = http_request_header(req, "Content-Type");
     if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
@@ -171,6 +171,11 @@ static void s_add(s_thread_t *t, const config_t *cfg, const http_request_t *req,
         json_decref(root);
         return;
     }
+    if (!auth_allows_region(tok, e.region)) { /* a county's token edits its county's entries */
+        auth_forbid(res, tok, "region", "change directory entries of this region");
+        json_decref(root);
+        return;
+    }
     char id[DIRECTORY_ID_MAX];
     if (directory_put(t->redis, &e, id) != 0) {
         json_decref(root);
@@ -181,8 +186,16 @@ static void s_add(s_thread_t *t, const config_t *cfg, const http_request_t *req,
     json_decref(root);
 }
 
-static void s_remove(s_thread_t *t, const config_t *cfg, const char *id, http_response_t *res)
+static void s_remove(s_thread_t *t, const config_t *cfg, const auth_token_t *tok, const char *id,
+                     http_response_t *res)
 {
+    /* the id ends in the entry's region ("heating.blue.150123", "*.red.all") */
+    const char *dot = strrchr(id, '.');
+    const char *region = dot && strcmp(dot + 1, "all") != 0 ? dot + 1 : "";
+    if (!auth_allows_region(tok, region)) {
+        auth_forbid(res, tok, "id", "change directory entries of this region");
+        return;
+    }
     int rc = directory_remove(t->redis, id);
     if (rc < 0) {
         s_unavailable(res, t->redis);
@@ -364,13 +377,13 @@ void router_api_handle(void *arg, const http_request_t *req, http_response_t *re
         if (strcmp(req->method, "GET") == 0)
             s_list(t, cfg, res);
         else if (strcmp(req->method, "POST") == 0)
-            s_add(t, cfg, req, res);
+            s_add(t, cfg, &tok, req, res);
         else
             http_response_error(res, 405, "method_not_allowed", NULL,
                                 "use GET or POST /v1/directory");
     } else if (strncmp(req->path, entry, sizeof entry - 1) == 0) {
         if (strcmp(req->method, "DELETE") == 0)
-            s_remove(t, cfg, req->path + sizeof entry - 1, res);
+            s_remove(t, cfg, &tok, req->path + sizeof entry - 1, res);
         else
             http_response_error(res, 405, "method_not_allowed", NULL,
                                 "use DELETE /v1/directory/{id}");

@@ -72,6 +72,14 @@ check "12 requests in a second at rate 5: some 429 (got: $codes)" grep -q 429 <<
 for i in $(seq 12); do command curl -s -D "$E2E_DIR/h$i" -o /dev/null "$INTAKE/v1/appeals/$id" -H "X-Api-Key: $slow"; done
 check "a 429 says Retry-After: 1" sh -c "grep -l '^HTTP/1.1 429' '$E2E_DIR'/h* | head -n 1 | xargs grep -qi '^Retry-After: 1'"
 
+# a county's directory keeper: entries of its county, not the province's
+e2e_token_add keeper keeper-secret "" 150123 "directory" 0
+K=(-H "X-Api-Key: keeper-secret" -H "Content-Type: application/json")
+check_eq "directory keeper: an entry in its county: 201" 201 "$(status -X POST "$ROUTER/v1/directory" "${K[@]}" -d '{"department":"heating","level":"blue","region":"150123100","assignee":"x"}')"
+check_eq "directory keeper: a province-wide entry: 403" 403 "$(status -X POST "$ROUTER/v1/directory" "${K[@]}" -d '{"department":"heating","level":"blue","region":"15","assignee":"x"}')"
+check_eq "directory keeper: deleting another county's entry: 403" 403 "$(status -X DELETE "$ROUTER/v1/directory/heating.blue.150203" "${K[@]}")"
+check_eq "directory keeper: deleting its own: 204" 204 "$(status -X DELETE "$ROUTER/v1/directory/heating.blue.150123100" "${K[@]}")"
+
 check "gridctl token list shows it, not its secret" sh -c "'$BUILD/gridctl' token list | grep -q wx-150123 && ! '$BUILD/gridctl' token list | grep -qF '$secret'"
 check "gridctl token revoke" "$BUILD/gridctl" token revoke wx-150123
 check_eq "a revoked token is 401 at once" 401 "$(status "$INTAKE/v1/appeals/$id" "${W[@]}")"
