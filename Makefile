@@ -154,6 +154,9 @@ test: deps-test
 bench: deps-bench
 	@$(MAKE) --no-print-directory all
 	@bench/run.sh
+	@E2E_FSYNC=everysec bench/run.sh
+	@MODE=batch E2E_FSYNC=always bench/run.sh
+	@MODE=batch E2E_FSYNC=everysec bench/run.sh
 	@MODE=gateway E2E_FSYNC=always bench/run.sh
 	@MODE=gateway E2E_FSYNC=everysec bench/run.sh
 	@bench/deadlines.sh
