@@ -55,7 +55,7 @@ for r in b c; do
   free_port p
   REP[$r]="tcp://127.0.0.1:$p"
 done
-B_LEASE_MS=3000
+B_LEASE_MS=6000 # far from c's 1 s: a lease of b stays told apart for seconds
 start_router() { # b|c
   local r=$1 lease=$GRIDLINE_OUTBOX_RESEND_AFTER_MS
   [ "$r" == b ] && lease=$B_LEASE_MS
@@ -164,11 +164,7 @@ exec 3>&-
 sleep 0.1
 orphans=$(b_leased)
 echo "# router-b SIGKILLed at $(climbed) climbed (aimed at $kill_at), $(awk -v a="$t_due" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}') s after the deadlines fell due"
-killed_at=$(climbed)
-check "router-b SIGKILLed mid-way ($killed_at of $N climbed)" test "$killed_at" -lt "$N"
-# most runs catch b holding leased clocks it has not applied; when the machine is fast the
-# window can close between the probe and the count: the exactly-once checks below hold either way
-echo "# router-b died holding $orphans leased clocks it had not applied ($tries tries)"
+check "router-b died holding $orphans leased clocks it had not applied ($tries tries)" test "$orphans" -gt 0
 if [ "$RESTART" == 1 ]; then
   sleep "${RESTART_AFTER:-0.2}"
   start_router b
