@@ -10,7 +10,7 @@
 #      endpoints (nobody sends to them): in their time every green ack is overdue, and they
 #      share the N due entries through Redis; router "a" sees nothing due and leaves them be;
 #   3. "b" is SIGKILLed when ~KILL_AT% have climbed, at a moment it holds leased clocks it has
-#      not applied yet (b leases for 3 s, c for 1 s: the lease end tells whose a lease is),
+#      not applied yet (b leases for 6 s, c for 1 s: the lease end tells whose a lease is),
 #      and restarted (RESTART=1) right after: the orphaned clocks fall due again at their
 #      lease end, for either router.
 # Every other clock is far away (green resolve 30d, blue ack 3d), so the new blue ack deadline
