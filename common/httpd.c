@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "jsonbuf.h"
 #include "log.h"
@@ -480,4 +481,22 @@ void httpd_destroy(httpd_t **self_p)
 int httpd_port(const httpd_t *self)
 {
     return self->port;
+}
+
+bool http_request_has_type(const http_request_t *req, const char *type)
+{
+    const char *ctype = http_request_header(req, "Content-Type");
+    size_t n = strlen(type);
+    return ctype && strncasecmp(ctype, type, n) == 0 &&
+           (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ' || ctype[n] == '\t');
+}
+
+int http_request_require_type(const http_request_t *req, http_response_t *res, const char *type)
+{
+    if (http_request_has_type(req, type))
+        return 0;
+    const char *ctype = http_request_header(req, "Content-Type");
+    http_response_error(res, 415, "unsupported_media_type", "Content-Type", "send %s, not '%.60s'",
+                        type, ctype ? ctype : "(none)");
+    return -1;
 }

@@ -89,6 +89,12 @@ void http_response_text(http_response_t *res, int status, const char *content_ty
                         const char *text);
 void http_response_error(http_response_t *res, int status, const char *code, const char *field,
                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Whether the request's Content-Type is type (parameters such as "; charset=utf-8" allowed). */
+bool http_request_has_type(const http_request_t *req, const char *type);
+/* 0 if the request's Content-Type is type (parameters such as "; charset=utf-8" allowed), else
+ * answers 415 unsupported_media_type naming what was sent and returns -1. A missing type is
+ * refused too: a web page cannot send another site's type without asking first. */
+int http_request_require_type(const http_request_t *req, http_response_t *res, const char *type);
 /* Any number of headers; name and value must not contain CR or LF (else the response fails). */
 void http_response_header(http_response_t *res, const char *name, const char *value);
 

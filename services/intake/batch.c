@@ -133,15 +133,6 @@ static void s_metrics_init(void)
     s_unavailable = metrics_register(METRIC_COUNTER, name, "result=\"unavailable\"", help);
 }
 
-/* application/x-ndjson, with or without parameters (charset). */
-static bool s_ndjson(const char *ctype)
-{
-    static const char want[] = "application/x-ndjson";
-    size_t n = sizeof want - 1;
-    return ctype && strncasecmp(ctype, want, n) == 0 &&
-           (ctype[n] == '\0' || ctype[n] == ';' || ctype[n] == ' ' || ctype[n] == '\t');
-}
-
 /* The line on which the store step failed: after a timeout it may have been stored. */
 static void s_unavailable_error(rules_error_t *err, rconn_t *redis)
 {
@@ -159,12 +150,8 @@ void batch_post(collector_t *collector, const config_t *cfg, const region_table_
         http_response_error(res, 405, "method_not_allowed", NULL, "use POST /v1/appeals:batch");
         return;
     }
-    const char *ctype = http_request_header(req, "Content-Type");
-    if (!s_ndjson(ctype)) {
-        http_response_error(res, 415, "unsupported_media_type", "Content-Type",
-                            "send application/x-ndjson, not '%.60s'", ctype ? ctype : "");
+    if (http_request_require_type(req, res, "application/x-ndjson") != 0)
         return;
-    }
     /* httpd's own limit is the larger of intake.max_body and this one */
     if (req->body_len > (size_t)cfg->intake_max_batch_body) {
         http_response_error(res, 413, "too_large", "body",

@@ -109,12 +109,8 @@ static void s_created(http_response_t *res, const char *id, bool replayed)
 static void s_post_appeal(intake_t *self, collector_t *collector, const config_t *cfg,
                           const auth_token_t *tok, const http_request_t *req, http_response_t *res)
 {
-    const char *ctype = http_request_header(req, "Content-Type");
-    if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
-        /* required: a web page cannot send it across origins without asking first */
+    if (http_request_require_type(req, res, "application/json") != 0) {
         metric_add(self->invalid, 1);
-        http_response_error(res, 415, "unsupported_media_type", "Content-Type",
-                            "send application/json, not '%.60s'", ctype ? ctype : "(none)");
         return;
     }
     const char *idem = http_request_header(req, "Idempotency-Key");
@@ -273,12 +269,8 @@ static void s_post_action(intake_t *self, collector_t *collector, const config_t
                           const auth_token_t *tok, const char *id, const char *name,
                           const http_request_t *req, http_response_t *res)
 {
-    const char *ctype = http_request_header(req, "Content-Type");
-    if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
-        http_response_error(res, 415, "unsupported_media_type", "Content-Type",
-                            "send application/json, not '%.60s'", ctype ? ctype : "(none)");
+    if (http_request_require_type(req, res, "application/json") != 0)
         return;
-    }
     char county[7];
     if (keys_check_id(id) != 0 || keys_county_of_id(id, county) != 0) {
         http_response_error(res, 400, "invalid", "id",

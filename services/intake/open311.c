@@ -341,8 +341,8 @@ static void s_post_request(collector_t *collector, const config_t *cfg,
                            const region_table_t *regions, s_format_t fmt, const http_request_t *req,
                            http_response_t *res)
 {
-    const char *ctype = http_request_header(req, "Content-Type");
-    if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0) {
+    if (!http_request_has_type(req, "application/x-www-form-urlencoded")) {
+        const char *ctype = http_request_header(req, "Content-Type");
         s_error(res, fmt, 415, "send Content-Type application/x-www-form-urlencoded, not '%.60s'",
                 ctype ? ctype : "(none)");
         return;

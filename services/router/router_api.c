@@ -122,12 +122,8 @@ static int s_member(json_t *root, const char *name, const char **out)
 static void s_add(s_thread_t *t, const config_t *cfg, const auth_token_t *tok,
                   const http_request_t *req, http_response_t *res)
 {
-    const char *ctype = http_request_header(req, "Content-Type");
-    if (!ctype || strncasecmp(ctype, "application/json", 16) != 0) {
-        http_response_error(res, 415, "unsupported_media_type", "Content-Type",
-                            "send application/json, not '%.60s'", ctype ? ctype : "(none)");
+    if (http_request_require_type(req, res, "application/json") != 0)
         return;
-    }
     json_error_t jerr;
     json_t *root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root || !json_is_object(root)) {

@@ -10,31 +10,11 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_fixture.h"
 #include "intake/batch.h"
 #include "region.h"
 
-typedef struct {
-    config_t *config;
-    region_table_t *regions;
-} s_fixture_t;
-
-static int s_setup(void **state)
-{
-    static s_fixture_t f;
-    char err[256];
-    f.config = config_new();
-    f.regions = region_table_load("data/regions-nmg.csv", err, sizeof err);
-    *state = &f;
-    return f.config && f.regions ? 0 : -1;
-}
-
-static int s_teardown(void **state)
-{
-    s_fixture_t *f = *state;
-    config_destroy(&f->config);
-    region_table_destroy(&f->regions);
-    return 0;
-}
+typedef config_fixture_t s_fixture_t;
 
 static batch_t *s_parse(void **state, const char *body, size_t max_lines, rules_error_t *err)
 {
@@ -147,5 +127,6 @@ int main(void)
         cmocka_unit_test(test_limits_and_edges),
         cmocka_unit_test(test_answer_lines),
     };
-    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+    return cmocka_run_group_tests(tests, config_fixture_regions_setup,
+                                  config_fixture_regions_teardown);
 }
