@@ -240,7 +240,8 @@ static void s_create_args(argv_t *a, const appeal_create_t *in, const uint8_t *e
     bool coords = appeal->location && (appeal->location->lat != 0 || appeal->location->lon != 0);
     bool address = appeal->location && appeal->location->address && *appeal->location->address;
     argv_add_int(a, 11 + (in->submitted_category ? 1 : 0) + (appeal->contact ? 3 : 0) +
-                        (in->token ? 1 : 0) + (coords ? 2 : 0) + (address ? 1 : 0));
+                        (in->token ? 1 : 0) + (coords ? 2 : 0) + (address ? 1 : 0) +
+                        (appeal->n_media_urls ? 1 : 0));
 #define S_FIELD(name, value) (argv_add(a, name), argv_add(a, (value) ? (value) : ""))
     S_FIELD(APPEAL_F_CHANNEL, appeal->channel);
     S_FIELD(APPEAL_F_REGION, appeal->region);
@@ -273,6 +274,22 @@ static void s_create_args(argv_t *a, const appeal_create_t *in, const uint8_t *e
     }
     if (address)
         S_FIELD(APPEAL_F_ADDRESS, appeal->location->address);
+    if (appeal->n_media_urls) {
+        /* one per line: the checks (rules_media_url) let no URL hold a line break */
+        size_t len = 0;
+        for (size_t i = 0; i < appeal->n_media_urls; i++)
+            len += strlen(appeal->media_urls[i]) + 1;
+        char *joined = malloc(len), *w = joined;
+        argv_add(a, APPEAL_F_MEDIA_URLS);
+        if (!joined) {
+            argv_add(a, "");
+        } else {
+            for (size_t i = 0; i < appeal->n_media_urls; i++)
+                w += sprintf(w, "%s%s", i ? "\n" : "", appeal->media_urls[i]);
+            argv_add_copy(a, joined, (size_t)(w - joined));
+            free(joined);
+        }
+    }
 #undef S_FIELD
 }
 

@@ -106,6 +106,7 @@ Gridline__EventType appeal_action_event(appeal_action_t action);
 #define APPEAL_F_LAT "lat"
 #define APPEAL_F_LON "lon"
 #define APPEAL_F_ADDRESS "address"
+#define APPEAL_F_MEDIA_URLS "media_urls" /* the URLs, one per line */
 /* Whether a field holds an integer (ms, seq) when shown as JSON. */
 bool appeal_field_is_integer(const char *field);
 

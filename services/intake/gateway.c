@@ -138,6 +138,17 @@ static int s_check_appeal(gateway_submission_t *out, const Gridline__Appeal *in,
         rules_category(config, category, err) != 0 ||
         (*external_id && rules_external_id(external_id, err) != 0))
         return s_in_appeal(err);
+    if (in->n_media_urls > RULES_MEDIA_URLS) {
+        rules_fail(err, 400, "invalid", "media_urls", "media_urls holds at most %d URLs",
+                   RULES_MEDIA_URLS);
+        return s_in_appeal(err);
+    }
+    for (size_t i = 0; i < in->n_media_urls; i++) {
+        char field[32];
+        snprintf(field, sizeof field, "media_urls[%zu]", i);
+        if (rules_media_url(field, s_str(in->media_urls[i]), err) != 0)
+            return s_in_appeal(err);
+    }
     if (in->occurred_at_ms < 0) {
         rules_fail(err, 400, "invalid", "occurred_at_ms",
                    "occurred_at_ms must be unix milliseconds, 0 if unknown");
@@ -176,6 +187,8 @@ static int s_check_appeal(gateway_submission_t *out, const Gridline__Appeal *in,
     a->reporter = (char *)reporter;
     a->external_id = (char *)external_id;
     a->occurred_at_ms = in->occurred_at_ms;
+    a->media_urls = in->media_urls;
+    a->n_media_urls = in->n_media_urls;
     /* id, created_at_ms and the appeal's own idempotency_key stay empty: intake sets them */
     return 0;
 }

@@ -353,6 +353,18 @@ static void s_post_action(intake_t *self, collector_t *collector, const config_t
 }
 
 /* The reporter as the reader may see it: in clear only for a token allowed contacts. */
+/* "a\nb" as ["a", "b"] */
+static json_t *s_lines_json(const char *text)
+{
+    json_t *list = json_array();
+    while (*text) {
+        size_t n = strcspn(text, "\n");
+        json_array_append_new(list, json_stringn(text, n));
+        text += n + (text[n] == '\n');
+    }
+    return list;
+}
+
 static json_t *s_reporter_json(const char *name, const char *phone, const char *email,
                                bool contacts)
 {
@@ -420,6 +432,8 @@ static void s_get_appeal(intake_t *self, rconn_t *redis, const auth_token_t *tok
             remail = value;
         else if (!strcmp(field, APPEAL_F_IDEMPOTENCY_KEY))
             continue; /* never shown */
+        else if (!strcmp(field, APPEAL_F_MEDIA_URLS))
+            json_object_set_new(o, field, s_lines_json(value));
         else if (appeal_field_is_integer(field))
             json_object_set_new(o, field, json_integer(strtoll(value, NULL, 10)));
         else if (!strcmp(field, APPEAL_F_LAT) || !strcmp(field, APPEAL_F_LON))

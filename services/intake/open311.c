@@ -510,6 +510,16 @@ static void s_post_request(collector_t *collector, const config_t *cfg,
     appeal.description = (char *)description;
     appeal.title = title;
     appeal.external_id = "";
+    char *media[1] = {(char *)media_url};
+    if (media_url && *media_url) {
+        rules_error_t merr;
+        if (rules_media_url("media_url", media_url, &merr) != 0) {
+            s_error(res, fmt, 400, "%s", merr.message);
+            goto done;
+        }
+        appeal.media_urls = media;
+        appeal.n_media_urls = 1;
+    }
 
     char id[KEYS_ID_MAX];
     switch (collector_submit(collector, cfg, &appeal, tok.name, NULL, NULL, id)) {
@@ -521,15 +531,6 @@ static void s_post_request(collector_t *collector, const config_t *cfg,
         s_error(res, fmt, 503, "the store is unavailable; try again shortly");
         http_response_header(res, "Retry-After", "1");
         goto done;
-    }
-    if (media_url && *media_url) {
-        /* not in the appeal message yet: kept beside it in the appeal hash */
-        char county[7], akey[KEYS_MAX];
-        keys_county_of_id(id, county);
-        keys_appeal(akey, county, id);
-        redisReply *r = rconn_command(redis, "HSET %s media_url %s", akey, media_url);
-        if (r)
-            freeReplyObject(r);
     }
     json_t *o = json_object();
     json_object_set_new(o, "service_request_id", json_string(id));
@@ -559,7 +560,7 @@ static const char *const s_fields[] = {
     APPEAL_F_REGION,
     APPEAL_F_LAT,
     APPEAL_F_LON,
-    "media_url",
+    APPEAL_F_MEDIA_URLS,
     APPEAL_F_ID,
 };
 enum {
@@ -643,7 +644,9 @@ static json_t *s_request(const config_t *cfg, const char *id, const redisReply *
         json_object_set_new(o, "lat", json_null());
         json_object_set_new(o, "long", json_null());
     }
-    json_object_set_new(o, "media_url", json_string(s_value(r, F_MEDIA)));
+    /* Open311 has one media URL: the first */
+    const char *media = s_value(r, F_MEDIA);
+    json_object_set_new(o, "media_url", json_stringn(media, strcspn(media, "\n")));
     free(masked);
     return o;
 }

@@ -79,6 +79,23 @@ int rules_external_id(const char *external_id, rules_error_t *err)
     return -1;
 }
 
+int rules_media_url(const char *field, const char *url, rules_error_t *err)
+{
+    size_t len = strlen(url);
+    bool scheme = strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
+    bool printable = true;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)url[i] <= 0x20 || (unsigned char)url[i] >= 0x7F)
+            printable = false;
+    if (scheme && printable && len <= RULES_MEDIA_URL_MAX && len > 8)
+        return 0;
+    rules_fail(err, 400, "invalid", field,
+               "%s must be an http:// or https:// URL of at most %d printable ASCII characters "
+               "(percent-encode the rest)",
+               field, RULES_MEDIA_URL_MAX);
+    return -1;
+}
+
 int rules_time(const char *field, const char *text, int64_t *ms, rules_error_t *err)
 {
     if (rules_parse_time(text, ms) == 0) {

@@ -34,6 +34,12 @@ int rules_region(const region_table_t *regions, const char *region, const region
                  const char **grid, rules_error_t *err);
 int rules_category(const config_t *config, const char *category, rules_error_t *err);
 int rules_external_id(const char *external_id, rules_error_t *err);
+/* A media URL: http:// or https://, then 1..RULES_MEDIA_URL_MAX printable ASCII bytes, no
+ * spaces (so a list of them joins with line breaks); field names it in errors. An appeal holds
+ * at most RULES_MEDIA_URLS. */
+#define RULES_MEDIA_URL_MAX 1000
+#define RULES_MEDIA_URLS 10
+int rules_media_url(const char *field, const char *url, rules_error_t *err);
 /* field names the value in errors ("occurred_at"). */
 int rules_time(const char *field, const char *text, int64_t *ms, rules_error_t *err);
 /* RFC 3339 into unix ms; -1 if malformed. */

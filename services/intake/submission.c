@@ -21,15 +21,45 @@ struct submission {
     Gridline__Reporter contact;
     char name[CONTACT_MAX], phone[CONTACT_MAX], email[CONTACT_MAX];
     const char *bbox;
+    char *media[RULES_MEDIA_URLS]; /* point into root */
     char title[1024];
     const region_t *village;
 };
+
+/* media_urls: an array of at most RULES_MEDIA_URLS URLs. */
+static int s_media(submission_t *self, submission_error_t *err)
+{
+    json_t *list = json_object_get(self->root, "media_urls");
+    if (!list)
+        return 0;
+    if (!json_is_array(list) || json_array_size(list) > RULES_MEDIA_URLS) {
+        rules_fail(err, 400, "invalid", "media_urls",
+                   "media_urls must be an array of at most %d URLs", RULES_MEDIA_URLS);
+        return -1;
+    }
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *url = json_string_value(json_array_get(list, i));
+        char field[32];
+        snprintf(field, sizeof field, "media_urls[%zu]", i);
+        if (!url) {
+            rules_fail(err, 400, "invalid", field, "%s must be a string", field);
+            return -1;
+        }
+        if (rules_media_url(field, url, err) != 0)
+            return -1;
+        self->media[i] = (char *)url;
+    }
+    self->appeal.media_urls = self->media;
+    self->appeal.n_media_urls = json_array_size(list);
+    return 0;
+}
 
 static int s_check_fields(json_t *root, submission_error_t *err)
 {
     static const char *const known[] = {"channel",     "region",      "category",
                                         "description", "title",       "reporter",
-                                        "location",    "external_id", "occurred_at"};
+                                        "location",    "external_id", "occurred_at",
+                                        "media_urls"};
     return jsonbody_known(root, known, sizeof known / sizeof known[0], err);
 }
 
@@ -191,7 +221,7 @@ submission_t *submission_parse(const char *body, size_t len, const region_table_
         (external_id && rules_external_id(external_id, err) != 0) ||
         (occurred && rules_time("occurred_at", occurred, &occurred_ms, err) != 0))
         goto fail;
-    if (s_location(self, err) != 0 || s_reporter(self, err) != 0)
+    if (s_location(self, err) != 0 || s_reporter(self, err) != 0 || s_media(self, err) != 0)
         goto fail;
 
     a->channel = (char *)channel;

@@ -10,6 +10,7 @@
  *   location     optional  {"lat": -90..90, "lon": -180..180, "address": <= 500 characters}
  *   external_id  optional  the channel's own reference, [A-Za-z0-9._-]{1,128}
  *   occurred_at  optional  RFC 3339 time ("2026-11-24T08:30:00+08:00")
+ *   media_urls   optional  up to 10 http(s) URLs of photos or recordings the channel holds
  * Anything else in the body is refused, naming the field, so a typo never passes silently. */
 #ifndef GRIDLINE_SUBMISSION_H
 #define GRIDLINE_SUBMISSION_H

@@ -22,6 +22,14 @@ refused "February 31st" occurred_at "{$base,\"description\":\"x\",\"occurred_at\
 refused "a time in the year 2999" occurred_at "{$base,\"description\":\"x\",\"occurred_at\":\"2999-01-01T08:00:00+08:00\"}"
 refused "the old loophole" occurred_at "{$base,\"description\":\"x\",\"occurred_at\":\"2026-02-31T+1:+1:+1+-1:-1\"}"
 refused "coordinates in Beijing's south (outside the area)" location "{$base,\"description\":\"x\",\"location\":{\"lat\":30.0,\"lon\":116.4}}"
+refused "a media URL that is not http(s)" 'media_urls[1]' "{$base,\"description\":\"x\",\"media_urls\":[\"https://a.example/1.jpg\",\"file:///etc/passwd\"]}"
+refused "a media URL with a space" 'media_urls[0]' "{$base,\"description\":\"x\",\"media_urls\":[\"https://a.example/a b.jpg\"]}"
+refused "media_urls not an array" media_urls "{$base,\"description\":\"x\",\"media_urls\":\"https://a.example/1.jpg\"}"
+refused "eleven media URLs" media_urls "{$base,\"description\":\"x\",\"media_urls\":[$(printf '"https://a.example/%d.jpg",' 1 2 3 4 5 6 7 8 9 10)\"https://a.example/11.jpg\"]}"
+res=$(post_appeal "{$base,\"description\":\"x\",\"media_urls\":[\"https://a.example/1.jpg\",\"http://b.example/v.mp4?x=1\"]}")
+check_eq "two media URLs: 201" 201 "${res%% *}"
+id=$(jq -r .id <<<"${res#* }")
+check_eq "... shown as a list" '["https://a.example/1.jpg","http://b.example/v.mp4?x=1"]' "$(curl -s "$INTAKE/v1/appeals/$id" | jq -c .media_urls)"
 res=$(post_appeal "{$base,\"description\":\"换行\\n和制表\\t可以\",\"occurred_at\":\"2024-02-29T08:00:00+08:00\"}")
 check_eq "newline and tab in text, and a leap day, are fine" 201 "${res%% *}"
 res=$(post_appeal "{$base,\"description\":\"x\",\"location\":{\"address\":\"城关镇南街12号\"}}")

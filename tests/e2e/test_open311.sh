@@ -55,7 +55,8 @@ check "xml: a service_request_id" test -n "$xid"
 check_eq "stored: the token's name" e2e "$(rcli hget "appeal:{150123}:$id" token)"
 check_eq "stored: the channel (open311.channel)" web "$(rcli hget "appeal:{150123}:$id" channel)"
 check_eq "stored: the reporter" "张三 13812345678 zhang@example.com" "$(rcli hmget "appeal:{150123}:$id" reporter_name reporter_phone reporter_email | tr '\n' ' ' | sed 's/ $//')"
-check_eq "stored: media_url" http://example.org/photo.jpg "$(rcli hget "appeal:{150123}:$id" media_url)"
+check_eq "stored in the create step: media_urls" http://example.org/photo.jpg "$(rcli hget "appeal:{150123}:$id" media_urls)"
+check_eq "GET /v1/appeals/{id}: media_urls" '["http://example.org/photo.jpg"]' "$(curl -s "$INTAKE/v1/appeals/$id" | jq -c .media_urls)"
 
 # GET Service Request, without a key
 check_eq "GET requests/{id}.json without a key: 200" 200 "$(status "$O/requests/$id.json")"

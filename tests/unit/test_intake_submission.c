@@ -96,6 +96,27 @@ static void test_refusals_name_the_field(void **state)
              "invalid", "location.lon");
     s_expect(state, "{" BASE ",\"description\":\"x\",\"location\":{\"alt\":1}}", 400,
              "unknown_field", "location");
+    s_expect(state, "{" BASE ",\"description\":\"x\",\"media_urls\":[\"ftp://a/b\"]}", 400,
+             "invalid", "media_urls[0]");
+    s_expect(state, "{" BASE ",\"description\":\"x\",\"media_urls\":[\"http://a/\",2]}", 400,
+             "invalid", "media_urls[1]");
+    s_expect(state, "{" BASE ",\"description\":\"x\",\"media_urls\":{}}", 400, "invalid",
+             "media_urls");
+}
+
+static void test_media_urls(void **state)
+{
+    submission_error_t err;
+    submission_t *sub =
+        s_parse(state,
+                "{" BASE ",\"description\":\"x\",\"media_urls\":[\"https://img.example/1.jpg\","
+                "\"http://v.example/a.mp4?t=1\"]}",
+                &err);
+    assert_non_null(sub);
+    Gridline__Appeal *a = submission_appeal(sub);
+    assert_int_equal(a->n_media_urls, 2);
+    assert_string_equal(a->media_urls[1], "http://v.example/a.mp4?t=1");
+    submission_destroy(&sub);
 }
 
 static void test_description_length_counts_characters(void **state)
@@ -151,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_refusals_name_the_field),
         cmocka_unit_test(test_description_length_counts_characters),
         cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_media_urls),
     };
     return cmocka_run_group_tests(tests, config_fixture_regions_setup,
                                   config_fixture_regions_teardown);
