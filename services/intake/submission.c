@@ -56,10 +56,9 @@ static int s_media(submission_t *self, submission_error_t *err)
 
 static int s_check_fields(json_t *root, submission_error_t *err)
 {
-    static const char *const known[] = {"channel",     "region",      "category",
-                                        "description", "title",       "reporter",
-                                        "location",    "external_id", "occurred_at",
-                                        "media_urls"};
+    static const char *const known[] = {"channel",     "region",    "category", "description",
+                                        "title",       "reporter",  "location", "external_id",
+                                        "occurred_at", "media_urls"};
     return jsonbody_known(root, known, sizeof known / sizeof known[0], err);
 }
 
