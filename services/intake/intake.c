@@ -106,6 +106,21 @@ static void s_created(http_response_t *res, const char *id, bool replayed)
         http_response_header(res, "Idempotent-Replayed", "true");
 }
 
+/* The channel of appeal id into out ("" when unknown or Redis fails). */
+static void s_channel_of(rconn_t *redis, const char *id, char *out, size_t size)
+{
+    char county[7], akey[KEYS_MAX];
+    *out = '\0';
+    if (keys_county_of_id(id, county) != 0)
+        return;
+    keys_appeal(akey, county, id);
+    redisReply *r = rconn_command(redis, "HGET %s " APPEAL_F_CHANNEL, akey);
+    if (r && r->type == REDIS_REPLY_STRING)
+        snprintf(out, size, "%s", r->str);
+    if (r)
+        freeReplyObject(r);
+}
+
 static void s_post_appeal(intake_t *self, collector_t *collector, const config_t *cfg,
                           const auth_token_t *tok, const http_request_t *req, http_response_t *res)
 {
@@ -151,13 +166,25 @@ static void s_post_appeal(intake_t *self, collector_t *collector, const config_t
         metric_add(self->replayed, 1);
         s_created(res, id, true);
         break;
-    case APPEAL_KEY_REUSED:
+    case APPEAL_KEY_REUSED: {
+        /* the key is the county's, whatever the channel: the other appeal is named only to a
+         * token that may submit for its channel */
         metric_add(self->invalid, 1);
-        http_response_error(res, 422, "idempotency_key_reused", "Idempotency-Key",
-                            "this Idempotency-Key was used for a different request; use a new "
-                            "key for a new appeal");
+        char other[33] = "";
+        s_channel_of(collector_redis(collector), id, other, sizeof other);
+        if (*other && auth_allows_channel(tok, other))
+            http_response_error(res, 422, "idempotency_key_reused", "Idempotency-Key",
+                                "this Idempotency-Key was used for a different request (appeal "
+                                "%s); use a new key for a new appeal",
+                                id);
+        else
+            http_response_error(res, 422, "idempotency_key_reused", "Idempotency-Key",
+                                "this Idempotency-Key was used for a different request; use a "
+                                "new key for a new appeal");
         break;
+    }
     case APPEAL_DUPLICATE: {
+        /* the external id's key is per channel: the other appeal is of this token's channel */
         const Gridline__Appeal *appeal = submission_appeal(sub);
         metric_add(self->duplicate, 1);
         http_response_error(res, 409, "duplicate", "external_id",

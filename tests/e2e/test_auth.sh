@@ -34,6 +34,18 @@ check_eq "the 403 names the field" channel "$(jq -r .error.field "$E2E_DIR/out.j
 check_eq "another county: 403" 403 "$(status -X POST "$INTAKE/v1/appeals" -H "$J" "${W[@]}" -d "${body/150123100001/150203001015}")"
 check_eq "the 403 names the region" region "$(jq -r .error.field "$E2E_DIR/out.json")"
 
+# an Idempotency-Key is the county's: its 422 names the other appeal only to a token of its channel
+hot=$(post_appeal "${body/wechat/hotline}" -H 'Idempotency-Key: shared-key-1')
+hid=$(jq -r .id <<<"${hot#* }")
+check_eq "wechat token, key of a hotline appeal: 422" 422 "$(status -X POST "$INTAKE/v1/appeals" -H "$J" "${W[@]}" -H 'Idempotency-Key: shared-key-1' -d "$body")"
+check "... not naming the hotline appeal" sh -c "! grep -q '$hid' '$E2E_DIR/out.json'"
+res=$(post_appeal "${body/暖气不热/停水}" -H 'Idempotency-Key: shared-key-1')
+check_eq "a token of every channel: 422 names it" "422 1" "${res%% *} $(grep -c "$hid" <<<"${res#* }")"
+ext=${body/\"reporter\"/\"external_id\":\"wx-777\",\"reporter\"}
+check_eq "an external id: 201" 201 "$(status -X POST "$INTAKE/v1/appeals" -H "$J" "${W[@]}" -d "$ext")"
+eid=$(jq -r .id "$E2E_DIR/out.json")
+check_eq "again: 409 naming the appeal (the key is the channel's)" "409 1" "$(status -X POST "$INTAKE/v1/appeals" -H "$J" "${W[@]}" -d "$ext") $(grep -c "$eid" "$E2E_DIR/out.json")"
+
 assigned() { [ "$(curl -s "$INTAKE/v1/appeals/$id" | jq -r .status)" == assigned ]; }
 check "assigned" wait_until 10 assigned
 check_eq "GET with the token: 200" 200 "$(status "$INTAKE/v1/appeals/$id" "${W[@]}")"
