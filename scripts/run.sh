@@ -121,7 +121,7 @@ Demo appeals arrive at $RATE/s from several channels in 呼和浩特 (var/log/lo
     curl -s -H 'X-Api-Key: demo' 'http://127.0.0.1:$ROUTER_PORT/v1/supervision?region=1501'
     curl -s -H 'X-Api-Key: demo' http://127.0.0.1:$ROUTER_PORT/v1/directory
   Counts (province 15, city 1501, county 150123, township, village):
-    curl -s 'http://127.0.0.1:$AGG_PORT/v1/stats?region=150123'
+    curl -s -H 'X-Api-Key: demo' 'http://127.0.0.1:$AGG_PORT/v1/stats?region=150123'
   Alerts delivered to the demo webhooks:
     tail -f var/log/alerts.jsonl      (or curl -s http://127.0.0.1:$SINK_PORT/count)
   Health and metrics of each service:

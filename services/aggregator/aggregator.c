@@ -1,5 +1,7 @@
 #include "aggregator.h"
 
+#include "auth.h"
+
 #include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -269,8 +271,25 @@ static void s_stats(aggregator_t *self, rconn_t *redis, const http_request_t *re
 
 void aggregator_handle(void *arg, const http_request_t *req, http_response_t *res)
 {
+    aggregator_t *self = arg;
+    rconn_t *redis = req->thread;
+    if (strncmp(req->path, "/v1/", 4) == 0) {
+        /* the intake issue's tokens: a token limited to a region reads counts within it */
+        config_t *cfg = service_config(self->service);
+        auth_token_t tok;
+        int refused =
+            auth_host(cfg, req, res) != 0 || auth_request(cfg, redis, req, res, &tok) != 0;
+        config_release(&cfg);
+        if (refused)
+            return;
+        const char *region = http_request_arg(req, "region");
+        if (!auth_allows_region(&tok, region && *region ? region : "15")) {
+            auth_forbid(res, &tok, "region", "read counts of this region");
+            return;
+        }
+    }
     if (strcmp(req->path, "/v1/stats") == 0 && strcmp(req->method, "GET") == 0)
-        s_stats(arg, req->thread, req, res);
+        s_stats(self, redis, req, res);
     else
         http_response_error(res, 404, "not_found", NULL,
                             "see GET /v1/stats?region=PREFIX&day=YYYYMMDD");

@@ -92,6 +92,15 @@ check_eq "directory keeper: a province-wide entry: 403" 403 "$(status -X POST "$
 check_eq "directory keeper: deleting another county's entry: 403" 403 "$(status -X DELETE "$ROUTER/v1/directory/heating.blue.150203" "${K[@]}")"
 check_eq "directory keeper: deleting its own: 204" 204 "$(status -X DELETE "$ROUTER/v1/directory/heating.blue.150123100" "${K[@]}")"
 
+# the aggregator's counts: the same tokens, the token's region bounding what is read
+check_eq "aggregator: no token: 401" 401 "$(status "$AGGREGATOR/v1/stats?region=150123")"
+check_eq "aggregator: the county token, its county: 200" 200 "$(status "$AGGREGATOR/v1/stats?region=150123" "${W[@]}")"
+check_eq "aggregator: a village of it: 200" 200 "$(status "$AGGREGATOR/v1/stats?region=150123100001" "${W[@]}")"
+check_eq "aggregator: the province: 403 naming region" "403 region" "$(status "$AGGREGATOR/v1/stats?region=15" "${W[@]}") $(jq -r .error.field "$E2E_DIR/out.json")"
+check_eq "aggregator: no region means the province: 403" 403 "$(status "$AGGREGATOR/v1/stats" "${W[@]}")"
+check_eq "gridctl --token: the county's stats" 0 "$(GRIDLINE_TOKEN= "$BUILD/gridctl" --token "$secret" stats 150123 >/dev/null 2>&1; echo $?)"
+check "gridctl without a token: refused" sh -c "! GRIDLINE_TOKEN= '$BUILD/gridctl' stats 150123 >/dev/null 2>&1"
+
 check "gridctl token list shows it, not its secret" sh -c "'$BUILD/gridctl' token list | grep -q wx-150123 && ! '$BUILD/gridctl' token list | grep -qF '$secret'"
 check "gridctl token revoke" "$BUILD/gridctl" token revoke wx-150123
 check_eq "a revoked token is 401 at once" 401 "$(status "$INTAKE/v1/appeals/$id" "${W[@]}")"

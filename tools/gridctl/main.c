@@ -39,9 +39,11 @@
 
 extern char **environ;
 
+static const char *s_api_token; /* --token, else $GRIDLINE_TOKEN */
+
 static void s_usage(FILE *out)
 {
-    fprintf(out, "usage: gridctl [--config FILE] COMMAND ...\n\n"
+    fprintf(out, "usage: gridctl [--config FILE] [--token TOKEN] COMMAND ...\n\n"
                  "  appeal ID                                    show an appeal and its history\n"
                  "  stats [REGION] [YYYYMMDD]                    counts of a region and day\n"
                  "  pending                                      outbox entries and deliveries "
@@ -65,7 +67,7 @@ static void s_usage(FILE *out)
                  "                                               a new API token (printed once)\n"
                  "  token list                                   the tokens (never their secrets)\n"
                  "  token revoke NAME                            revoke an API token at once\n"
-                 "HTTP commands send $GRIDLINE_TOKEN as the API token.\n");
+                 "HTTP commands send --token, else $GRIDLINE_TOKEN, as the API token.\n");
 }
 
 static size_t s_collect(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -86,7 +88,7 @@ static int s_request(const char *method, const char *url, const char *body)
     jsonbuf_t out;
     jsonbuf_init(&out);
     struct curl_slist *headers = curl_slist_append(NULL, "Content-Type: application/json");
-    const char *token = getenv("GRIDLINE_TOKEN");
+    const char *token = s_api_token;
     char auth[600];
     if (token && *token && headers) {
         snprintf(auth, sizeof auth, "Authorization: Bearer %.512s", token);
@@ -374,12 +376,16 @@ int main(int argc, char **argv)
 {
     static const struct option options[] = {{"config", required_argument, NULL, 'c'},
                                             {"help", no_argument, NULL, 'h'},
+                                            {"token", required_argument, NULL, 't'},
                                             {NULL, 0, NULL, 0}};
     const char *path = getenv("GRIDLINE_CONFIG");
+    s_api_token = getenv("GRIDLINE_TOKEN");
     int opt;
-    while ((opt = getopt_long(argc, argv, "+c:h", options, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+c:ht:", options, NULL)) != -1) {
         if (opt == 'c') {
             path = optarg;
+        } else if (opt == 't') {
+            s_api_token = optarg;
         } else if (opt == 'h') {
             s_usage(stdout);
             return 0;
