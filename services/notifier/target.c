@@ -90,7 +90,7 @@ void target_url_redact(const char *url, char *out, size_t size)
     const char *sep = strstr(url, "://");
     size_t scheme_len = 0;
     const char *authority = url;
-    if (sep && strcspn(url, "/?#@") == (size_t)(sep - url)) {
+    if (sep && strcspn(url, ":/?#@") == (size_t)(sep - url)) {
         scheme_len = (size_t)(sep - url) + 3;
         authority = sep + 3;
     }

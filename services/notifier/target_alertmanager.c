@@ -98,10 +98,12 @@ static json_t *s_alert(const json_t *alert, const char *now_iso)
 int target_alertmanager_render(const char *url, json_t *const *alerts, size_t n, int64_t now_ms,
                                target_request_t *out)
 {
-    size_t base = strlen(url);
+    /* the base's path without trailing slashes, then the API path, then any query */
+    size_t path_end = strcspn(url, "?#");
+    size_t base = path_end;
     while (base > 0 && url[base - 1] == '/')
         base--;
-    if (asprintf(&out->url, "%.*s/api/v2/alerts", (int)base, url) < 0) {
+    if (asprintf(&out->url, "%.*s/api/v2/alerts%s", (int)base, url, url + path_end) < 0) {
         out->url = NULL;
         return -1;
     }
