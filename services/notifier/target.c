@@ -1,5 +1,6 @@
 #include "target.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +156,14 @@ static const char *s_event_zh(const char *event)
     return "事件";
 }
 
+/* text onto f with control characters as spaces: a newline in a value must not end the
+ * markdown line (or the quote) it stands in. */
+static void s_put(FILE *f, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        fputc(*p < 0x20 ? ' ' : *p, f);
+}
+
 /* The members of a string array joined by sep (names, recipients) onto f. */
 static void s_join(FILE *f, const json_t *array, const char *sep)
 {
@@ -166,7 +175,8 @@ static void s_join(FILE *f, const json_t *array, const char *sep)
         const char *text = json_string_value(item);
         if (!text || !*text)
             continue;
-        fprintf(f, "%s%s", first ? "" : sep, text);
+        fputs(first ? "" : sep, f);
+        s_put(f, text);
         first = 0;
     }
     if (first)
@@ -186,15 +196,24 @@ static char *s_block(const json_t *alert, int alone)
     const char *reason = target_alert_string(alert, "reason");
     fprintf(f, alone ? "### %s · %s\n" : "**%s · %s** ",
             s_level_zh(target_alert_string(alert, "level")), s_event_zh(event));
-    fprintf(f, "%s诉求：%s\n", alone ? "> " : "", target_alert_string(alert, "appeal_id"));
-    fputs("> 地点：", f);
+    fprintf(f, "%s诉求：", alone ? "> " : "");
+    s_put(f, target_alert_string(alert, "appeal_id"));
+    fputs("\n> 地点：", f);
     s_join(f, json_object_get(alert, "region_names"), " ");
-    fprintf(f, "\n> 类别：%s\n> 责任人：", target_alert_string(alert, "category"));
+    fputs("\n> 类别：", f);
+    s_put(f, target_alert_string(alert, "category"));
+    fputs("\n> 责任人：", f);
     s_join(f, json_object_get(alert, "recipients"), "、");
-    fprintf(f, "\n> 期限：%s\n> 事件：%s（%s）\n", *deadline ? deadline : "无", s_event_zh(event),
-            event);
-    if (*reason)
-        fprintf(f, "> 原因：%s\n", reason);
+    fputs("\n> 期限：", f);
+    s_put(f, *deadline ? deadline : "无");
+    fprintf(f, "\n> 事件：%s（", s_event_zh(event));
+    s_put(f, event);
+    fputs("）\n", f);
+    if (*reason) {
+        fputs("> 原因：", f);
+        s_put(f, reason);
+        fputs("\n", f);
+    }
     if (fclose(f) != 0) {
         free(text);
         return NULL;
@@ -215,6 +234,7 @@ static size_t s_utf8_cut(const char *text, size_t max)
 
 char *target_markdown(json_t *const *alerts, size_t n, size_t max_bytes)
 {
+    assert(max_bytes >= 128); /* room for a group's heading and the "…另有 N 条" line */
     /* room kept for "\n…另有 <20 digits> 条" whenever an alert may follow */
     static const char s_more_format[] = "\n…另有 %zu 条";
     const size_t reserve = sizeof s_more_format + 20;

@@ -195,6 +195,15 @@ static void test_wecom_format(void **state)
     json_decref(body);
     target_request_fini(&req);
 
+    /* a newline in a value stays inside its line */
+    json_object_set_new(alert, "reason", json_string("第一行\n### 第二行"));
+    assert_int_equal(target_render(TARGET_WECOM, url, NULL, &alert, 1, S_NOW_MS, &req), 0);
+    body = s_body(&req);
+    content = json_string_value(json_object_get(json_object_get(body, "markdown"), "content"));
+    assert_non_null(strstr(content, "> 原因：第一行 ### 第二行\n"));
+    json_decref(body);
+    target_request_fini(&req);
+
     /* each level's colour as emoji and word; a group lists every alert */
     json_t *alerts[4] = {s_alert("G1", 1, "assigned", "green"),
                          s_alert("B1", 1, "assigned", "blue"),
