@@ -69,6 +69,11 @@ int keys_delivery_body(char *buf, const char *county)
     return snprintf(buf, KEYS_MAX, "delivery:{%s}:body", county);
 }
 
+int keys_delivery_part(char *buf, const char *county, const char *part)
+{
+    return snprintf(buf, KEYS_MAX, "delivery:{%s}:%s", county, part);
+}
+
 int keys_subscription_version(char *buf, const char *county)
 {
     return snprintf(buf, KEYS_MAX, "subver:{%s}", county);

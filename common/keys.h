@@ -24,6 +24,9 @@
  *   {directory}:version          string moves on every directory change
  *   delivery:{C}                 zset   "<alert id>|<subscription>" -> time to (re)try the POST
  *   delivery:{C}:body            hash   "<alert id>|<subscription>" -> JSON body to POST
+ *   delivery:{C}:meta            hash   delivery -> "<first queued ms>:<failed tries>:<leases>"
+ *   delivery:{C}:sent            hash   subscription id -> when it was last sent to (grouping)
+ *   delivery:{C}:dead            zset   deliveries that failed past notifier.max_age -> when
  *   subver:{C}                   string the subscriptions' version the county's events must be
  *                                       matched against (raised by every subscription change)
  *   {subscriptions}:entries      hash   subscription id -> its JSON (the API's subscriptions)
@@ -64,6 +67,8 @@ int keys_index_created(char *buf, const char *county);
 int keys_delivery(char *buf, const char *county);
 int keys_delivery_body(char *buf, const char *county);
 int keys_subscription_version(char *buf, const char *county);
+/* delivery:{C}:<part>: meta, sent, dead */
+int keys_delivery_part(char *buf, const char *county, const char *part);
 int keys_stats(char *buf, const char *county, const char *day, const char *region);
 int keys_deadletter(char *buf, const char *county);
 int keys_pending(char *buf, const char *name);

@@ -11,7 +11,8 @@ S_SCRIPT(outbox_claim);
 S_SCRIPT(stats_apply);
 S_SCRIPT(notify_accept);
 S_SCRIPT(delivery_claim);
-S_SCRIPT(delivery_done);
+S_SCRIPT(delivery_settle);
+S_SCRIPT(delivery_replay);
 S_SCRIPT(pending_unmark);
 S_SCRIPT(deadletter_replay);
 S_SCRIPT(directory_change);
@@ -23,23 +24,12 @@ S_SCRIPT(subscription_change);
 S_SCRIPT(subscription_raise);
 
 rscript_t *scripts_all[] = {
-    &scripts_appeal_create,
-    &scripts_appeal_advance,
-    &scripts_outbox_claim,
-    &scripts_stats_apply,
-    &scripts_notify_accept,
-    &scripts_delivery_claim,
-    &scripts_delivery_done,
-    &scripts_pending_unmark,
-    &scripts_deadletter_replay,
-    &scripts_directory_change,
-    &scripts_deadline_lease,
-    &scripts_deadline_settle,
-    &scripts_auth_token,
-    &scripts_auth_rate,
-    &scripts_subscription_change,
-    &scripts_subscription_raise,
-    NULL,
+    &scripts_appeal_create,       &scripts_appeal_advance,     &scripts_outbox_claim,
+    &scripts_stats_apply,         &scripts_notify_accept,      &scripts_delivery_claim,
+    &scripts_delivery_settle,     &scripts_delivery_replay,    &scripts_pending_unmark,
+    &scripts_deadletter_replay,   &scripts_directory_change,   &scripts_deadline_lease,
+    &scripts_deadline_settle,     &scripts_auth_token,         &scripts_auth_rate,
+    &scripts_subscription_change, &scripts_subscription_raise, NULL,
 };
 
 void scripts_prepare(void)

@@ -6,7 +6,8 @@
  * build KEYS/ARGV themselves: each script has one typed wrapper, in the module of its noun
  * (appeal.c: appeal_create, appeal_advance; outbox.c: outbox_claim, pending_unmark,
  * deadletter_replay; inbox.c: stats_apply, notify_accept; delivery.c in the notifier:
- * delivery_claim, delivery_done). Each .lua file documents its KEYS, ARGV and reply. */
+ * delivery_claim, delivery_settle, delivery_replay). Each .lua file documents its KEYS, ARGV and
+ * reply. */
 #ifndef GRIDLINE_SCRIPTS_H
 #define GRIDLINE_SCRIPTS_H
 
@@ -18,7 +19,8 @@ extern rscript_t scripts_outbox_claim;
 extern rscript_t scripts_stats_apply;
 extern rscript_t scripts_notify_accept;
 extern rscript_t scripts_delivery_claim;
-extern rscript_t scripts_delivery_done;
+extern rscript_t scripts_delivery_settle;
+extern rscript_t scripts_delivery_replay;
 extern rscript_t scripts_pending_unmark;
 extern rscript_t scripts_deadletter_replay;
 extern rscript_t scripts_directory_change;

@@ -18,8 +18,8 @@
 #include "metrics.h"
 #include "rconn.h"
 #include "scripts.h"
+#include "courier.h"
 #include "service.h"
-#include "webhook.h"
 
 /* One received event: the deliveries it makes (one per matching subscription). */
 typedef struct {
@@ -27,8 +27,9 @@ typedef struct {
     size_t count;
     const subscription_t **subs; /* of the registry */
     size_t capacity;
-    char **bodies;     /* malloc'd */
-    char **deliveries; /* "<alert id>|<subscription>", malloc'd */
+    char **bodies;        /* malloc'd */
+    char **deliveries;    /* "<alert id>|<subscription>", malloc'd */
+    delivery_t *delivery; /* what notify_accept stores (pointing into the two above) */
 } s_accepting_t;
 
 struct notifier {
@@ -36,13 +37,13 @@ struct notifier {
     rconn_t *redis;
     inbox_t *inbox;
     pending_t *pending; /* counties with deliveries (pending:delivery) */
-    webhook_t *webhook;
+    courier_t *courier;
     s_accepting_t *batch;
     delivery_event_t *events;
     long long *outcomes;
     size_t *calls, *sizes;
     argv_t argv;
-    metric_t *delivered, *failed;
+    metric_t *repeats;
     config_t *current; /* the snapshot a drain or sweep works with (subscriptions reload) */
     registry_t *registry;
     metric_t *reloads;
@@ -61,7 +62,7 @@ notifier_t *notifier_new(service_t *service)
     self->pending = pending_new("delivery", pending_grace_for(cfg->outbox_resend_after_ms));
     if (self->pending)
         pending_set_counties(self->pending, service->counties, service->county_count);
-    self->webhook = webhook_new(cfg->notifier_timeout_ms);
+    self->courier = courier_new(cfg);
     self->batch = calloc(batch, sizeof *self->batch);
     self->events = calloc(batch, sizeof *self->events);
     self->outcomes = calloc(batch, sizeof *self->outcomes);
@@ -69,14 +70,15 @@ notifier_t *notifier_new(service_t *service)
     self->sizes = calloc(batch, sizeof *self->sizes);
     argv_init(&self->argv);
     self->registry = registry_new();
-    if (!self->registry || !self->redis || !self->inbox || !self->pending || !self->webhook ||
+    if (!self->registry || !self->redis || !self->inbox || !self->pending || !self->courier ||
         !self->batch || !self->events || !self->outcomes || !self->calls || !self->sizes) {
         notifier_destroy(&self);
         return NULL;
     }
-    const char *name = "gridline_notifier_deliveries_total", *help = "webhook POSTs by outcome";
-    self->delivered = metrics_register(METRIC_COUNTER, name, "result=\"delivered\"", help);
-    self->failed = metrics_register(METRIC_COUNTER, name, "result=\"failed\"", help);
+    self->repeats = metrics_register(
+        METRIC_COUNTER, "gridline_notifier_possible_repeats_total", NULL,
+        "deliveries sent again after a lease ended with no outcome recorded (a crash between a "
+        "POST and its record: the receiver may have it already; same X-Gridline-Alert-Id)");
     self->reloads = metrics_register(METRIC_COUNTER, "gridline_notifier_subscription_loads_total",
                                      NULL, "loads of the subscriptions (start, changes, SIGHUP)");
     return self;
@@ -91,6 +93,7 @@ static void s_release(s_accepting_t *a)
     free(a->subs);
     free(a->bodies);
     free(a->deliveries);
+    free(a->delivery);
     memset(a, 0, sizeof *a);
 }
 
@@ -102,7 +105,7 @@ void notifier_destroy(notifier_t **self_p)
     inbox_destroy(&self->inbox);
     pending_destroy(&self->pending);
     rconn_destroy(&self->redis);
-    webhook_destroy(&self->webhook);
+    courier_destroy(&self->courier); /* first: it settles what is in flight */
     registry_destroy(&self->registry);
     argv_fini(&self->argv);
     free(self->batch);
@@ -118,14 +121,6 @@ void *notifier_socket(notifier_t *self)
 {
     return inbox_socket(self->inbox);
 }
-
-/* One delivery to make: an alert for one subscription. */
-typedef struct {
-    const char *county;
-    const char *delivery; /* "<alert id>|<subscription>" */
-    const subscription_t *subscription;
-    const char *body;
-} s_job_t;
 
 /* Loads the subscriptions again. 0 or -1 (Redis down: the old set stays). */
 static int s_load(notifier_t *self)
@@ -149,16 +144,6 @@ static const subscription_t *s_subscription(notifier_t *self, const char *delive
     return sub;
 }
 
-/* After a POST: forget it, or put it back for a retry. Pipelined; replies read by caller. */
-static int s_settle(notifier_t *self, const char *county, const char *delivery, bool ok,
-                    int64_t now)
-{
-    if (ok)
-        return delivery_done_append(self->redis, county, delivery);
-    return delivery_retry_append(self->redis, county, delivery,
-                                 now + self->service->config->outbox_resend_after_ms);
-}
-
 static void s_read_replies(notifier_t *self, int count)
 {
     for (int i = 0; i < count; i++) {
@@ -169,46 +154,26 @@ static void s_read_replies(notifier_t *self, int count)
     }
 }
 
-/* POSTs every job at once, then forgets the delivered ones and reschedules the others, in
- * one pipelined round trip. Returns how many were delivered. */
-static int s_deliver(notifier_t *self, const s_job_t *jobs, size_t count)
+/* When a non-red alert for sub may go, now_ms being now: 0 at once, else not before (the end
+ * of quiet hours, the group wait). */
+static int64_t s_hold(const subscription_t *sub, const Gridline__Event *e, int64_t now_ms)
 {
-    if (count == 0)
-        return 0;
-    webhook_post_t *posts = calloc(count, sizeof *posts);
-    char(*ids)[KEYS_ID_MAX + 16] = calloc(count, sizeof *ids);
-    if (!posts || !ids) {
-        free(posts);
-        free(ids);
-        return 0; /* the deliveries stay leased in Redis and come back */
+    if (e->level == GRIDLINE__LEVEL__LEVEL_RED)
+        return 0; /* red is never held */
+    int64_t hold = 0;
+    int64_t local_ms = now_ms + (int64_t)clock_tz_offset_min() * 60000;
+    int minute = (int)((local_ms / 60000) % 1440);
+    if (subscription_quiet_at(sub, minute)) {
+        int64_t day_start = now_ms - (local_ms % 86400000);
+        int to = sub->quiet_to_min;
+        hold = day_start + (int64_t)to * 60000 + (to <= minute ? 86400000 : 0);
     }
-    for (size_t i = 0; i < count; i++) {
-        snprintf(ids[i], sizeof ids[i], "%.*s", (int)strcspn(jobs[i].delivery, "|"),
-                 jobs[i].delivery);
-        posts[i].url = jobs[i].subscription->url;
-        posts[i].body = jobs[i].body;
-        posts[i].alert_id = ids[i];
-        posts[i].subscription = jobs[i].subscription->id;
+    if (sub->group_wait_s > 0 || sub->group_interval_s > 0) {
+        int64_t wait = now_ms + (int64_t)sub->group_wait_s * 1000;
+        if (wait > hold)
+            hold = wait;
     }
-    webhook_post_all(self->webhook, posts, count);
-    int delivered = 0, settles = 0;
-    int64_t now = clock_wall_ms();
-    for (size_t i = 0; i < count; i++) {
-        if (posts[i].ok) {
-            delivered++;
-            metric_add(self->delivered, 1);
-        } else {
-            metric_add(self->failed, 1);
-            log_warn("alert delivery failed, will retry", "delivery", jobs[i].delivery, "url",
-                     posts[i].url, "error", posts[i].error, NULL);
-        }
-        if (s_settle(self, jobs[i].county, jobs[i].delivery, posts[i].ok, now) == 0)
-            settles++;
-    }
-    s_read_replies(self, settles);
-    free(posts);
-    free(ids);
-    return delivered;
+    return hold;
 }
 
 /* The deliveries of one event: an alert per matching subscription. 0, or -1 out of memory. */
@@ -224,8 +189,10 @@ static int s_prepare(notifier_t *self, const inbox_item_t *item, s_accepting_t *
         return 0;
     a->bodies = calloc(n, sizeof *a->bodies);
     a->deliveries = calloc(n, sizeof *a->deliveries);
-    if (!a->bodies || !a->deliveries)
+    a->delivery = calloc(n, sizeof *a->delivery);
+    if (!a->bodies || !a->deliveries || !a->delivery)
         return -1;
+    int64_t now = clock_wall_ms();
     for (size_t k = 0; k < n; k++) {
         const subscription_t *sub = a->subs[k];
         char *body = alert_render(e, self->service->regions, sub);
@@ -234,6 +201,8 @@ static int s_prepare(notifier_t *self, const inbox_item_t *item, s_accepting_t *
             free(body);
             return -1;
         }
+        a->delivery[a->count] = (delivery_t){delivery, body, s_hold(sub, e, now),
+                                             (int64_t)sub->group_interval_s * 1000};
         a->bodies[a->count] = body;
         a->deliveries[a->count] = delivery;
         a->count++;
@@ -291,7 +260,7 @@ static int s_accept(notifier_t *self, inbox_item_t **items, size_t count, inbox_
     for (size_t i = 0; i < prepared; i++) {
         const s_accepting_t *a = &self->batch[i];
         self->events[i] = (delivery_event_t){a->item->member, a->item->raw, a->item->raw_len,
-                                             a->deliveries,   a->bodies,    a->count};
+                                             a->delivery, a->count};
     }
     size_t ncalls = 0;
     for (size_t from = 0; from < prepared && !redis_down;) {
@@ -336,16 +305,19 @@ static int s_accept(notifier_t *self, inbox_item_t **items, size_t count, inbox_
             }
         }
     }
-    /* Deliver what was accepted: all POSTs at once, then all settles in one round trip. */
-    s_job_t *jobs = njobs && !redis_down ? calloc(njobs, sizeof *jobs) : NULL;
-    size_t j = 0;
-    for (size_t i = 0; jobs && i < prepared; i++) {
+    /* Hand what goes now to the courier (the held ones wait in Redis for a sweep). */
+    for (size_t i = 0; !redis_down && njobs && i < prepared; i++) {
         s_accepting_t *a = &self->batch[i];
-        for (size_t k = 0; k < a->count; k++)
-            jobs[j++] = (s_job_t){a->item->county, a->deliveries[k], a->subs[k], a->bodies[k]};
+        for (size_t k = 0; k < a->count; k++) {
+            if (a->delivery[k].hold_ms != 0)
+                continue;
+            courier_job_t *job = courier_job_new(a->item->county, a->subs[k], now, lease);
+            if (job && courier_job_add(job, a->deliveries[k], a->bodies[k], now) == 0)
+                courier_submit(self->courier, job); /* refused: its lease brings it back */
+            else
+                courier_job_destroy(&job);
+        }
     }
-    s_deliver(self, jobs, j);
-    free(jobs);
     for (size_t i = 0; i < prepared; i++)
         s_release(&self->batch[i]);
     return redis_down ? -1 : accepted;
@@ -394,6 +366,57 @@ static int s_drain(notifier_t *self)
     return accepted;
 }
 
+/* The jobs of one county's claim: one per delivery, or one per subscription that groups (up to
+ * notifier.group_max alerts each); deliveries of subscriptions gone are forgotten. */
+static void s_dispatch_claim(notifier_t *self, const char *county, const redisReply *r,
+                             int64_t lease)
+{
+    const config_t *cfg = self->service->config;
+    size_t n = (r->elements - 1) / 4;
+    courier_job_t **open = calloc(n ? n : 1, sizeof *open); /* by claim position: a group's */
+    delivery_settle_t *drops = calloc(n ? n : 1, sizeof *drops);
+    size_t ndrops = 0;
+    if (!open || !drops) {
+        free(open);
+        free(drops);
+        return; /* the leases bring them back */
+    }
+    for (size_t k = 0; k < n; k++) {
+        const redisReply *const *e = (const redisReply *const *)&r->element[1 + 4 * k];
+        const char *member = e[0]->str, *body = e[1]->str;
+        int64_t first = e[2]->type == REDIS_REPLY_STRING ? atoll(e[2]->str) : e[2]->integer;
+        if (e[3]->type == REDIS_REPLY_INTEGER && e[3]->integer == 1)
+            metric_add(self->repeats, 1);
+        const subscription_t *sub = s_subscription(self, member);
+        if (!sub) {
+            log_warn("dropped a delivery of a subscription that is gone", "delivery", member, NULL);
+            drops[ndrops++] = (delivery_settle_t){member, DELIVERY_DROP, 0};
+            continue;
+        }
+        bool groups =
+            sub->group_wait_s > 0 || sub->group_interval_s > 0 || sub->quiet_from_min >= 0;
+        courier_job_t *job = NULL;
+        for (size_t j = 0; groups && j < k && !job; j++)
+            if (open[j] && strcmp(open[j]->subscription, sub->id) == 0 &&
+                open[j]->count < (size_t)cfg->notifier_group_max)
+                job = open[j];
+        if (!job) {
+            job = courier_job_new(county, sub, first, lease);
+            open[k] = job;
+        }
+        if (!job || courier_job_add(job, member, body, first) != 0)
+            continue; /* its lease brings it back */
+    }
+    for (size_t k = 0; k < n; k++)
+        if (open[k])
+            courier_submit(self->courier, open[k]);
+    if (ndrops && delivery_settle_append(self->redis, &self->argv, county, clock_wall_ms(), 0, 0, 0,
+                                         drops, ndrops) == 0)
+        s_read_replies(self, 1);
+    free(open);
+    free(drops);
+}
+
 static int s_sweep(notifier_t *self)
 {
     const config_t *cfg = self->service->config;
@@ -401,6 +424,9 @@ static int s_sweep(notifier_t *self)
     int64_t now = clock_wall_ms();
     if (!registry_current(self->registry, self->current) && s_load(self) != 0)
         return -1;
+    /* a busy courier is not given more: the deliveries wait in Redis */
+    if (courier_load(self->courier) >= 2 * (size_t)cfg->notifier_max_in_flight)
+        return 0;
     if (pending_list(self->pending, self->redis, now, &list) != 0)
         return -1;
     int64_t lease = now + cfg->outbox_resend_after_ms + 2 * (int64_t)cfg->notifier_timeout_ms;
@@ -419,40 +445,20 @@ static int s_sweep(notifier_t *self)
         else if (r)
             freeReplyObject(r);
     }
-    size_t njobs = 0;
-    for (size_t i = 0; claims && i < appended; i++)
-        if (claims[i] && claims[i]->type == REDIS_REPLY_ARRAY && claims[i]->elements >= 1)
-            njobs += claims[i]->elements / 2;
-    s_job_t *jobs = njobs ? calloc(njobs, sizeof *jobs) : NULL;
-    size_t n = 0, dropped = 0;
+    int claimed = 0;
     for (size_t i = 0; claims && i < appended; i++) {
         redisReply *r = claims[i];
         if (!r || r->type != REDIS_REPLY_ARRAY || r->elements < 1)
             continue;
-        const char *county = list.counties[i];
         list.empty[i] = r->element[0]->integer == 0;
-        for (size_t k = 1; jobs && k + 1 < r->elements; k += 2) {
-            const char *delivery = r->element[k]->str;
-            const subscription_t *sub = s_subscription(self, delivery);
-            if (!sub) {
-                /* a subscription no longer configured: nothing to retry */
-                log_warn("dropped a delivery for a subscription no longer configured", "delivery",
-                         delivery, NULL);
-                if (s_settle(self, county, delivery, true, now) == 0)
-                    dropped++;
-                continue;
-            }
-            jobs[n++] = (s_job_t){county, delivery, sub, r->element[k + 1]->str};
-        }
+        claimed += (int)((r->elements - 1) / 4);
+        s_dispatch_claim(self, list.counties[i], r, lease);
     }
-    s_read_replies(self, (int)dropped);
-    s_deliver(self, jobs, n);
     pending_forget(self->pending, self->redis, &list, now);
-    free(jobs);
     for (size_t i = 0; claims && i < appended; i++)
         if (claims[i])
             freeReplyObject(claims[i]);
     free(claims);
     pending_list_free(&list);
-    return appended < nc ? -1 : (int)n;
+    return appended < nc ? -1 : claimed;
 }

@@ -7,6 +7,12 @@
  *                                   "config") and the API's, within the token's region
  *   GET    /v1/subscriptions/{id}   one; 404 none
  *   DELETE /v1/subscriptions/{id}   204; 409 read_only for a configuration one; 404 none
+ *   GET    /v1/subscriptions/{id}/dead-letters
+ *                                   {"dead_letters":[{alert_id, county, since, alert}]}: its
+ *                                   deliveries that failed past notifier.max_age (at most 500)
+ *   POST   /v1/subscriptions/{id}/dead-letters/replay
+ *                                   all of them back into the deliveries, due now, their tries
+ *                                   and age counted afresh -> {"replayed": n}
  * A token limited to a region prefix sees and makes subscriptions within it only. Secrets are
  * shown as "***" and URLs as scheme://host/path (a WeCom key= or DingTalk access_token= is a
  * credential). Each HTTP thread has its own Redis connection. */

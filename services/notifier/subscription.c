@@ -394,10 +394,14 @@ static bool s_listed(const char *joined, const char *name)
 bool subscription_matches(const subscription_t *sub, const Gridline__Event *event)
 {
     int type = (int)event->type;
-    return type > 0 && type < 64 && (sub->event_types & (1ULL << type)) &&
+    /* Alertmanager ends an alert when told so: its subscriptions hear of the appeal's end too */
+    bool ends = strcmp(sub->target, "alertmanager") == 0 &&
+                (event->type == GRIDLINE__EVENT_TYPE__EVENT_RESOLVED ||
+                 event->type == GRIDLINE__EVENT_TYPE__EVENT_CLOSED);
+    return type > 0 && type < 64 && (ends || (sub->event_types & (1ULL << type))) &&
            strncmp(sub->region, event->region, strlen(sub->region)) == 0 &&
-           (int)event->level >= sub->min_level && s_listed(sub->categories, event->category) &&
-           s_listed(sub->channels, event->channel);
+           (ends || (int)event->level >= sub->min_level) &&
+           s_listed(sub->categories, event->category) && s_listed(sub->channels, event->channel);
 }
 
 bool subscription_quiet_at(const subscription_t *sub, int minute_of_day)

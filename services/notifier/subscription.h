@@ -64,7 +64,8 @@ void subscription_fini(subscription_t *sub);
 /* Its JSON; the secret is shown as "***" unless show_secret (the stored form keeps it), and
  * URLs as scheme://host/path unless show_secret. */
 json_t *subscription_json(const subscription_t *sub, bool show_secret);
-/* Whether the event alerts this subscription (region prefix, level, category, channel, type). */
+/* Whether the event alerts this subscription (region prefix, level, category, channel, type).
+ * An Alertmanager target also hears of resolved and closed appeals (to end its alert). */
 bool subscription_matches(const subscription_t *sub, const Gridline__Event *event);
 /* Whether local minute of day m (0..1439) lies in the quiet hours. */
 bool subscription_quiet_at(const subscription_t *sub, int minute_of_day);

@@ -80,7 +80,7 @@ check_eq "min_level red: none for green assignments" 0 "$(got red)"
 check_eq "categories [water]: none for heating" 0 "$(got water)"
 check_eq "channels [wechat]: none for hotline" 0 "$(got wechat)"
 check_eq "both notifier instances delivered" 2 \
-  "$(for u in "$NOTIFIER" "$NOTIFIER2"; do curl -s "$u/metrics" | grep -E '^gridline_notifier_deliveries_total\{result="delivered"\} [1-9]'; done | wc -l)"
+  "$(for u in "$NOTIFIER" "$NOTIFIER2"; do curl -s "$u/metrics" | grep -E '^gridline_notifier_deliveries_total\{target="webhook",result="delivered"\} [1-9]'; done | wc -l)"
 check "the alert names the subscription" test "$(curl -s "$S/requests" | jq -r '[.[] | select(.path == "/s/grid")][0].body.subscription')" == grid
 check_eq "X-Gridline-Subscription is the id" "${ID[grid]}" \
   "$(curl -s "$S/requests" | jq -r '[.[] | select(.path == "/s/grid")][0].headers["X-Gridline-Subscription"] // empty')"

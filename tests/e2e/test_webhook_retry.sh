@@ -12,7 +12,7 @@ for i in 1 2; do
 done
 check "both alerts arrive despite three 503s" wait_until 20 alerts_at_least 2
 metric() { curl -s "http://127.0.0.1:$GRIDLINE_NOTIFIER_HTTP_PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
-check_eq "the notifier saw the failures" 3 "$(metric 'gridline_notifier_deliveries_total{result="failed"}')"
+check_eq "the notifier saw the failures" 3 "$(metric 'gridline_notifier_deliveries_total{target="webhook",result="receiver_error"}')"
 check "the notifier logged them" grep -q '"msg":"alert delivery failed, will retry"' "$E2E_DIR/notifier.log"
 sleep 1.5
 check_eq "each delivered once" "${ids[0]}:2 ${ids[1]}:2" \

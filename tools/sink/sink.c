@@ -178,6 +178,9 @@ static char *s_record_line(struct MHD_Connection *connection, const char *method
         json_object_set_new(record, "path", s_text_value(path, strlen(path)));
         json_object_set(record, "headers", headers);
         json_object_set(record, "body", body);
+        /* the bytes as sent, for checking a signature over them */
+        json_object_set_new(record, "raw",
+                            s_text_value(upload->body ? upload->body : "", upload->len));
         /* 15 significant digits print 40.38 as 40.38, not 40.380000000000003, and still
          * give back every number a person or a JSON encoder is likely to have written */
         line = json_dumps(record, JSON_COMPACT | JSON_REAL_PRECISION(15));
@@ -261,7 +264,8 @@ static enum MHD_Result s_post(sink_t *self, struct MHD_Connection *connection, c
         return s_answer_json(connection, status, "{\"ok\":false,\"error\":\"fail-first\"}\n");
     if (!stored)
         return s_answer_json(connection, status, "{\"ok\":false,\"error\":\"out of memory\"}\n");
-    return s_answer_json(connection, status, "{\"ok\":true}\n");
+    /* errcode 0 is how the WeCom and DingTalk robots say they took it */
+    return s_answer_json(connection, status, "{\"ok\":true,\"errcode\":0,\"errmsg\":\"ok\"}\n");
 }
 
 static enum MHD_Result s_requests(sink_t *self, struct MHD_Connection *connection)
