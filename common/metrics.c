@@ -41,8 +41,7 @@ static metric_t *s_find(const char *name, const char *labels)
     return NULL;
 }
 
-static metric_t *s_add(metric_kind_t kind, const char *name, const char *labels,
-                       const char *help)
+static metric_t *s_add(metric_kind_t kind, const char *name, const char *labels, const char *help)
 {
     assert(s_count < METRICS_MAX && "raise METRICS_MAX");
     if (s_count >= METRICS_MAX)

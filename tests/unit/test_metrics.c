@@ -20,8 +20,8 @@ static const double s_bounds[] = {0.005, 0.1, 1, 2.5, 10};
 static void test_histogram_exposition(void **state)
 {
     metrics_reset();
-    metric_t *a = metrics_register_histogram("job_seconds", "target=\"wecom\"", "time per job",
-                                             s_bounds, 5);
+    metric_t *a =
+        metrics_register_histogram("job_seconds", "target=\"wecom\"", "time per job", s_bounds, 5);
     metrics_register(METRIC_COUNTER, "jobs_total", NULL, "jobs");
     metric_t *b = metrics_register_histogram("job_seconds", "target=\"webhook\"", "time per job",
                                              s_bounds, 5);
@@ -31,7 +31,7 @@ static void test_histogram_exposition(void **state)
     metric_observe(a, 0.005); /* on a bound: counted in that bucket (le) */
     metric_observe(a, 0.05);
     metric_observe(a, 3);
-    metric_observe(a, 1000); /* above every bound: +Inf only */
+    metric_observe(a, 1000);      /* above every bound: +Inf only */
     metric_observe(a, 0.0 / 0.0); /* NaN: ignored */
     metric_observe(b, 0.5);
     metric_observe(plain, 7);
@@ -123,8 +123,8 @@ static void test_promtool_accepts_exposition(void **state)
         skip();
     }
     metrics_reset();
-    metric_t *c = metrics_register(METRIC_COUNTER, "gridline_test_events_total",
-                                   "result=\"ok\"", "events by result");
+    metric_t *c = metrics_register(METRIC_COUNTER, "gridline_test_events_total", "result=\"ok\"",
+                                   "events by result");
     metrics_register(METRIC_COUNTER, "gridline_test_events_total", "result=\"failed\"",
                      "events by result");
     metrics_register(METRIC_GAUGE, "gridline_test_queue_depth", NULL, "queued events");
