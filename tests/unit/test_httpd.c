@@ -662,6 +662,37 @@ static int s_open_stream(int port, const char *path)
     return fd;
 }
 
+/* An HTTP/1.0 client has no chunked encoding: the body ends where the connection closes. */
+static void test_stream_http10(void **state)
+{
+    httpd_t *http = s_stream_httpd();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)httpd_port(http))};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    static const char request[] = "GET /ticker HTTP/1.0\r\n\r\n";
+    assert_int_equal(write(fd, request, sizeof request - 1), (ssize_t)sizeof request - 1);
+    jsonbuf_t all;
+    jsonbuf_init(&all);
+    char buf[1024];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        jsonbuf_appendn(&all, buf, (size_t)n);
+    close(fd);
+    jsonbuf_append(&all, "");
+    assert_non_null(strstr(all.data, " 200 "));
+    assert_null(strstr(all.data, "chunked"));
+    const char *body = strstr(all.data, "\r\n\r\n");
+    assert_non_null(body);
+    assert_string_equal(body + 4, s_ten_lines);
+    jsonbuf_release(&all);
+    assert_true(s_wait_freed(1, 2000));
+    httpd_destroy(&http);
+    assert_int_equal(s_freed(), 1);
+}
+
 static void test_stream_client_gone(void **state)
 {
     httpd_t *http = s_stream_httpd();
@@ -710,6 +741,7 @@ int main(void)
         cmocka_unit_test(test_metrics_families_stay_together),
         cmocka_unit_test(test_stream_arrives_whole),
         cmocka_unit_test(test_streams_do_not_hold_threads),
+        cmocka_unit_test(test_stream_http10),
         cmocka_unit_test(test_stream_client_gone),
         cmocka_unit_test(test_destroy_ends_streams),
     };
