@@ -69,6 +69,9 @@ typedef struct {
     size_t limit; /* this request's */
 } s_upload_t;
 
+/* Seconds an idle connection is kept; streams have none while they last (s_send). */
+#define S_CONNECTION_TIMEOUT_S 30u
+
 static metric_t *s_requests_2xx, *s_requests_4xx, *s_requests_5xx;
 
 /* Gives a stream the response still owns back to its free_fn. */
@@ -221,8 +224,12 @@ static ssize_t s_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     if (stopping)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     ssize_t n = stream->fn(stream->arg, buf, max);
-    if (n < 0)
+    if (n < 0) {
+        /* the connection may serve more requests (keep-alive): with the usual idle cut-off */
+        MHD_set_connection_option(stream->connection, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  S_CONNECTION_TIMEOUT_S);
         return MHD_CONTENT_READER_END_OF_STREAM;
+    }
     if (n > 0)
         return n <= (ssize_t)max ? n : (ssize_t)max;
     if (s_client_gone(stream->fd))
@@ -643,12 +650,12 @@ static httpd_t *s_start(const httpd_options_t *options, httpd_health_fn *health_
         self->daemon = MHD_start_daemon(
             flags, (uint16_t)options->port, NULL, NULL, s_access, self, MHD_OPTION_SOCK_ADDR, &addr,
             MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+            MHD_OPTION_CONNECTION_TIMEOUT, S_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     else
-        self->daemon =
-            MHD_start_daemon(flags, (uint16_t)options->port, NULL, NULL, s_access, self,
-                             MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
-                             self, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+        self->daemon = MHD_start_daemon(flags, (uint16_t)options->port, NULL, NULL, s_access, self,
+                                        MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
+                                        s_completed, self, MHD_OPTION_CONNECTION_TIMEOUT,
+                                        S_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     if (!self->daemon) {
         char p[16];
         snprintf(p, sizeof p, "%d", options->port);

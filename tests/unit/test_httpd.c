@@ -662,6 +662,34 @@ static int s_open_stream(int port, const char *path)
     return fd;
 }
 
+/* After a stream has ended, its connection serves the next request (keep-alive). */
+static void test_stream_keep_alive(void **state)
+{
+    httpd_t *http = s_stream_httpd();
+    char url[256];
+    CURL *c = curl_easy_init();
+    for (int i = 0; i < 2; i++) {
+        jsonbuf_t out;
+        jsonbuf_init(&out);
+        snprintf(url, sizeof url, "http://127.0.0.1:%d%s", httpd_port(http),
+                 i == 0 ? "/ticker" : "/plain");
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_collect);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        long connects = -1;
+        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+        assert_int_equal(connects, i == 0 ? 1 : 0); /* the second reused the first's */
+        jsonbuf_append(&out, "");
+        assert_string_equal(out.data, i == 0 ? s_ten_lines : "plain");
+        jsonbuf_release(&out);
+    }
+    curl_easy_cleanup(c);
+    assert_true(s_wait_freed(1, 2000));
+    httpd_destroy(&http);
+    assert_int_equal(s_freed(), 1);
+}
+
 /* An HTTP/1.0 client has no chunked encoding: the body ends where the connection closes. */
 static void test_stream_http10(void **state)
 {
@@ -741,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_metrics_families_stay_together),
         cmocka_unit_test(test_stream_arrives_whole),
         cmocka_unit_test(test_streams_do_not_hold_threads),
+        cmocka_unit_test(test_stream_keep_alive),
         cmocka_unit_test(test_stream_http10),
         cmocka_unit_test(test_stream_client_gone),
         cmocka_unit_test(test_destroy_ends_streams),
