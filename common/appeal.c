@@ -81,6 +81,16 @@ const char *appeal_status_name(appeal_status_t status)
     return status < APPEAL_STATUS_COUNT ? s_statuses[status] : "unknown";
 }
 
+bool appeal_channel_known(const char *channel)
+{
+    static const char *const channels[] = {"hotline", "wechat",  "web",      "app",
+                                           "visit",   "meeting", "petition", "camera"};
+    for (size_t i = 0; i < sizeof channels / sizeof channels[0]; i++)
+        if (strcmp(channel, channels[i]) == 0)
+            return true;
+    return false;
+}
+
 int appeal_status_parse(const char *name)
 {
     for (int i = 0; name && i < APPEAL_STATUS_COUNT; i++)

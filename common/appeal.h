@@ -63,6 +63,8 @@ typedef enum {
 
 const char *appeal_status_name(appeal_status_t status);
 int appeal_status_parse(const char *name); /* -1 if unknown */
+/* The channels appeals come by: hotline, wechat, web, app, visit, meeting, petition, camera. */
+bool appeal_channel_known(const char *channel);
 const char *appeal_action_name(appeal_action_t action);
 int appeal_action_parse(const char *name); /* -1 if unknown */
 /* Open: assigned, acknowledged or reopened (someone owes the resident an answer). */

@@ -47,6 +47,12 @@ int hop_read_outcomes(rconn_t *redis, const char *script, size_t count, bool pai
     redisReply *r = rconn_reply(redis);
     if (!r)
         return -1;
+    return hop_parse_outcomes(r, script, count, pairs, outcomes, seqs);
+}
+
+int hop_parse_outcomes(redisReply *r, const char *script, size_t count, bool pairs,
+                       long long *outcomes, uint32_t *seqs)
+{
     size_t width = pairs ? 2 : 1;
     int rc = 0;
     if (r->type != REDIS_REPLY_ARRAY || r->elements != width * count) {

@@ -46,6 +46,9 @@ const char *hop_outcome_name(long long outcome);
  * or another shape (logged, naming script). */
 int hop_read_outcomes(rconn_t *redis, const char *script, size_t count, bool pairs,
                       long long *outcomes, uint32_t *seqs);
+/* The same for a reply already read (freed here). */
+int hop_parse_outcomes(redisReply *reply, const char *script, size_t count, bool pairs,
+                       long long *outcomes, uint32_t *seqs);
 
 /* How many times an entry may fail to apply (stale, gone) before it is parked. */
 #define HOP_MAX_TRIES 5

@@ -69,6 +69,11 @@ int keys_delivery_body(char *buf, const char *county)
     return snprintf(buf, KEYS_MAX, "delivery:{%s}:body", county);
 }
 
+int keys_subscription_version(char *buf, const char *county)
+{
+    return snprintf(buf, KEYS_MAX, "subver:{%s}", county);
+}
+
 int keys_stats(char *buf, const char *county, const char *day, const char *region)
 {
     return snprintf(buf, KEYS_MAX, "stats:{%s}:%s:%s", county, day, region);

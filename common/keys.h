@@ -24,6 +24,10 @@
  *   {directory}:version          string moves on every directory change
  *   delivery:{C}                 zset   "<alert id>|<subscription>" -> time to (re)try the POST
  *   delivery:{C}:body            hash   "<alert id>|<subscription>" -> JSON body to POST
+ *   subver:{C}                   string the subscriptions' version the county's events must be
+ *                                       matched against (raised by every subscription change)
+ *   {subscriptions}:entries      hash   subscription id -> its JSON (the API's subscriptions)
+ *   {subscriptions}:version      string INCR on every change
  *   deadletter:{C}               zset   "<hop>|<id>:<seq>" -> when an outbox entry that could
  *                                       not apply after outbox.max_tries was parked there
  *   deadletter:{C}:tries         hash   "<hop>|<id>:<seq>" -> failed applies so far
@@ -59,6 +63,7 @@ int keys_supervision(char *buf, const char *county);
 int keys_index_created(char *buf, const char *county);
 int keys_delivery(char *buf, const char *county);
 int keys_delivery_body(char *buf, const char *county);
+int keys_subscription_version(char *buf, const char *county);
 int keys_stats(char *buf, const char *county, const char *day, const char *region);
 int keys_deadletter(char *buf, const char *county);
 int keys_pending(char *buf, const char *name);

@@ -19,15 +19,27 @@ S_SCRIPT(deadline_lease);
 S_SCRIPT(deadline_settle);
 S_SCRIPT(auth_token);
 S_SCRIPT(auth_rate);
+S_SCRIPT(subscription_change);
+S_SCRIPT(subscription_raise);
 
 rscript_t *scripts_all[] = {
-    &scripts_appeal_create,     &scripts_appeal_advance,
-    &scripts_outbox_claim,      &scripts_stats_apply,
-    &scripts_notify_accept,     &scripts_delivery_claim,
-    &scripts_delivery_done,     &scripts_pending_unmark,
-    &scripts_deadletter_replay, &scripts_directory_change,
-    &scripts_deadline_lease,    &scripts_deadline_settle,
-    &scripts_auth_token,        NULL,
+    &scripts_appeal_create,
+    &scripts_appeal_advance,
+    &scripts_outbox_claim,
+    &scripts_stats_apply,
+    &scripts_notify_accept,
+    &scripts_delivery_claim,
+    &scripts_delivery_done,
+    &scripts_pending_unmark,
+    &scripts_deadletter_replay,
+    &scripts_directory_change,
+    &scripts_deadline_lease,
+    &scripts_deadline_settle,
+    &scripts_auth_token,
+    &scripts_auth_rate,
+    &scripts_subscription_change,
+    &scripts_subscription_raise,
+    NULL,
 };
 
 void scripts_prepare(void)

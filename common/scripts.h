@@ -26,6 +26,8 @@ extern rscript_t scripts_deadline_lease;
 extern rscript_t scripts_deadline_settle;
 extern rscript_t scripts_auth_token;
 extern rscript_t scripts_auth_rate;
+extern rscript_t scripts_subscription_change;
+extern rscript_t scripts_subscription_raise;
 
 /* NULL-terminated, for rconn_set_scripts. */
 extern rscript_t *scripts_all[];

@@ -2,7 +2,9 @@
 # Installs the Debian packages gridline needs (only the missing ones), by purpose:
 #   run    build and run gridline: compiler, protoc-c, the libraries, redis-server, curl
 #          (scripts/run.sh waits for /healthz with curl; it needs neither jq nor procps)
-#   test   run + what only the tests use: cmocka (unit), jq (e2e reads JSON answers)
+#   test   run + what only the tests use: cmocka (unit), jq (e2e reads JSON answers),
+#          prometheus-alertmanager (the Alertmanager target's e2e test) and prometheus (its
+#          promtool checks the /metrics text)
 #   fuzz   test + clang and its libFuzzer/sanitizer runtimes (make fuzz)
 #   bench  run + jq (bench/run.sh reads the aggregator's JSON)
 #   lint   run + clang-format and cppcheck (make lint)
@@ -16,7 +18,7 @@ run_pkgs=(
   libcurl4-openssl-dev libyaml-dev libssl-dev
   redis-server redis-tools curl
 )
-test_pkgs=(libcmocka-dev jq)
+test_pkgs=(libcmocka-dev jq prometheus-alertmanager prometheus)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 bench_pkgs=(jq)
 lint_pkgs=(clang-format cppcheck)

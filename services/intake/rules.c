@@ -1,5 +1,6 @@
 #include "rules.h"
 
+#include "appeal.h"
 #include "clock.h"
 #include "utf8.h"
 
@@ -22,14 +23,10 @@ void rules_fail(rules_error_t *err, int status, const char *code, const char *fi
     va_end(ap);
 }
 
-static const char *s_channels[] = {"hotline", "wechat",  "web",      "app",
-                                   "visit",   "meeting", "petition", "camera"};
-
 int rules_channel(const char *channel, rules_error_t *err)
 {
-    for (size_t i = 0; i < sizeof s_channels / sizeof s_channels[0]; i++)
-        if (strcmp(channel, s_channels[i]) == 0)
-            return 0;
+    if (appeal_channel_known(channel))
+        return 0;
     rules_fail(err, 400, "unknown_channel", "channel",
                "unknown channel '%.32s' (hotline, wechat, web, app, visit, meeting, petition, "
                "camera)",

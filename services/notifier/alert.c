@@ -6,31 +6,6 @@
 
 #include "clock.h"
 
-bool alert_worthy(const Gridline__Event *event)
-{
-    switch (event->type) {
-    case GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED:
-    case GRIDLINE__EVENT_TYPE__EVENT_ESCALATED:
-    case GRIDLINE__EVENT_TYPE__EVENT_REOPENED:
-    case GRIDLINE__EVENT_TYPE__EVENT_TRANSFERRED:
-    case GRIDLINE__EVENT_TYPE__EVENT_REMINDED:
-        return true;
-    default:
-        return false;
-    }
-}
-
-size_t alert_match(const config_t *config, const char *region, size_t *out, size_t max)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < config->subscription_count && n < max; i++) {
-        const char *prefix = config->subscriptions[i].region;
-        if (strncmp(prefix, region, strlen(prefix)) == 0)
-            out[n++] = i;
-    }
-    return n;
-}
-
 static const char *s_colour_zh(Gridline__Level level)
 {
     static const char *names[] = {"", "绿", "蓝", "黄", "红"};
@@ -38,7 +13,7 @@ static const char *s_colour_zh(Gridline__Level level)
 }
 
 char *alert_render(const Gridline__Event *event, const region_table_t *regions,
-                   const config_subscription_t *subscription)
+                   const subscription_t *subscription)
 {
     char alert_id[96], at[40], deadline[40], summary[512];
     snprintf(alert_id, sizeof alert_id, "%s:%u", event->appeal_id, event->seq);
@@ -92,6 +67,8 @@ char *alert_render(const Gridline__Event *event, const region_table_t *regions,
         json_object_set_new(o, "deadline", json_string(deadline));
     }
     json_object_set_new(o, "subscription", json_string(subscription->name));
+    if (*subscription->role)
+        json_object_set_new(o, "role", json_string(subscription->role));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return text;

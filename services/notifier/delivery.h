@@ -24,13 +24,15 @@ typedef struct {
     size_t count;
 } delivery_event_t;
 
-/* Appends one notify_accept call for events of one county: each is accepted only while its
- * outbox entry is there and its bytes are the stored event; its deliveries are queued,
- * leased until lease_until_ms (the caller POSTs them now). 0 or -1. */
+/* Appends one notify_accept call for events of one county, matched against subscriptions
+ * version: each is accepted only while its outbox entry is there and its bytes are the stored
+ * event; its deliveries are queued, leased until lease_until_ms (the caller POSTs them now).
+ * 0 or -1. */
 int delivery_accept_append(rconn_t *redis, argv_t *scratch, const char *county,
-                           int64_t lease_until_ms, int64_t now_ms, const delivery_event_t *events,
-                           size_t count);
-/* Outcomes (hop_outcome_t) of count events. 0; -1 Redis down; -2 a script error (logged). */
+                           int64_t lease_until_ms, int64_t now_ms, long long version,
+                           const delivery_event_t *events, size_t count);
+/* Outcomes (hop_outcome_t) of count events. 0; -1 Redis down; -2 a script error (logged); -3
+ * the county's subscriptions are newer than version: nothing was done (load and retry). */
 int delivery_accept_read(rconn_t *redis, size_t count, long long *outcomes);
 /* Appends a lease of due deliveries of a county; its reply (read with rconn_reply) is
  * {n, member, body, ...}: n = 0 when the county has no delivery left, -1 when count was not

@@ -11,6 +11,7 @@
 #include "inbox.h"
 #include "pending.h"
 #include "event.h"
+#include "registry.h"
 #include "hop.h"
 #include "keys.h"
 #include "log.h"
@@ -24,7 +25,8 @@
 typedef struct {
     const inbox_item_t *item;
     size_t count;
-    size_t *subs;      /* indexes into config subscriptions */
+    const subscription_t **subs; /* of the registry */
+    size_t capacity;
     char **bodies;     /* malloc'd */
     char **deliveries; /* "<alert id>|<subscription>", malloc'd */
 } s_accepting_t;
@@ -42,6 +44,8 @@ struct notifier {
     argv_t argv;
     metric_t *delivered, *failed;
     config_t *current; /* the snapshot a drain or sweep works with (subscriptions reload) */
+    registry_t *registry;
+    metric_t *reloads;
 };
 
 notifier_t *notifier_new(service_t *service)
@@ -64,14 +68,17 @@ notifier_t *notifier_new(service_t *service)
     self->calls = calloc(batch, sizeof *self->calls);
     self->sizes = calloc(batch, sizeof *self->sizes);
     argv_init(&self->argv);
-    if (!self->redis || !self->inbox || !self->pending || !self->webhook || !self->batch ||
-        !self->events || !self->outcomes || !self->calls || !self->sizes) {
+    self->registry = registry_new();
+    if (!self->registry || !self->redis || !self->inbox || !self->pending || !self->webhook ||
+        !self->batch || !self->events || !self->outcomes || !self->calls || !self->sizes) {
         notifier_destroy(&self);
         return NULL;
     }
     const char *name = "gridline_notifier_deliveries_total", *help = "webhook POSTs by outcome";
     self->delivered = metrics_register(METRIC_COUNTER, name, "result=\"delivered\"", help);
     self->failed = metrics_register(METRIC_COUNTER, name, "result=\"failed\"", help);
+    self->reloads = metrics_register(METRIC_COUNTER, "gridline_notifier_subscription_loads_total",
+                                     NULL, "loads of the subscriptions (start, changes, SIGHUP)");
     return self;
 }
 
@@ -96,6 +103,7 @@ void notifier_destroy(notifier_t **self_p)
     pending_destroy(&self->pending);
     rconn_destroy(&self->redis);
     webhook_destroy(&self->webhook);
+    registry_destroy(&self->registry);
     argv_fini(&self->argv);
     free(self->batch);
     free(self->events);
@@ -115,18 +123,30 @@ void *notifier_socket(notifier_t *self)
 typedef struct {
     const char *county;
     const char *delivery; /* "<alert id>|<subscription>" */
-    const config_subscription_t *subscription;
+    const subscription_t *subscription;
     const char *body;
 } s_job_t;
 
-static const config_subscription_t *s_subscription(notifier_t *self, const char *delivery)
+/* Loads the subscriptions again. 0 or -1 (Redis down: the old set stays). */
+static int s_load(notifier_t *self)
+{
+    if (registry_load(self->registry, self->current, self->service->regions, self->redis) != 0)
+        return -1;
+    metric_add(self->reloads, 1);
+    return 0;
+}
+
+/* The subscription of a delivery "<alert id>|<subscription id>"; one another instance made since
+ * this one loaded is found by loading again. NULL: there is none (deleted). */
+static const subscription_t *s_subscription(notifier_t *self, const char *delivery)
 {
     const char *bar = strchr(delivery, '|');
-    const config_t *cfg = self->current;
-    for (size_t i = 0; bar && i < cfg->subscription_count; i++)
-        if (strcmp(cfg->subscriptions[i].name, bar + 1) == 0)
-            return &cfg->subscriptions[i];
-    return NULL;
+    if (!bar)
+        return NULL;
+    const subscription_t *sub = registry_find(self->registry, bar + 1);
+    if (!sub && s_load(self) == 0)
+        sub = registry_find(self->registry, bar + 1);
+    return sub;
 }
 
 /* After a POST: forget it, or put it back for a retry. Pipelined; replies read by caller. */
@@ -168,7 +188,7 @@ static int s_deliver(notifier_t *self, const s_job_t *jobs, size_t count)
         posts[i].url = jobs[i].subscription->url;
         posts[i].body = jobs[i].body;
         posts[i].alert_id = ids[i];
-        posts[i].subscription = jobs[i].subscription->name;
+        posts[i].subscription = jobs[i].subscription->id;
     }
     webhook_post_all(self->webhook, posts, count);
     int delivered = 0, settles = 0;
@@ -194,28 +214,26 @@ static int s_deliver(notifier_t *self, const s_job_t *jobs, size_t count)
 /* The deliveries of one event: an alert per matching subscription. 0, or -1 out of memory. */
 static int s_prepare(notifier_t *self, const inbox_item_t *item, s_accepting_t *a)
 {
-    const config_t *cfg = self->current;
     const Gridline__Event *e = item->event;
     memset(a, 0, sizeof *a);
     a->item = item;
-    if (!alert_worthy(e) || cfg->subscription_count == 0)
+    size_t n = registry_match(self->registry, e, &a->subs, &a->capacity);
+    if (n == (size_t)-1)
+        return -1;
+    if (n == 0)
         return 0;
-    size_t n = cfg->subscription_count;
-    a->subs = calloc(n, sizeof *a->subs);
     a->bodies = calloc(n, sizeof *a->bodies);
     a->deliveries = calloc(n, sizeof *a->deliveries);
-    if (!a->subs || !a->bodies || !a->deliveries)
+    if (!a->bodies || !a->deliveries)
         return -1;
-    size_t matched = alert_match(cfg, e->region, a->subs, n);
-    for (size_t k = 0; k < matched; k++) {
-        const config_subscription_t *sub = &cfg->subscriptions[a->subs[k]];
+    for (size_t k = 0; k < n; k++) {
+        const subscription_t *sub = a->subs[k];
         char *body = alert_render(e, self->service->regions, sub);
         char *delivery = NULL;
-        if (!body || asprintf(&delivery, "%s|%s", item->member, sub->name) < 0) {
+        if (!body || asprintf(&delivery, "%s|%s", item->member, sub->id) < 0) {
             free(body);
             return -1;
         }
-        a->subs[a->count] = a->subs[k];
         a->bodies[a->count] = body;
         a->deliveries[a->count] = delivery;
         a->count++;
@@ -249,20 +267,21 @@ int notifier_sweep(notifier_t *self)
     return rc;
 }
 
-static int s_drain(notifier_t *self)
+/* Accepts and delivers items[0..count): the events of a county whose subscriptions changed
+ * since the registry was loaded are put into stale[] (*nstale) untouched. Returns how many were
+ * accepted, or -1 when Redis is down. */
+static int s_accept(notifier_t *self, inbox_item_t **items, size_t count, inbox_item_t **stale,
+                    size_t *nstale)
 {
-    /* batch sizes and timings as started; the subscriptions of self->current */
     const config_t *cfg = self->service->config;
-    bool redis_down = rconn_ensure(self->redis) != 0;
-    inbox_item_t *items = NULL;
-    size_t count = inbox_take(self->inbox, redis_down, (size_t)cfg->outbox_batch, &items);
-    if (redis_down)
-        return -1;
+    bool redis_down = false;
     int64_t now = clock_wall_ms();
     int64_t lease = now + cfg->outbox_resend_after_ms + 2 * (int64_t)cfg->notifier_timeout_ms;
+    long long version = registry_version(self->registry);
     size_t prepared = 0;
+    *nstale = 0;
     for (size_t i = 0; i < count; i++) {
-        if (s_prepare(self, &items[i], &self->batch[prepared]) != 0) {
+        if (s_prepare(self, items[i], &self->batch[prepared]) != 0) {
             s_release(&self->batch[prepared]); /* its outbox entry brings it back */
             continue;
         }
@@ -281,7 +300,7 @@ static int s_drain(notifier_t *self)
         while (to < prepared && strcmp(self->batch[to].item->county, county) == 0)
             deliveries += self->batch[to++].count;
         if ((deliveries > 0 && pending_mark(self->pending, self->redis, county, now) != 0) ||
-            delivery_accept_append(self->redis, &self->argv, county, lease, now,
+            delivery_accept_append(self->redis, &self->argv, county, lease, now, version,
                                    &self->events[from], to - from) != 0) {
             redis_down = true;
             break;
@@ -299,6 +318,8 @@ static int s_drain(notifier_t *self)
             redis_down = true;
         for (size_t k = 0; k < self->sizes[c]; k++) {
             s_accepting_t *a = &self->batch[self->calls[c] + k];
+            if (rc == -3)
+                stale[(*nstale)++] = (inbox_item_t *)a->item;
             if (rc != 0) {
                 s_release(a);
                 continue;
@@ -321,8 +342,7 @@ static int s_drain(notifier_t *self)
     for (size_t i = 0; jobs && i < prepared; i++) {
         s_accepting_t *a = &self->batch[i];
         for (size_t k = 0; k < a->count; k++)
-            jobs[j++] = (s_job_t){a->item->county, a->deliveries[k],
-                                  &self->current->subscriptions[a->subs[k]], a->bodies[k]};
+            jobs[j++] = (s_job_t){a->item->county, a->deliveries[k], a->subs[k], a->bodies[k]};
     }
     s_deliver(self, jobs, j);
     free(jobs);
@@ -331,11 +351,56 @@ static int s_drain(notifier_t *self)
     return redis_down ? -1 : accepted;
 }
 
+static int s_drain(notifier_t *self)
+{
+    /* batch sizes and timings as started; the subscriptions of self->current */
+    const config_t *cfg = self->service->config;
+    bool redis_down = rconn_ensure(self->redis) != 0;
+    inbox_item_t *items = NULL;
+    size_t count = inbox_take(self->inbox, redis_down, (size_t)cfg->outbox_batch, &items);
+    if (redis_down)
+        return -1;
+    if (count == 0)
+        return 0;
+    if (!registry_current(self->registry, self->current) && s_load(self) != 0)
+        return -1; /* the events' outbox entries bring them back */
+    inbox_item_t **todo = calloc(count, sizeof *todo), **stale = calloc(count, sizeof *stale);
+    if (!todo || !stale) {
+        free(todo);
+        free(stale);
+        return -1;
+    }
+    for (size_t i = 0; i < count; i++)
+        todo[i] = &items[i];
+    int accepted = 0;
+    size_t ntodo = count;
+    /* a subscription changed since the set was loaded: load it and match those events again
+     * (twice at most here; what is left comes back with its outbox entry) */
+    for (int attempt = 0; ntodo > 0 && attempt < 3; attempt++) {
+        size_t nstale = 0;
+        int rc = s_accept(self, todo, ntodo, stale, &nstale);
+        if (rc < 0) {
+            accepted = -1;
+            break;
+        }
+        accepted += rc;
+        memcpy(todo, stale, nstale * sizeof *todo);
+        ntodo = nstale;
+        if (ntodo > 0 && s_load(self) != 0)
+            break;
+    }
+    free(todo);
+    free(stale);
+    return accepted;
+}
+
 static int s_sweep(notifier_t *self)
 {
     const config_t *cfg = self->service->config;
     pending_list_t list;
     int64_t now = clock_wall_ms();
+    if (!registry_current(self->registry, self->current) && s_load(self) != 0)
+        return -1;
     if (pending_list(self->pending, self->redis, now, &list) != 0)
         return -1;
     int64_t lease = now + cfg->outbox_resend_after_ms + 2 * (int64_t)cfg->notifier_timeout_ms;
@@ -368,7 +433,7 @@ static int s_sweep(notifier_t *self)
         list.empty[i] = r->element[0]->integer == 0;
         for (size_t k = 1; jobs && k + 1 < r->elements; k += 2) {
             const char *delivery = r->element[k]->str;
-            const config_subscription_t *sub = s_subscription(self, delivery);
+            const subscription_t *sub = s_subscription(self, delivery);
             if (!sub) {
                 /* a subscription no longer configured: nothing to retry */
                 log_warn("dropped a delivery for a subscription no longer configured", "delivery",

@@ -138,6 +138,45 @@ e2e_start_sink() {
   wait_until 10 curl -sf "http://127.0.0.1:$SINK_PORT/healthz" || { echo "# sink did not start"; exit 1; }
 }
 
+# e2e_start_alertmanager RECEIVER_URL: a real Prometheus Alertmanager on a free port of
+# 127.0.0.1 (no cluster, its data in this test's directory) whose one route sends every group
+# (by appeal_id) at once, then at most every second, to a webhook at RECEIVER_URL, resolved
+# notifications included. Exports ALERTMANAGER=http://127.0.0.1:<port> once /-/ready answers.
+e2e_start_alertmanager() {
+  local receiver=$1 dir=$E2E_DIR/alertmanager sudo=""
+  if [ ! -x /usr/bin/prometheus-alertmanager ]; then
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y prometheus-alertmanager prometheus \
+      >"$E2E_DIR/apt.log" 2>&1 || { echo "# could not install prometheus-alertmanager"; exit 1; }
+  fi
+  free_port ALERTMANAGER_PORT
+  mkdir -p "$dir/data"
+  cat >"$dir/alertmanager.yml" <<YAML
+route:
+  receiver: e2e
+  group_by: ['appeal_id']
+  group_wait: 0s
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+  - name: e2e
+    webhook_configs:
+      - url: '$receiver'
+        send_resolved: true
+YAML
+  /usr/bin/prometheus-alertmanager --config.file="$dir/alertmanager.yml" \
+    --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --cluster.listen-address= \
+    --storage.path="$dir/data" >"$E2E_DIR/alertmanager.log" 2>&1 &
+  E2E_PIDS+=($!)
+  E2E_PID[alertmanager]=$!
+  export ALERTMANAGER=http://127.0.0.1:$ALERTMANAGER_PORT
+  wait_until 30 command curl -sf "$ALERTMANAGER/-/ready" || {
+    echo "# alertmanager did not become ready"
+    tail -n 20 "$E2E_DIR/alertmanager.log" | sed 's/^/# /'
+    exit 1
+  }
+}
+
 # Ports and endpoints for every service, and a config file with a directory and the sink's
 # subscriptions. Call once before starting services.
 e2e_configure() {

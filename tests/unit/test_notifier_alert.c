@@ -1,4 +1,5 @@
-/* alert: who is alerted for which event, and what the JSON says. */
+/* alert, subscription, registry: who is alerted for which event (through the region index, with
+ * the stored subscriptions of a real Redis), and what the JSON says. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,9 @@
 
 #include "config.h"
 #include "notifier/alert.h"
+#include "notifier/registry.h"
+#include "notifier/subscription.h"
+#include "redis_fixture.h"
 #include "region.h"
 
 typedef struct {
@@ -33,7 +37,7 @@ static int s_setup(void **state)
                            "test") != 0)
         return -1;
     *state = &f;
-    return 0;
+    return fixture_setup(NULL);
 }
 
 static int s_teardown(void **state)
@@ -41,7 +45,7 @@ static int s_teardown(void **state)
     s_fixture_t *f = *state;
     config_destroy(&f->config);
     region_table_destroy(&f->regions);
-    return 0;
+    return fixture_teardown(NULL);
 }
 
 static Gridline__Event s_event(Gridline__EventType type)
@@ -61,37 +65,191 @@ static Gridline__Event s_event(Gridline__EventType type)
     return e;
 }
 
-static void test_worthy_events(void **state)
+/* A subscription from JSON text; asserts it parses. */
+static void s_parse(s_fixture_t *f, subscription_t *sub, const char *text)
 {
-    Gridline__Event e = s_event(GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED);
-    assert_true(alert_worthy(&e));
-    e.type = GRIDLINE__EVENT_TYPE__EVENT_ESCALATED;
-    assert_true(alert_worthy(&e));
-    e.type = GRIDLINE__EVENT_TYPE__EVENT_REOPENED;
-    assert_true(alert_worthy(&e));
-    e.type = GRIDLINE__EVENT_TYPE__EVENT_COLLECTED;
-    assert_false(alert_worthy(&e));
-    e.type = GRIDLINE__EVENT_TYPE__EVENT_RESOLVED;
-    assert_false(alert_worthy(&e));
+    json_error_t jerr;
+    json_t *body = json_loads(text, 0, &jerr);
+    assert_non_null(body);
+    subscription_error_t err;
+    int rc = subscription_parse(sub, body, f->config, f->regions, &err);
+    if (rc != 0)
+        fprintf(stderr, "%s: %s\n", err.field, err.message);
+    assert_int_equal(rc, 0);
+    json_decref(body);
 }
 
-static void test_match_by_prefix(void **state)
+static void s_refused(s_fixture_t *f, const char *text, const char *field)
+{
+    json_error_t jerr;
+    json_t *body = json_loads(text, 0, &jerr);
+    assert_non_null(body);
+    subscription_t sub;
+    subscription_error_t err;
+    assert_int_equal(subscription_parse(&sub, body, f->config, f->regions, &err), -1);
+    assert_string_equal(err.field, field);
+    assert_true(strlen(err.message) > 0);
+    subscription_fini(&sub);
+    json_decref(body);
+}
+
+static void test_default_event_types(void **state)
 {
     s_fixture_t *f = *state;
-    size_t subs[8];
-    size_t n = alert_match(f->config, "15012310000102", subs, 8);
-    assert_int_equal(n, 2);
-    assert_string_equal(f->config->subscriptions[subs[0]].name, "all");
-    assert_string_equal(f->config->subscriptions[subs[1]].name, "hohhot");
-    assert_int_equal(alert_match(f->config, "150203001015", subs, 8), 2);
-    assert_int_equal(alert_match(f->config, "150702001001", subs, 1), 1);
+    subscription_t sub;
+    subscription_from_config(&sub, &f->config->subscriptions[0]);
+    Gridline__Event e = s_event(GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED);
+    assert_true(subscription_matches(&sub, &e));
+    e.type = GRIDLINE__EVENT_TYPE__EVENT_ESCALATED;
+    assert_true(subscription_matches(&sub, &e));
+    e.type = GRIDLINE__EVENT_TYPE__EVENT_REOPENED;
+    assert_true(subscription_matches(&sub, &e));
+    e.type = GRIDLINE__EVENT_TYPE__EVENT_REMINDED;
+    assert_true(subscription_matches(&sub, &e));
+    e.type = GRIDLINE__EVENT_TYPE__EVENT_COLLECTED;
+    assert_false(subscription_matches(&sub, &e));
+    e.type = GRIDLINE__EVENT_TYPE__EVENT_RESOLVED;
+    assert_false(subscription_matches(&sub, &e));
+    e.type = GRIDLINE__EVENT_TYPE__EVENT_TRANSFERRED;
+    assert_false(subscription_matches(&sub, &e));
+    subscription_fini(&sub);
+}
+
+static void test_filters(void **state)
+{
+    s_fixture_t *f = *state;
+    subscription_t sub;
+    s_parse(f, &sub,
+            "{\"name\":\"县督办\",\"region\":\"150123\",\"min_level\":\"yellow\","
+            "\"categories\":[\"heating\",\"water\"],\"channels\":[\"hotline\"],"
+            "\"event_types\":[\"escalated\",\"transferred\"],\"quiet_hours\":\"22:00-07:00\","
+            "\"target\":{\"type\":\"wecom\",\"url\":\"https://qyapi.weixin.qq.com/x?key=K\"}}");
+    Gridline__Event e = s_event(GRIDLINE__EVENT_TYPE__EVENT_ESCALATED);
+    assert_false(subscription_matches(&sub, &e)); /* green, under yellow */
+    e.level = GRIDLINE__LEVEL__LEVEL_YELLOW;
+    assert_true(subscription_matches(&sub, &e));
+    e.type = GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED;
+    assert_false(subscription_matches(&sub, &e)); /* not among its event types */
+    e.type = GRIDLINE__EVENT_TYPE__EVENT_TRANSFERRED;
+    assert_true(subscription_matches(&sub, &e));
+    e.category = "power";
+    assert_false(subscription_matches(&sub, &e));
+    e.category = "water";
+    e.channel = "web";
+    assert_false(subscription_matches(&sub, &e));
+    e.channel = "hotline";
+    e.region = "150203001015";
+    assert_false(subscription_matches(&sub, &e));
+    assert_true(subscription_quiet_at(&sub, 23 * 60));
+    assert_true(subscription_quiet_at(&sub, 6 * 60 + 59));
+    assert_false(subscription_quiet_at(&sub, 7 * 60));
+    assert_false(subscription_quiet_at(&sub, 12 * 60));
+    json_t *shown = subscription_json(&sub, false);
+    json_t *target = json_object_get(shown, "target");
+    assert_string_equal(json_string_value(json_object_get(target, "url")),
+                        "https://qyapi.weixin.qq.com/x"); /* the key is a credential */
+    assert_string_equal(json_string_value(json_object_get(shown, "source")), "api");
+    json_decref(shown);
+    subscription_fini(&sub);
+}
+
+static void test_refusals_name_the_field(void **state)
+{
+    s_fixture_t *f = *state;
+    const char *url = ",\"url\":\"http://127.0.0.1:9/a\"";
+    char text[512];
+    s_refused(f, "[]", "body");
+    snprintf(text, sizeof text, "{\"region\":\"150123\"%s}", url);
+    s_refused(f, text, "name");
+    snprintf(text, sizeof text, "{\"name\":\"a\\r\\nX-Evil: 1\",\"region\":\"150123\"%s}", url);
+    s_refused(f, text, "name");
+    snprintf(text, sizeof text, "{\"name\":\"%0120d\",\"region\":\"150123\"%s}", 0, url);
+    s_refused(f, text, "name");
+    snprintf(text, sizeof text, "{\"name\":\"a\",\"region\":\"159999\"%s}", url);
+    s_refused(f, text, "region");
+    snprintf(text, sizeof text, "{\"name\":\"a\",\"region\":\"150123\",\"min_level\":\"pink\"%s}",
+             url);
+    s_refused(f, text, "min_level");
+    snprintf(text, sizeof text,
+             "{\"name\":\"a\",\"region\":\"150123\",\"categories\":[\"snow\"]%s}", url);
+    s_refused(f, text, "categories");
+    snprintf(text, sizeof text,
+             "{\"name\":\"a\",\"region\":\"150123\",\"quiet_hours\":\"22:00-25:00\"%s}", url);
+    s_refused(f, text, "quiet_hours");
+    snprintf(text, sizeof text, "{\"name\":\"a\",\"region\":\"150123\",\"grop_wait_s\":1%s}", url);
+    s_refused(f, text, "grop_wait_s");
+    s_refused(f, "{\"name\":\"a\",\"region\":\"150123\"}", "url");
+    s_refused(f, "{\"name\":\"a\",\"region\":\"150123\",\"url\":\"ftp://x/y\"}", "url");
+    s_refused(f,
+              "{\"name\":\"a\",\"region\":\"150123\",\"url\":\"http://a/b\","
+              "\"target\":{\"type\":\"webhook\",\"url\":\"http://a/b\"}}",
+              "target");
+    s_refused(f,
+              "{\"name\":\"a\",\"region\":\"150123\",\"target\":{\"type\":\"sms\","
+              "\"url\":\"http://a/b\"}}",
+              "target.type");
+    s_refused(f,
+              "{\"name\":\"a\",\"region\":\"150123\",\"target\":{\"type\":\"wecom\","
+              "\"url\":\"http://a/b c\"}}",
+              "target.url");
+}
+
+/* The region index against Redis: config and stored subscriptions, every level, no cap. */
+static void test_registry_matches_every_level(void **state)
+{
+    s_fixture_t *f = *state;
+    const char *counties[] = {"150123", "150203"};
+    const char *regions[] = {"15",           "1501",           "150123", "150123100",
+                             "150123100001", "15012310000102", "150124", "1502"};
+    for (size_t i = 0; i < sizeof regions / sizeof regions[0]; i++) {
+        for (int k = 0; k < 20; k++) { /* 20 per region: far past the old cap of 32 in all */
+            subscription_t sub;
+            char text[256];
+            snprintf(text, sizeof text,
+                     "{\"name\":\"n\",\"region\":\"%s\",\"url\":\"http://127.0.0.1:9/%d\"}",
+                     regions[i], k);
+            s_parse(f, &sub, text);
+            snprintf(sub.id, sizeof sub.id, "s-%s-%02d", regions[i], k);
+            assert_int_equal(registry_put(fixture_redis, &sub, counties, 2), 0);
+            subscription_fini(&sub);
+        }
+    }
+    assert_true(fixture_int("GET %s", "subver:{150123}") >= 160);
+    registry_t *reg = registry_new();
+    assert_int_equal(registry_load(reg, f->config, f->regions, fixture_redis), 0);
+    assert_int_equal(registry_count(reg), 3 + 160);
+    assert_int_equal(registry_version(reg), fixture_int("GET %s", "{subscriptions}:version"));
+    const subscription_t **out = NULL;
+    size_t cap = 0;
+    Gridline__Event e = s_event(GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED);
+    /* config "all" and "hohhot", and 6 levels x 20 stored */
+    assert_int_equal(registry_match(reg, &e, &out, &cap), 2 + 120);
+    e.region = "150123100002"; /* another village: not the village's nor its grid's */
+    assert_int_equal(registry_match(reg, &e, &out, &cap), 2 + 80);
+    e.region = "150203001015";
+    assert_int_equal(registry_match(reg, &e, &out, &cap), 2 + 40);
+    assert_non_null(registry_find(reg, "s-150123-07"));
+    assert_non_null(registry_find(reg, "hohhot"));
+    assert_null(registry_find(reg, "s-150123-99"));
+    assert_int_equal(registry_remove(fixture_redis, "s-150123-07", counties, 2), 1);
+    assert_int_equal(registry_remove(fixture_redis, "s-150123-07", counties, 2), 0);
+    assert_int_equal(registry_load(reg, f->config, f->regions, fixture_redis), 0);
+    assert_null(registry_find(reg, "s-150123-07"));
+    e.region = "15012310000102";
+    assert_int_equal(registry_match(reg, &e, &out, &cap), 2 + 119);
+    free(out);
+    registry_destroy(&reg);
+    assert_null(reg);
+    fixture_do("DEL %s", "{subscriptions}:entries");
 }
 
 static void test_render(void **state)
 {
     s_fixture_t *f = *state;
     Gridline__Event e = s_event(GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED);
-    char *text = alert_render(&e, f->regions, &f->config->subscriptions[1]);
+    subscription_t sub;
+    subscription_from_config(&sub, &f->config->subscriptions[1]);
+    char *text = alert_render(&e, f->regions, &sub);
     assert_non_null(text);
     json_error_t err;
     json_t *o = json_loads(text, 0, &err);
@@ -114,8 +272,10 @@ static void test_render(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_worthy_events),
-        cmocka_unit_test(test_match_by_prefix),
+        cmocka_unit_test(test_default_event_types),
+        cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_refusals_name_the_field),
+        cmocka_unit_test(test_registry_matches_every_level),
         cmocka_unit_test(test_render),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);

@@ -1,0 +1,272 @@
+#include "registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "keys.h"
+#include "log.h"
+#include "scripts.h"
+
+typedef struct {
+    const char *region; /* the subscription's */
+    size_t index;
+} s_entry_t;
+
+struct registry {
+    subscription_t *subs;
+    size_t count;
+    s_entry_t *by_region; /* sorted by region, then index */
+    size_t *by_id;        /* indexes sorted by id */
+    long long version;
+    const config_t *config; /* the snapshot it was loaded for (compared, never dereferenced) */
+};
+
+registry_t *registry_new(void)
+{
+    return calloc(1, sizeof(registry_t));
+}
+
+static void s_clear(registry_t *self)
+{
+    for (size_t i = 0; i < self->count; i++)
+        subscription_fini(&self->subs[i]);
+    free(self->subs);
+    free(self->by_region);
+    free(self->by_id);
+    self->subs = NULL;
+    self->by_region = NULL;
+    self->by_id = NULL;
+    self->count = 0;
+}
+
+void registry_destroy(registry_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    s_clear(*self_p);
+    free(*self_p);
+    *self_p = NULL;
+}
+
+static int s_by_region(const void *x, const void *y)
+{
+    const s_entry_t *a = x, *b = y;
+    int c = strcmp(a->region, b->region);
+    return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+static const subscription_t *s_subs; /* for s_by_id: qsort has no argument */
+
+static int s_by_id(const void *x, const void *y)
+{
+    return strcmp(s_subs[*(const size_t *)x].id, s_subs[*(const size_t *)y].id);
+}
+
+int registry_load(registry_t *self, const config_t *config, const region_table_t *regions,
+                  rconn_t *redis)
+{
+    if (rconn_ensure(redis) != 0 || rconn_append(redis, "GET {subscriptions}:version") != 0 ||
+        rconn_append(redis, "HGETALL {subscriptions}:entries") != 0)
+        return -1;
+    redisReply *ver = rconn_reply(redis);
+    redisReply *all = ver ? rconn_reply(redis) : NULL;
+    if (!ver || !all || all->type != REDIS_REPLY_ARRAY) {
+        if (ver)
+            freeReplyObject(ver);
+        if (all)
+            freeReplyObject(all);
+        return -1;
+    }
+    size_t n = config->subscription_count + all->elements / 2;
+    subscription_t *subs = calloc(n ? n : 1, sizeof *subs);
+    s_entry_t *by_region = calloc(n ? n : 1, sizeof *by_region);
+    size_t *by_id = calloc(n ? n : 1, sizeof *by_id);
+    if (!subs || !by_region || !by_id) {
+        free(subs);
+        free(by_region);
+        free(by_id);
+        freeReplyObject(ver);
+        freeReplyObject(all);
+        return -1;
+    }
+    size_t count = 0;
+    for (size_t i = 0; i < config->subscription_count; i++)
+        if (subscription_from_config(&subs[count], &config->subscriptions[i]) == 0)
+            count++;
+    for (size_t i = 0; i + 1 < all->elements; i += 2) {
+        json_error_t jerr;
+        json_t *body = json_loadb(all->element[i + 1]->str, all->element[i + 1]->len, 0, &jerr);
+        subscription_error_t err;
+        if (!body || subscription_parse(&subs[count], body, config, regions, &err) != 0) {
+            /* a category or region gone from the configuration since: say so, go on */
+            log_warn("stored subscription not usable", "id", all->element[i]->str, "field",
+                     body ? err.field : "json", "error", body ? err.message : jerr.text, NULL);
+        } else {
+            snprintf(subs[count].id, sizeof subs[count].id, "%s", all->element[i]->str);
+            count++;
+        }
+        json_decref(body);
+    }
+    for (size_t i = 0; i < count; i++) {
+        by_region[i] = (s_entry_t){subs[i].region, i};
+        by_id[i] = i;
+    }
+    qsort(by_region, count, sizeof *by_region, s_by_region);
+    s_subs = subs;
+    qsort(by_id, count, sizeof *by_id, s_by_id);
+    s_clear(self);
+    self->subs = subs;
+    self->count = count;
+    self->by_region = by_region;
+    self->by_id = by_id;
+    self->version = ver->type == REDIS_REPLY_STRING ? atoll(ver->str) : 0;
+    self->config = config;
+    freeReplyObject(ver);
+    freeReplyObject(all);
+    return 0;
+}
+
+bool registry_current(const registry_t *self, const config_t *config)
+{
+    return self->config == config;
+}
+
+long long registry_version(const registry_t *self)
+{
+    return self->version;
+}
+
+size_t registry_count(const registry_t *self)
+{
+    return self->count;
+}
+
+/* The first index entry whose region is exactly prefix[0..len), or count. */
+static size_t s_first(const registry_t *self, const char *prefix, size_t len)
+{
+    size_t lo = 0, hi = self->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *r = self->by_region[mid].region;
+        int c = strncmp(r, prefix, len);
+        if (c < 0 || (c == 0 && strlen(r) < len))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+size_t registry_match(const registry_t *self, const Gridline__Event *event,
+                      const subscription_t ***out, size_t *capacity)
+{
+    static const size_t lengths[] = {0, 2, 4, 6, 9, 12, 14};
+    size_t region_len = strlen(event->region), n = 0;
+    for (size_t l = 0; l < sizeof lengths / sizeof lengths[0]; l++) {
+        size_t len = lengths[l];
+        if (len > region_len)
+            break;
+        for (size_t i = s_first(self, event->region, len); i < self->count; i++) {
+            const char *r = self->by_region[i].region;
+            if (strlen(r) != len || strncmp(r, event->region, len) != 0)
+                break;
+            const subscription_t *sub = &self->subs[self->by_region[i].index];
+            if (!subscription_matches(sub, event))
+                continue;
+            if (n == *capacity) {
+                size_t grown = *capacity ? 2 * *capacity : 16;
+                const subscription_t **more = realloc(*out, grown * sizeof *more);
+                if (!more)
+                    return (size_t)-1;
+                *out = more;
+                *capacity = grown;
+            }
+            (*out)[n++] = sub;
+        }
+    }
+    return n;
+}
+
+const subscription_t *registry_find(const registry_t *self, const char *id)
+{
+    size_t lo = 0, hi = self->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(self->subs[self->by_id[mid]].id, id);
+        if (c == 0)
+            return &self->subs[self->by_id[mid]];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* Raises every county's version to version, pipelined. 0 or -1. */
+static int s_raise(rconn_t *redis, long long version, const char *const *counties, size_t n)
+{
+    size_t appended = 0;
+    int rc = 0;
+    char v[24];
+    snprintf(v, sizeof v, "%lld", version);
+    for (size_t i = 0; i < n; i++) {
+        char key[KEYS_MAX];
+        keys_subscription_version(key, counties[i]);
+        const char *args[] = {key, v};
+        if (rconn_append_eval(redis, &scripts_subscription_raise, 1, 2, args, NULL) != 0) {
+            rc = -1;
+            break;
+        }
+        appended++;
+    }
+    for (size_t i = 0; i < appended; i++) {
+        redisReply *r = rconn_reply(redis);
+        if (!r || r->type == REDIS_REPLY_ERROR)
+            rc = -1;
+        if (r)
+            freeReplyObject(r);
+    }
+    return rc;
+}
+
+/* One subscription_change call; its reply (the new version, 0 when nothing to delete) or -1. */
+static long long s_change(rconn_t *redis, const char *op, const char *id, const char *json)
+{
+    const char *args[] = {"{subscriptions}:entries", "{subscriptions}:version", op, id,
+                          json ? json : ""};
+    if (rconn_append_eval(redis, &scripts_subscription_change, 2, json ? 5 : 4, args, NULL) != 0)
+        return -1;
+    redisReply *r = rconn_reply(redis);
+    long long v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
+int registry_put(rconn_t *redis, const subscription_t *sub, const char *const *counties,
+                 size_t county_count)
+{
+    json_t *o = subscription_json(sub, true);
+    json_object_del(o, "source");
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!text)
+        return -1;
+    long long v = rconn_ensure(redis) == 0 ? s_change(redis, "put", sub->id, text) : -1;
+    free(text);
+    if (v <= 0)
+        return -1;
+    return s_raise(redis, v, counties, county_count);
+}
+
+int registry_remove(rconn_t *redis, const char *id, const char *const *counties,
+                    size_t county_count)
+{
+    long long v = rconn_ensure(redis) == 0 ? s_change(redis, "del", id, NULL) : -1;
+    if (v < 0)
+        return -1;
+    if (v == 0)
+        return 0;
+    return s_raise(redis, v, counties, county_count) == 0 ? 1 : -1;
+}
