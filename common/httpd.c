@@ -1,14 +1,17 @@
 #include "httpd.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "jsonbuf.h"
 #include "log.h"
@@ -20,6 +23,19 @@ struct s_thread {
     httpd_t *owner;
     void *state;
     s_thread_t *prev, *next;
+};
+
+/* One streamed response, on the httpd's list from its creation until MHD frees the response. */
+typedef struct s_stream s_stream_t;
+struct s_stream {
+    httpd_t *owner;
+    struct MHD_Connection *connection;
+    int fd;         /* the connection's socket, to notice a client gone while we wait */
+    bool suspended; /* suspended by us, not yet resumed (streams_lock) */
+    http_stream_fn *fn;
+    void *arg;
+    http_stream_free_fn *free_fn;
+    s_stream_t *prev, *next;
 };
 
 struct httpd {
@@ -36,6 +52,14 @@ struct httpd {
     pthread_key_t thread_key; /* -> s_thread_t; its destructor runs thread_fini */
     pthread_mutex_t threads_lock;
     s_thread_t *threads; /* every state not yet finished, so httpd_destroy can finish them */
+    /* Streams: the list, how many of them are suspended, and the resumer that wakes them. */
+    pthread_mutex_t streams_lock;
+    pthread_cond_t resumer_wake; /* a first stream suspended, or stopping (CLOCK_MONOTONIC) */
+    s_stream_t *streams;
+    int suspended;
+    bool stopping; /* httpd_destroy: no stream suspends any more, every stream ends */
+    bool resumer_started;
+    pthread_t resumer;
 };
 
 /* Per-request state while the body arrives. */
@@ -45,10 +69,24 @@ typedef struct {
     size_t limit; /* this request's */
 } s_upload_t;
 
+/* Seconds an idle connection is kept; streams have none while they last (s_send). */
+#define S_CONNECTION_TIMEOUT_S 30u
+
 static metric_t *s_requests_2xx, *s_requests_4xx, *s_requests_5xx;
+
+/* Gives a stream the response still owns back to its free_fn. */
+static void s_stream_drop(http_response_t *res)
+{
+    if (res->stream && res->stream_free)
+        res->stream_free(res->stream_arg);
+    res->stream = NULL;
+    res->stream_arg = NULL;
+    res->stream_free = NULL;
+}
 
 void http_response_json(http_response_t *res, int status, char *body)
 {
+    s_stream_drop(res);
     free(res->body);
     res->status = status;
     res->body = body;
@@ -85,6 +123,22 @@ void http_response_error(http_response_t *res, int status, const char *code, con
     http_response_json(res, status, jsonbuf_take(&jb, NULL));
 }
 
+void http_response_stream(http_response_t *res, int status, const char *content_type,
+                          http_stream_fn *fn, void *arg, http_stream_free_fn *free_fn)
+{
+    s_stream_drop(res);
+    free(res->body);
+    res->body = NULL;
+    res->body_len = 0;
+    res->status = status;
+    res->content_type = content_type;
+    res->stream = fn;
+    res->stream_arg = arg;
+    res->stream_free = free_fn;
+    if (!fn)
+        res->failed = "a stream without a function";
+}
+
 void http_response_header(http_response_t *res, const char *name, const char *value)
 {
     if (res->failed)
@@ -110,6 +164,7 @@ void http_response_header(http_response_t *res, const char *name, const char *va
 /* Frees what the response still owns and leaves it empty. */
 static void s_response_release(http_response_t *res)
 {
+    s_stream_drop(res);
     free(res->body);
     for (int i = 0; i < res->header_count; i++)
         free(res->headers[i]);
@@ -149,15 +204,159 @@ static enum MHD_Result s_send_internal_error(struct MHD_Connection *connection)
     return rc;
 }
 
+/* Whether the client has hung up (or the socket failed): the only way to learn it while the
+ * connection is suspended, as MHD does not watch suspended sockets. */
+static bool s_client_gone(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+    return fd >= 0 && poll(&p, 1, 0) == 1 &&
+           (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
+/* MHD's content reader: on the connection's thread, with nothing of ours locked. */
+static ssize_t s_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    s_stream_t *stream = cls;
+    httpd_t *self = stream->owner;
+    pthread_mutex_lock(&self->streams_lock);
+    bool stopping = self->stopping;
+    pthread_mutex_unlock(&self->streams_lock);
+    if (stopping)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    ssize_t n = stream->fn(stream->arg, buf, max);
+    if (n < 0) {
+        /* the connection may serve more requests (keep-alive): with the usual idle cut-off */
+        MHD_set_connection_option(stream->connection, MHD_CONNECTION_OPTION_TIMEOUT,
+                                  S_CONNECTION_TIMEOUT_S);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    if (n > 0)
+        return n <= (ssize_t)max ? n : (ssize_t)max;
+    if (s_client_gone(stream->fd))
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    /* Nothing yet: off MHD's event loop until the resumer's next round. Checked and marked under
+     * the lock, so httpd_destroy either sees this suspension (and resumes it) or we see it
+     * stopping. */
+    pthread_mutex_lock(&self->streams_lock);
+    if (self->stopping) {
+        pthread_mutex_unlock(&self->streams_lock);
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    }
+    MHD_suspend_connection(stream->connection);
+    stream->suspended = true;
+    if (self->suspended++ == 0)
+        pthread_cond_signal(&self->resumer_wake);
+    pthread_mutex_unlock(&self->streams_lock);
+    return 0;
+}
+
+/* MHD frees the response: the stream is over, whatever ended it. */
+static void s_stream_end(void *cls)
+{
+    s_stream_t *stream = cls;
+    httpd_t *self = stream->owner;
+    pthread_mutex_lock(&self->streams_lock);
+    if (stream->suspended)
+        self->suspended--; /* cannot happen (MHD frees no suspended connection); kept exact */
+    if (stream->prev)
+        stream->prev->next = stream->next;
+    else
+        self->streams = stream->next;
+    if (stream->next)
+        stream->next->prev = stream->prev;
+    pthread_mutex_unlock(&self->streams_lock);
+    if (stream->free_fn)
+        stream->free_fn(stream->arg);
+    free(stream);
+}
+
+/* Resumes every suspended stream. Called with streams_lock held. */
+static void s_streams_resume(httpd_t *self)
+{
+    for (s_stream_t *stream = self->streams; stream; stream = stream->next) {
+        if (!stream->suspended)
+            continue;
+        stream->suspended = false;
+        self->suspended--;
+        MHD_resume_connection(stream->connection);
+    }
+}
+
+/* The resumer: while any stream waits, resumes them all every HTTPD_STREAM_POLL_MS; otherwise
+ * sleeps until a stream suspends. */
+static void *s_resumer(void *arg)
+{
+    httpd_t *self = arg;
+    pthread_mutex_lock(&self->streams_lock);
+    while (!self->stopping) {
+        if (self->suspended == 0) {
+            pthread_cond_wait(&self->resumer_wake, &self->streams_lock);
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += HTTPD_STREAM_POLL_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        int rc = 0;
+        while (!self->stopping && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&self->resumer_wake, &self->streams_lock, &until);
+        if (!self->stopping)
+            s_streams_resume(self);
+    }
+    pthread_mutex_unlock(&self->streams_lock);
+    return NULL;
+}
+
+/* The MHD response of a stream, which takes res's stream (and its free_fn) over; NULL if it cannot
+ * be made (res keeps the stream then). */
+static struct MHD_Response *s_stream_response(httpd_t *self, struct MHD_Connection *connection,
+                                              http_response_t *res)
+{
+    s_stream_t *stream = calloc(1, sizeof *stream);
+    if (!stream)
+        return NULL;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    *stream = (s_stream_t){.owner = self,
+                           .connection = connection,
+                           .fd = info ? info->connect_fd : -1,
+                           .fn = res->stream,
+                           .arg = res->stream_arg,
+                           .free_fn = res->stream_free};
+    struct MHD_Response *response = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 4096, s_stream_read, stream, s_stream_end);
+    if (!response) {
+        free(stream);
+        return NULL;
+    }
+    pthread_mutex_lock(&self->streams_lock);
+    stream->next = self->streams;
+    if (self->streams)
+        self->streams->prev = stream;
+    self->streams = stream;
+    pthread_mutex_unlock(&self->streams_lock);
+    /* MHD_destroy_response runs s_stream_end from here on: the arg is the stream's now. */
+    res->stream = NULL;
+    res->stream_arg = NULL;
+    res->stream_free = NULL;
+    return response;
+}
+
 /* Queues res and empties it, whatever happens. */
-static enum MHD_Result s_send(struct MHD_Connection *connection, const char *path,
+static enum MHD_Result s_send(httpd_t *self, struct MHD_Connection *connection, const char *path,
                               http_response_t *res)
 {
     const char *failed = res->failed;
-    if (!failed && !res->body)
+    bool streamed = res->stream != NULL;
+    if (!failed && !streamed && !res->body)
         failed = "no response body (out of memory?)";
     struct MHD_Response *response = NULL;
-    if (!failed) {
+    if (!failed && streamed) {
+        response = s_stream_response(self, connection, res);
+        if (!response)
+            failed = "out of memory for the stream";
+    } else if (!failed) {
         response = MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_MUST_FREE);
         if (response)
             res->body = NULL; /* the response's now */
@@ -192,6 +391,10 @@ static enum MHD_Result s_send(struct MHD_Connection *connection, const char *pat
     s_response_release(res);
     enum MHD_Result rc = MHD_queue_response(connection, (unsigned)status, response);
     MHD_destroy_response(response);
+    /* A stream lasts as long as it has something to say: no idle cut-off (while suspended MHD
+     * counts no time anyway; this covers a client that reads slowly). */
+    if (rc == MHD_YES && streamed)
+        MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
     s_count(status);
     return rc;
 }
@@ -323,7 +526,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *connection, co
             http_response_t res = {.status = 500};
             http_response_error(&res, 413, "too_large", "body", "request body exceeds %zu bytes",
                                 upload->limit);
-            return s_send(connection, path, &res);
+            return s_send(self, connection, path, &res);
         }
         return MHD_YES;
     }
@@ -341,11 +544,11 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *connection, co
     if (upload->too_large) {
         http_response_error(&res, 413, "too_large", "body", "request body exceeds %zu bytes",
                             upload->limit);
-        return s_send(connection, path, &res);
+        return s_send(self, connection, path, &res);
     }
     if (upload->body.failed) {
         http_response_error(&res, 503, "unavailable", NULL, "out of memory");
-        return s_send(connection, path, &res);
+        return s_send(self, connection, path, &res);
     }
     http_request_t req = {
         .method = method,
@@ -355,7 +558,7 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *connection, co
         .connection = connection,
     };
     s_builtin_or_handler(self, &req, &res);
-    return s_send(connection, path, &res);
+    return s_send(self, connection, path, &res);
 }
 
 static void s_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
@@ -383,6 +586,15 @@ static void s_threads_finish(httpd_t *self)
     }
     pthread_key_delete(self->thread_key); /* no destructor runs for it after this */
     pthread_mutex_destroy(&self->threads_lock);
+}
+
+/* Frees the stream machinery once the daemon is gone (every stream ended with it). */
+static void s_streams_finish(httpd_t *self)
+{
+    if (self->streams)
+        log_error("httpd: a stream outlived its daemon", NULL); /* a bug of ours: MHD frees all */
+    pthread_cond_destroy(&self->resumer_wake);
+    pthread_mutex_destroy(&self->streams_lock);
 }
 
 static httpd_t *s_start(const httpd_options_t *options, httpd_health_fn *health_without_thread)
@@ -422,28 +634,43 @@ static httpd_t *s_start(const httpd_options_t *options, httpd_health_fn *health_
         return NULL;
     }
     pthread_mutex_init(&self->threads_lock, NULL);
+    pthread_mutex_init(&self->streams_lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&self->resumer_wake, &attr);
+    pthread_condattr_destroy(&attr);
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
+    /* MHD_ALLOW_SUSPEND_RESUME: streams suspend while they wait (see httpd.h). */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     /* A pool of one is no pool: MHD wants the option left out then. */
     unsigned pool = (unsigned)(options->threads > 1 ? options->threads : 0);
     if (pool)
         self->daemon = MHD_start_daemon(
             flags, (uint16_t)options->port, NULL, NULL, s_access, self, MHD_OPTION_SOCK_ADDR, &addr,
             MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
-            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+            MHD_OPTION_CONNECTION_TIMEOUT, S_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     else
-        self->daemon =
-            MHD_start_daemon(flags, (uint16_t)options->port, NULL, NULL, s_access, self,
-                             MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
-                             self, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+        self->daemon = MHD_start_daemon(flags, (uint16_t)options->port, NULL, NULL, s_access, self,
+                                        MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_NOTIFY_COMPLETED,
+                                        s_completed, self, MHD_OPTION_CONNECTION_TIMEOUT,
+                                        S_CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     if (!self->daemon) {
         char p[16];
         snprintf(p, sizeof p, "%d", options->port);
         log_error("cannot listen for HTTP", "host", host, "port", p, NULL);
         s_threads_finish(self);
+        s_streams_finish(self);
         free(self);
         return NULL;
     }
+    if (pthread_create(&self->resumer, NULL, s_resumer, self) != 0) {
+        log_error("cannot start the HTTP stream resumer thread", NULL);
+        httpd_destroy(&self);
+        return NULL;
+    }
+    self->resumer_started = true;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
     self->port = info ? info->port : options->port;
     return self;
@@ -471,9 +698,19 @@ void httpd_destroy(httpd_t **self_p)
     if (!self_p || !*self_p)
         return;
     httpd_t *self = *self_p;
+    /* MHD must not be stopped with suspended connections: resume each, and no stream suspends
+     * again: each ends at its next call, or MHD_stop_daemon closes it. */
+    pthread_mutex_lock(&self->streams_lock);
+    self->stopping = true;
+    s_streams_resume(self);
+    pthread_cond_broadcast(&self->resumer_wake);
+    pthread_mutex_unlock(&self->streams_lock);
+    if (self->resumer_started)
+        pthread_join(self->resumer, NULL);
     if (self->daemon)
         MHD_stop_daemon(self->daemon);
     s_threads_finish(self);
+    s_streams_finish(self);
     free(self);
     *self_p = NULL;
 }

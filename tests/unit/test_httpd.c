@@ -7,7 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -455,6 +460,302 @@ static void test_metrics_families_stay_together(void **state)
     metrics_reset();
 }
 
+/* --- streams ------------------------------------------------------------------------------- */
+
+/* A stream of `chunks` numbered lines, one each `gap_ms`, with fn answering 0 in between; or,
+ * with chunks < 0, a stream that never says anything. */
+typedef struct {
+    int chunks;
+    int sent;
+    int gap_ms;
+    int64_t next_ms;
+} s_ticker_t;
+
+static pthread_mutex_t s_streams_lock = PTHREAD_MUTEX_INITIALIZER;
+static int s_streams_freed, s_stream_calls_empty;
+
+static int64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static ssize_t s_ticker_read(void *arg, char *buf, size_t max)
+{
+    s_ticker_t *ticker = arg;
+    if (ticker->chunks >= 0 && ticker->sent == ticker->chunks)
+        return -1;
+    if (ticker->chunks < 0 || s_now_ms() < ticker->next_ms) {
+        pthread_mutex_lock(&s_streams_lock);
+        s_stream_calls_empty++;
+        pthread_mutex_unlock(&s_streams_lock);
+        return 0;
+    }
+    ticker->next_ms = s_now_ms() + ticker->gap_ms;
+    return snprintf(buf, max, "line %d\n", ticker->sent++);
+}
+
+static void s_ticker_free(void *arg)
+{
+    pthread_mutex_lock(&s_streams_lock);
+    s_streams_freed++;
+    pthread_mutex_unlock(&s_streams_lock);
+    free(arg);
+}
+
+static int s_freed(void)
+{
+    pthread_mutex_lock(&s_streams_lock);
+    int n = s_streams_freed;
+    pthread_mutex_unlock(&s_streams_lock);
+    return n;
+}
+
+/* Waits (up to ms) until `n` streams have been freed; whether they were. */
+static bool s_wait_freed(int n, int ms)
+{
+    for (int waited = 0; waited < ms && s_freed() < n; waited += 10)
+        usleep(10 * 1000);
+    return s_freed() >= n;
+}
+
+static void s_stream_handler(void *arg, const http_request_t *req, http_response_t *res)
+{
+    if (strcmp(req->path, "/plain") == 0) {
+        http_response_text(res, 200, "text/plain", "plain");
+        return;
+    }
+    s_ticker_t *ticker = calloc(1, sizeof *ticker);
+    ticker->chunks = strcmp(req->path, "/quiet") == 0 ? -1 : 10;
+    ticker->gap_ms = 200;
+    if (strcmp(req->path, "/bad") == 0) {
+        /* a stream whose response fails before it is sent still frees its arg */
+        http_response_stream(res, 200, "text/plain", s_ticker_read, ticker, s_ticker_free);
+        http_response_header(res, "X-Bad", "a\r\nb");
+        return;
+    }
+    if (strcmp(req->path, "/replaced") == 0) {
+        /* replaced by an ordinary body: the stream's arg is freed then */
+        http_response_stream(res, 200, "text/plain", s_ticker_read, ticker, s_ticker_free);
+        http_response_text(res, 200, "text/plain", "replaced");
+        return;
+    }
+    http_response_stream(res, 200, "text/event-stream", s_ticker_read, ticker, s_ticker_free);
+    http_response_header(res, "X-Stream", "yes");
+}
+
+static httpd_t *s_stream_httpd(void)
+{
+    pthread_mutex_lock(&s_streams_lock);
+    s_streams_freed = s_stream_calls_empty = 0;
+    pthread_mutex_unlock(&s_streams_lock);
+    metrics_reset();
+    httpd_t *http = httpd_new("127.0.0.1", 0, 1024, 2, s_stream_handler, NULL, NULL);
+    assert_non_null(http);
+    return http;
+}
+
+static const char s_ten_lines[] = "line 0\nline 1\nline 2\nline 3\nline 4\n"
+                                  "line 5\nline 6\nline 7\nline 8\nline 9\n";
+
+static void test_stream_arrives_whole(void **state)
+{
+    httpd_t *http = s_stream_httpd();
+    char *body, *headers;
+    assert_int_equal(s_get_with_headers(httpd_port(http), "/ticker", &body, &headers), 200);
+    assert_string_equal(body, s_ten_lines);
+    assert_non_null(strstr(headers, "X-Stream: yes\r\n"));
+    assert_non_null(strstr(headers, "Content-Type: text/event-stream\r\n"));
+    assert_non_null(strstr(headers, "Transfer-Encoding: chunked\r\n"));
+    free(body);
+    free(headers);
+    assert_true(s_wait_freed(1, 2000));
+    /* 10 gaps of 200 ms with fn polled every HTTPD_STREAM_POLL_MS: a few empty calls per gap, not
+     * a busy loop (which would make thousands). Generous bound. */
+    pthread_mutex_lock(&s_streams_lock);
+    int empty = s_stream_calls_empty;
+    pthread_mutex_unlock(&s_streams_lock);
+    assert_true(empty >= 1 && empty < 200);
+
+    /* failing and replaced streams are freed too, once each */
+    assert_int_equal(s_get_with_headers(httpd_port(http), "/bad", &body, &headers), 500);
+    free(body);
+    free(headers);
+    assert_int_equal(s_get_with_headers(httpd_port(http), "/replaced", &body, &headers), 200);
+    assert_string_equal(body, "replaced");
+    free(body);
+    free(headers);
+    assert_true(s_wait_freed(3, 2000));
+    httpd_destroy(&http);
+    assert_int_equal(s_freed(), 3);
+}
+
+/* Two streams at once on a 2-thread httpd, and ordinary requests are still answered meanwhile:
+ * a waiting stream holds no thread. */
+static void test_streams_do_not_hold_threads(void **state)
+{
+    httpd_t *http = s_stream_httpd();
+    int port = httpd_port(http);
+    CURLM *multi = curl_multi_init();
+    CURL *easy[2];
+    jsonbuf_t out[2];
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/ticker", port);
+    for (int i = 0; i < 2; i++) {
+        jsonbuf_init(&out[i]);
+        easy[i] = curl_easy_init();
+        curl_easy_setopt(easy[i], CURLOPT_URL, url);
+        curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, s_collect);
+        curl_easy_setopt(easy[i], CURLOPT_WRITEDATA, &out[i]);
+        curl_multi_add_handle(multi, easy[i]);
+    }
+    int running = 1, plain = 0;
+    while (running) {
+        assert_int_equal(curl_multi_perform(multi, &running), CURLM_OK);
+        if (running && plain < 5) {
+            /* both streams are open (or opening): ordinary requests must not wait for them */
+            char *body;
+            int64_t start = s_now_ms();
+            assert_int_equal(s_request(port, "/plain", NULL, 0, &body, NULL), 200);
+            assert_string_equal(body, "plain");
+            assert_true(s_now_ms() - start < 1500);
+            free(body);
+            plain++;
+        }
+        if (running)
+            curl_multi_poll(multi, NULL, 0, 100, NULL);
+    }
+    assert_int_equal(plain, 5);
+    for (int i = 0; i < 2; i++) {
+        long status = 0;
+        curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &status);
+        assert_int_equal(status, 200);
+        jsonbuf_append(&out[i], "");
+        assert_string_equal(out[i].data, s_ten_lines);
+        curl_multi_remove_handle(multi, easy[i]);
+        curl_easy_cleanup(easy[i]);
+        jsonbuf_release(&out[i]);
+    }
+    curl_multi_cleanup(multi);
+    assert_true(s_wait_freed(2, 2000));
+    httpd_destroy(&http);
+    assert_int_equal(s_freed(), 2);
+}
+
+/* Opens a stream on a raw socket and reads its response head; the socket. */
+static int s_open_stream(int port, const char *path)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    char request[256];
+    int n = snprintf(request, sizeof request, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path);
+    assert_int_equal(write(fd, request, (size_t)n), n);
+    char head[1024];
+    ssize_t got = read(fd, head, sizeof head - 1);
+    assert_true(got > 0);
+    head[got] = '\0';
+    assert_non_null(strstr(head, "HTTP/1.1 200"));
+    return fd;
+}
+
+/* After a stream has ended, its connection serves the next request (keep-alive). */
+static void test_stream_keep_alive(void **state)
+{
+    httpd_t *http = s_stream_httpd();
+    char url[256];
+    CURL *c = curl_easy_init();
+    for (int i = 0; i < 2; i++) {
+        jsonbuf_t out;
+        jsonbuf_init(&out);
+        snprintf(url, sizeof url, "http://127.0.0.1:%d%s", httpd_port(http),
+                 i == 0 ? "/ticker" : "/plain");
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s_collect);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        assert_int_equal(curl_easy_perform(c), CURLE_OK);
+        long connects = -1;
+        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+        assert_int_equal(connects, i == 0 ? 1 : 0); /* the second reused the first's */
+        jsonbuf_append(&out, "");
+        assert_string_equal(out.data, i == 0 ? s_ten_lines : "plain");
+        jsonbuf_release(&out);
+    }
+    curl_easy_cleanup(c);
+    assert_true(s_wait_freed(1, 2000));
+    httpd_destroy(&http);
+    assert_int_equal(s_freed(), 1);
+}
+
+/* An HTTP/1.0 client has no chunked encoding: the body ends where the connection closes. */
+static void test_stream_http10(void **state)
+{
+    httpd_t *http = s_stream_httpd();
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons((uint16_t)httpd_port(http))};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    static const char request[] = "GET /ticker HTTP/1.0\r\n\r\n";
+    assert_int_equal(write(fd, request, sizeof request - 1), (ssize_t)sizeof request - 1);
+    jsonbuf_t all;
+    jsonbuf_init(&all);
+    char buf[1024];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+        jsonbuf_appendn(&all, buf, (size_t)n);
+    close(fd);
+    jsonbuf_append(&all, "");
+    assert_non_null(strstr(all.data, " 200 "));
+    assert_null(strstr(all.data, "chunked"));
+    const char *body = strstr(all.data, "\r\n\r\n");
+    assert_non_null(body);
+    assert_string_equal(body + 4, s_ten_lines);
+    jsonbuf_release(&all);
+    assert_true(s_wait_freed(1, 2000));
+    httpd_destroy(&http);
+    assert_int_equal(s_freed(), 1);
+}
+
+static void test_stream_client_gone(void **state)
+{
+    httpd_t *http = s_stream_httpd();
+    int quiet = s_open_stream(httpd_port(http), "/quiet");
+    int ticking = s_open_stream(httpd_port(http), "/ticker");
+    usleep(300 * 1000);
+    assert_int_equal(s_freed(), 0);
+    close(quiet);
+    close(ticking);
+    /* both noticed within a few of the resumer's rounds, the quiet one by its socket */
+    assert_true(s_wait_freed(2, 3000));
+    httpd_destroy(&http);
+    assert_int_equal(s_freed(), 2);
+}
+
+static void test_destroy_ends_streams(void **state)
+{
+    httpd_t *http = s_stream_httpd();
+    int quiet = s_open_stream(httpd_port(http), "/quiet");
+    int ticking = s_open_stream(httpd_port(http), "/ticker");
+    usleep(300 * 1000); /* both have waited, so both are (or have been) suspended */
+    int64_t start = s_now_ms();
+    httpd_destroy(&http);
+    assert_true(s_now_ms() - start < 2000);
+    assert_int_equal(s_freed(), 2);
+    /* the clients see their connection closed */
+    char buf[4096];
+    while (read(quiet, buf, sizeof buf) > 0)
+        ;
+    while (read(ticking, buf, sizeof buf) > 0)
+        ;
+    close(quiet);
+    close(ticking);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -466,6 +767,12 @@ int main(void)
         cmocka_unit_test(test_options_refused),
         cmocka_unit_test(test_response_headers),
         cmocka_unit_test(test_metrics_families_stay_together),
+        cmocka_unit_test(test_stream_arrives_whole),
+        cmocka_unit_test(test_streams_do_not_hold_threads),
+        cmocka_unit_test(test_stream_keep_alive),
+        cmocka_unit_test(test_stream_http10),
+        cmocka_unit_test(test_stream_client_gone),
+        cmocka_unit_test(test_destroy_ends_streams),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
