@@ -272,9 +272,11 @@ static void s_settle_send(courier_t *self, s_settles_t *all)
     for (size_t i = 0; i < appended; i++) {
         redisReply *r = rconn_reply(self->redis);
         if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0) {
+            char n[24];
+            snprintf(n, sizeof n, "%lld", r->integer);
             metric_add(self->dead, r->integer);
-            log_warn("deliveries moved to the dead letters", "county", all->counties[i].county,
-                     "count", r->type == REDIS_REPLY_INTEGER ? "some" : "", NULL);
+            log_warn("deliveries moved to the dead letters (failing past notifier.max_age)",
+                     "county", all->counties[i].county, "count", n, NULL);
         } else if (r && r->type == REDIS_REPLY_ERROR) {
             log_error("settle failed", "county", all->counties[i].county, "error", r->str, NULL);
         }

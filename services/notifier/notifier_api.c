@@ -28,8 +28,7 @@ void *notifier_api_thread_new(void *arg)
         return NULL;
     argv_init(&t->argv);
     t->redis = service_redis_new(svc->config);
-    t->pending =
-        pending_new("delivery", pending_grace_for(svc->config->outbox_resend_after_ms));
+    t->pending = pending_new("delivery", pending_grace_for(svc->config->outbox_resend_after_ms));
     if (!t->redis || !t->pending) {
         notifier_api_thread_destroy(arg, t);
         return NULL;
@@ -214,13 +213,13 @@ static void s_dead_list(service_t *svc, s_thread_t *t, const char *id, http_resp
             keys_delivery_body(body_key, svc->counties[c]);
             redisReply *b = rconn_command(t->redis, "HGET %s %s", body_key, member);
             json_t *o = json_object();
-            json_object_set_new(o, "alert_id",
-                                json_stringn(member, strcspn(member, "|")));
+            json_object_set_new(o, "alert_id", json_stringn(member, strcspn(member, "|")));
             json_object_set_new(o, "county", json_string(svc->counties[c]));
             clock_iso(atoll(dead[c]->element[k + 1]->str), since);
             json_object_set_new(o, "since", json_string(since));
             json_error_t jerr;
-            json_t *alert = b && b->type == REDIS_REPLY_STRING ? json_loads(b->str, 0, &jerr) : NULL;
+            json_t *alert =
+                b && b->type == REDIS_REPLY_STRING ? json_loads(b->str, 0, &jerr) : NULL;
             json_object_set_new(o, "alert", alert ? alert : json_null());
             if (b)
                 freeReplyObject(b);

@@ -163,6 +163,16 @@ static json_t *s_body_value(const char *body, size_t len)
     return parsed ? parsed : s_text_value(body, len);
 }
 
+/* A query argument, decoded, into the object cls (the last of a repeated name wins). */
+static enum MHD_Result s_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    if (key)
+        json_object_set_new(cls, key, s_text_value(value ? value : "", value ? strlen(value) : 0));
+    return MHD_YES;
+}
+
 /* The JSON line for one request (malloc'd), or NULL if out of memory. */
 static char *s_record_line(struct MHD_Connection *connection, const char *method, const char *path,
                            const s_upload_t *upload, int64_t at_ms)
@@ -177,6 +187,9 @@ static char *s_record_line(struct MHD_Connection *connection, const char *method
         json_object_set_new(record, "method", json_string(method));
         json_object_set_new(record, "path", s_text_value(path, strlen(path)));
         json_object_set(record, "headers", headers);
+        json_t *query = json_object();
+        MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, s_query_arg, query);
+        json_object_set_new(record, "query", query);
         json_object_set(record, "body", body);
         /* the bytes as sent, for checking a signature over them */
         json_object_set_new(record, "raw",
