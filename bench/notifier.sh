@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# The notifier under load (issue 9), on this machine, real processes, all on loopback:
+#
+#  a) Delivery latency: appeals at a paced rate through the whole stack (intake -> router ->
+#     notifier -> a webhook subscription for the whole province -> gridline-sink). Latency of
+#     an alert = the sink's at_ms (its clock when the POST arrived) minus the appeal's
+#     created_at_ms in Redis (appeal:{C}:<id>, stamped by intake just before it stores the
+#     appeal and answers 201: so the figure includes intake's own store, at most a little
+#     more than "from the 201"). Same machine, same wall clock. First receipt of each alert.
+#     1,000 appeals/s for LAT_SECONDS (20), then steps of STEP_SECONDS (10) at 2000, 3000, ...
+#     until a step falls behind: loadgen below 95% of the rate, a non-201, an alert missing
+#     30 s after the step, or p99 over 1 s (a queue building somewhere).
+#     The foundation's notifier (FOUNDATION_REF, default 18ed22c: the tree before the courier
+#     work) is built once into FOUNDATION_DIR from git (git archive, no worktree) and run at
+#     1,000/s in the same run, for the ratio of the p99s. FOUNDATION=0 skips it.
+#  b) Alerts/s to a local webhook sink, gridline beside a real Alertmanager, same run:
+#     gridline: THROUGHPUT_N (5000) appeals unpaced through the whole stack, first POST to the
+#     sink's last receipt (the whole stack, not the notifier alone: a lower bound for it);
+#     Alertmanager: the same number of distinct alerts (one group each: group_by appeal_id,
+#     group_wait 0s) POSTed to /api/v2/alerts 100 a request, first POST to the sink's last
+#     receipt of its webhook.
+#
+# Usage: bench/notifier.sh   (make bench runs it). Internal phases: latency RATE:SECONDS...,
+# throughput N, alertmanager N.
+set -u
+export GRIDLINE_LOG_LEVEL=warn
+export GRIDLINE_OUTBOX_RESEND_AFTER_MS=${GRIDLINE_OUTBOX_RESEND_AFTER_MS:-5000}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+phase=${1:-all}
+
+# ---- one stack: the four services, one subscription for the province (15) to the sink ----
+s_stack() {
+  e2e_start_redis
+  e2e_start_sink
+  e2e_configure
+  sed -i -e '/name: baotou/d' -e "s|^  - {name: county-150123.*|  - {name: province, region: \"15\", url: \"http://127.0.0.1:$SINK_PORT/alerts/province\"}|" \
+    "$E2E_CONFIG"
+  e2e_start_services
+}
+
+# s_latencies FROM_LINE: "appeal_id latency_ms" of each alert first received from that line of
+# the sink's record on (the assigned events)
+s_latencies() {
+  tail -n "+$1" "$E2E_DIR/alerts.jsonl" |
+    jq -r '[.headers["X-Gridline-Alert-Id"], .at_ms] | @tsv' |
+    awk -F'\t' '{split($1, a, ":"); if (!(a[1] in seen)) {seen[a[1]] = 1; print a[1], $2}}' \
+      >"$E2E_DIR/received"
+  awk '{printf "HGET appeal:{%s}:%s created_at_ms\n", substr($1, 1, 6), $1}' "$E2E_DIR/received" |
+    rcli >"$E2E_DIR/created"
+  paste -d' ' "$E2E_DIR/received" "$E2E_DIR/created" | awk '$3 != "" {print $1, $2 - $3}'
+}
+
+# s_percentiles < latencies: "p50 p90 p99 max count"
+s_percentiles() {
+  awk '{print $2}' | sort -n | awk '{v[NR] = $1} END {
+    if (NR == 0) {print "- - - - 0"; exit}
+    split("50 90 99", q, " ")
+    for (i = 1; i <= 3; i++) {k = int((q[i] * NR + 99) / 100); printf "%d ", v[k < 1 ? 1 : k]}
+    printf "%d %d\n", v[NR], NR }'
+}
+
+phase_latency() { # RATE:SECONDS... (stops at the first step that falls behind)
+  source "$ROOT/tests/e2e/lib.sh"
+  s_stack
+  local step rate secs from sent ok achieved expected p50 p90 p99 max count why
+  for step in "$@"; do
+    rate=${step%%:*}
+    secs=${step##*:}
+    from=$(($(wc -l <"$E2E_DIR/alerts.jsonl") + 1))
+    "$BUILD/gridline-loadgen" --url "$INTAKE" --rate "$rate" --duration "$secs" --concurrency 64 \
+      --prefix 15 --json --quiet >"$E2E_DIR/loadgen.json" 2>"$E2E_DIR/loadgen.err"
+    sent=$(jq -r .sent "$E2E_DIR/loadgen.json")
+    ok=$(jq -r '.status["201"] // 0' "$E2E_DIR/loadgen.json")
+    achieved=$(jq -r .rate "$E2E_DIR/loadgen.json")
+    expected=$((from - 1 + ok))
+    why=""
+    wait_until 30 alerts_at_least "$expected" || why="alerts missing 30 s after the step"
+    read -r p50 p90 p99 max count < <(s_latencies "$from" | s_percentiles)
+    [ "$ok" == "$sent" ] || why="${why:+$why; }$((sent - ok)) appeals not 201"
+    awk -v a="$achieved" -v r="$rate" 'BEGIN {exit !(a < 0.95 * r)}' && why="${why:+$why; }loadgen reached $achieved/s"
+    [ "$p99" != - ] && [ "$p99" -gt 1000 ] && why="${why:+$why; }p99 over 1 s"
+    printf 'latency %s %d %s %d %s %s %s %s %s %d "%s"\n' "${LABEL:-current}" \
+      "$rate" "$achieved" "$secs" "$p50" "$p90" "$p99" "$max" "$count" "$ok" "${why:-sustained}"
+    [ -z "$why" ] || break
+  done
+}
+
+phase_throughput() { # N
+  source "$ROOT/tests/e2e/lib.sh"
+  s_stack
+  local n=$1 t0
+  t0=$(date +%s%3N)
+  "$BUILD/gridline-loadgen" --url "$INTAKE" --count "$n" --concurrency 16 --prefix 15 --json \
+    --quiet >"$E2E_DIR/loadgen.json"
+  wait_until 120 alerts_at_least "$n" || echo "# gridline: not every alert within 120 s"
+  jq -r .at_ms "$E2E_DIR/alerts.jsonl" | sort -n |
+    awk -v t0="$t0" -v n="$n" 'NR == 1 {f = $1} {l = $1} END {
+      printf "throughput gridline %d %d %d %d\n", n, NR, l - t0, f - t0 }'
+}
+
+phase_alertmanager() { # N
+  source "$ROOT/tests/e2e/lib.sh"
+  e2e_start_sink
+  e2e_start_alertmanager "http://127.0.0.1:$SINK_PORT/am"
+  local n=$1 per=100 b t0 now
+  now=$(date -u +%FT%T.%3NZ)
+  mkdir -p "$E2E_DIR/am"
+  # the batches, made before the clock starts
+  for ((b = 0; b * per < n; b++)); do
+    awk -v b="$b" -v per="$per" -v n="$n" -v now="$now" 'BEGIN {
+      printf "["
+      for (i = b * per; i < (b + 1) * per && i < n; i++)
+        printf "%s{\"labels\":{\"alertname\":\"gridline_appeal\",\"appeal_id\":\"bench-%06d\",\"region\":\"150123100204\",\"county\":\"150123\",\"level\":\"green\",\"category\":\"heating\",\"department\":\"heating\"},\"annotations\":{\"summary\":\"[绿] 和林格尔县 heating: assigned\",\"event\":\"assigned\"},\"startsAt\":\"%s\"}", (i > b * per ? "," : ""), i, now
+      printf "]" }' >"$E2E_DIR/am/$(printf %05d "$b").json"
+  done
+  t0=$(date +%s%3N)
+  for f in "$E2E_DIR"/am/*.json; do
+    command curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
+      --data-binary "@$f" "$ALERTMANAGER/api/v2/alerts" || echo "# alertmanager refused $f"
+  done
+  wait_until 120 alerts_at_least "$n" || echo "# alertmanager: not every alert within 120 s"
+  # a notification may carry more than one alert: count alerts, not requests
+  jq -r '[.at_ms, (.body.alerts | length)] | @tsv' "$E2E_DIR/alerts.jsonl" | sort -n |
+    awk -v t0="$t0" -v n="$n" 'NR == 1 {f = $1} {l = $1; a += $2} END {
+      printf "throughput alertmanager %d %d %d %d\n", n, a, l - t0, f - t0 }'
+}
+
+# ---- the whole run ----
+foundation_build() { # prints the build directory of the foundation's binaries, or nothing
+  local ref=${FOUNDATION_REF:-18ed22c} dir
+  dir=${FOUNDATION_DIR:-/tmp/gridline-foundation-$ref}
+  if [ ! -x "$dir/build/gridline-notifier" ]; then
+    rm -rf "$dir" && mkdir -p "$dir" &&
+      git -C "$ROOT" archive "$ref" | tar -x -C "$dir" &&
+      make -C "$dir" -j"$(nproc)" build/gridline-intake build/gridline-router \
+        build/gridline-notifier build/gridline-aggregator >"$dir.build.log" 2>&1 ||
+      { echo "# could not build the foundation ($ref): see $dir.build.log" >&2; return; }
+  fi
+  echo "$dir/build"
+}
+
+run_all() {
+  local lat_s=${LAT_SECONDS:-20} step_s=${STEP_SECONDS:-10} n=${THROUGHPUT_N:-5000} old
+  local steps=("1000:$lat_s")
+  for r in 2000 3000 4000 5000 6000 8000; do steps+=("$r:$step_s"); done
+  BUILD=${BUILD:-$ROOT/build}
+  case "$BUILD" in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+  echo "== gridline notifier bench: $(nproc) cores, appendfsync ${E2E_FSYNC:-always}, $(date -u +%F)"
+  echo "latency = sink receipt - appeal created_at_ms (ms), first receipt of each alert; one subscription (region 15)"
+  printf '%-10s %6s %9s %4s %6s %6s %6s %6s %7s  %s\n' stack rate achieved s p50 p90 p99 max alerts result
+  local out
+  out=$(BUILD=$BUILD "$0" latency "${steps[@]}")
+  [ "${FOUNDATION:-1}" != 0 ] && old=$(foundation_build) && [ -n "$old" ] &&
+    out+=$'\n'$(BUILD=$old LABEL=foundation "$0" latency "1000:$lat_s")
+  grep '^latency' <<<"$out" | sed 's/^latency //' |
+    awk '{printf "%-10s %6s %9s %4s %6s %6s %6s %6s %7s  ", $1, $2, $3, $4, $5, $6, $7, $8, $9
+      $1 = $2 = $3 = $4 = $5 = $6 = $7 = $8 = $9 = $10 = ""; sub(/^ +/, ""); print}'
+  local new_p99 old_p99 top
+  new_p99=$(grep '^latency' <<<"$out" | grep -v foundation | awk '$3 == 1000 {print $8; exit}')
+  old_p99=$(grep '^latency foundation' <<<"$out" | awk '{print $8; exit}')
+  top=$(grep '^latency' <<<"$out" | grep -v foundation | awk '/"sustained"/ {r = $3} END {print r + 0}')
+  echo "highest rate sustained (current): $top appeals/s"
+  if [ -n "$old_p99" ] && [ -n "$new_p99" ]; then
+    awk -v a="$new_p99" -v b="$old_p99" 'BEGIN {
+      printf "p99 at 1000/s: current %d ms, foundation %d ms: ratio %.2f (target <= 1.2)\n", a, b, (b > 0 ? a / b : 0) }'
+  fi
+  local g a
+  g=$(BUILD=$BUILD "$0" throughput "$n" | grep '^throughput')
+  a=$("$0" alertmanager "$n" | grep '^throughput')
+  echo "$g" | awk '{printf "gridline (whole stack: first POST to last receipt): %d appeals, %d alerts in %.2f s: %.0f alerts/s\n", $3, $4, $5 / 1000, $4 / ($5 / 1000)}'
+  echo "$a" | awk '{printf "alertmanager (POST 100 a request to last webhook receipt): %d alerts, %d received in %.2f s: %.0f alerts/s\n", $3, $4, $5 / 1000, $4 / ($5 / 1000)}'
+  awk -v g="$(echo "$g" | awk '{print $4 / ($5 / 1000)}')" -v a="$(echo "$a" | awk '{print $4 / ($5 / 1000)}')" \
+    'BEGIN {printf "ratio gridline / alertmanager: %.2f (target >= 2)\n", (a > 0 ? g / a : 0)}'
+}
+
+case "$phase" in
+latency) shift; phase_latency "$@" ;;
+throughput) phase_throughput "$2" ;;
+alertmanager) phase_alertmanager "$2" ;;
+all) run_all ;;
+*) echo "usage: $0 [latency RATE:SECONDS... | throughput N | alertmanager N]" >&2; exit 2 ;;
+esac
