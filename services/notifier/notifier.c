@@ -425,14 +425,20 @@ static int s_sweep(notifier_t *self)
     if (!registry_current(self->registry, self->current) && s_load(self) != 0)
         return -1;
     /* a busy courier is not given more: the deliveries wait in Redis */
-    if (courier_load(self->courier) >= 2 * (size_t)cfg->notifier_max_in_flight)
+    size_t load = courier_load(self->courier), busy = 2 * (size_t)cfg->notifier_max_in_flight;
+    if (load >= busy)
         return 0;
     if (pending_list(self->pending, self->redis, now, &list) != 0)
         return -1;
     int64_t lease = now + cfg->outbox_resend_after_ms + 2 * (int64_t)cfg->notifier_timeout_ms;
     size_t nc = list.count, appended = 0;
+    /* Claim no more than the courier has room for (busy - load, shared by the counties, at
+     * least one each): a job its queue refuses stays leased, unsent, for a whole lease
+     * (resend_after + 2 x timeout: 11 s by default) before a sweep may claim it again. */
+    size_t share = nc ? (busy - load) / nc : 0;
+    int limit = share < 1 ? 1 : share > (size_t)cfg->outbox_batch ? cfg->outbox_batch : (int)share;
     for (size_t i = 0; i < nc; i++) {
-        if (delivery_claim_append(self->redis, list.counties[i], now, lease, cfg->outbox_batch,
+        if (delivery_claim_append(self->redis, list.counties[i], now, lease, limit,
                                   pending_wants_count(self->pending, &list, i, now)) != 0)
             break;
         appended++;
