@@ -4,7 +4,8 @@
 #   make up / down  the same in the background, for scripts
 #   make test       build and run unit + end-to-end tests; last line "N passed, N failed"
 #   make deps       install the Debian packages to build, run and test (sudo only when not root)
-#   make bench      measure the whole path (appeals/s, Redis commands per appeal)
+#   make bench      measure the whole path (appeals/s, Redis commands per appeal), the deadlines
+#                   and the notifier (delivery latency, alerts/s beside Alertmanager)
 #   make lint       clang-format check + cppcheck
 #   make test SAN=address,undefined   (or SAN=thread) everything built with those sanitizers
 #                   into build-san-address-undefined/ (build-san-thread/); a report fails the test
@@ -160,6 +161,7 @@ bench: deps-bench
 	@MODE=gateway E2E_FSYNC=always bench/run.sh
 	@MODE=gateway E2E_FSYNC=everysec bench/run.sh
 	@bench/deadlines.sh
+	@bench/notifier.sh
 
 # make fuzz: every target for FUZZ_SECONDS; new inputs go to build-fuzz/corpus/<name> (not the
 # tracked corpus), a crash leaves build-fuzz/artifacts/<name>-crash-* and fails the run.
