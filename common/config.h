@@ -102,6 +102,7 @@ typedef struct config {
     long notifier_retry_max_ms;  /* retries at most this far apart */
     long notifier_max_age_ms;    /* a delivery failing this long goes to the dead letters */
     int notifier_group_max;      /* alerts in one grouped message at most */
+    long notifier_alertmanager_repeat_ms; /* an open appeal's alert posted again; 0: never */
     int aggregator_http_port;
     char *aggregator_endpoint;
     int outbox_resend_after_ms;

@@ -411,7 +411,7 @@ static void s_dispatch_claim(notifier_t *self, const char *county, const redisRe
         if (open[k])
             courier_submit(self->courier, open[k]);
     if (ndrops && delivery_settle_append(self->redis, &self->argv, county, clock_wall_ms(), 0, 0, 0,
-                                         drops, ndrops) == 0)
+                                         0, drops, ndrops) == 0)
         s_read_replies(self, 1);
     free(open);
     free(drops);

@@ -15,7 +15,8 @@ free_port HANG_PORT
 E2E_PIDS+=($!)
 wait_until 10 curl -sf "http://127.0.0.1:$HANG_PORT/healthz" || { echo "# hanging sink did not start"; exit 1; }
 free_port DOWN_PORT # nothing listens here until the dead-letter part
-export GRIDLINE_NOTIFIER_RETRY_BASE=200ms GRIDLINE_NOTIFIER_RETRY_MAX=500ms GRIDLINE_NOTIFIER_MAX_AGE=3s
+export GRIDLINE_NOTIFIER_RETRY_BASE=200ms GRIDLINE_NOTIFIER_RETRY_MAX=500ms GRIDLINE_NOTIFIER_MAX_AGE=3s \
+  GRIDLINE_NOTIFIER_ALERTMANAGER_REPEAT=1s
 e2e_start_services
 NOTIFIER="http://127.0.0.1:$GRIDLINE_NOTIFIER_HTTP_PORT"
 S="http://127.0.0.1:$SINK_PORT"
@@ -61,10 +62,16 @@ am_firing() { reqs /am-receiver | jq -e "[.[] | select(.body.status == \"firing\
 check "Alertmanager fires it to its receiver" wait_until 20 am_firing
 check_eq "... labels: alertname, county, level, category" "gridline_appeal 150123 green heating" \
   "$(reqs /am-receiver | jq -r '[.[] | .body.alerts[]][0].labels | "\(.alertname) \(.county) \(.level) \(.category)"')"
+am_updated() { command curl -s "$ALERTMANAGER/api/v2/alerts?filter=appeal_id%3D%22$id%22" | jq -r '.[0].updatedAt'; }
+u1=$(am_updated)
+changed() { [ "$(am_updated)" != "$u1" ]; }
+check "posted again while the appeal is open (Alertmanager's updatedAt moves)" wait_until 10 changed
 check_eq "resolve the appeal: 200" 200 \
   "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$INTAKE/v1/appeals/$id/resolve" -H "$J" -d '{"actor":"李明","resolution":"已修复"}')"
 am_resolved() { reqs /am-receiver | jq -e "[.[] | select(.body.status == \"resolved\") | .body.alerts[] | select(.labels.appeal_id == \"$id\")] | length > 0" >/dev/null; }
 check "Alertmanager resolves it (endsAt sent when the appeal was resolved)" wait_until 20 am_resolved
+no_repeat() { [ "$(rcli zcard 'delivery:{150123}')" == 0 ]; }
+check "no repeat is left for the resolved appeal" wait_until 10 no_repeat
 
 # --- grouping: 30 alerts in a burst go out as a few messages; a red one is not held
 gid=$(sub '{"name":"grouped","region":"150124","url":"'"$S"'/grouped","group_wait_s":3,"group_interval_s":3}')

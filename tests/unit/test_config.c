@@ -505,6 +505,19 @@ static void test_set_print_and_help(void **state)
     assert_null(strstr(text, "hunter2"));
     assert_non_null(strstr(text, "redis.port = 6390\n"));
     free(text);
+    /* a webhook URL's credentials (user:pass, WeCom key=, DingTalk access_token=) never shown */
+    assert_int_equal(config_load_string(cfg,
+                                        "subscriptions:\n  - {name: w, region: \"15\", url: "
+                                        "\"https://u:p@qyapi.example/send?key=K1\", secret: s}\n",
+                                        "test"),
+                     0);
+    out = open_memstream(&text, &len);
+    config_print(cfg, out);
+    fclose(out);
+    assert_non_null(strstr(text, "url: \"https://qyapi.example/send\", secret: \"***\""));
+    assert_null(strstr(text, "K1"));
+    assert_null(strstr(text, "u:p"));
+    free(text);
     out = open_memstream(&text, &len);
     config_print_help(out);
     fclose(out);
