@@ -272,6 +272,20 @@ static const char *s_check_url(const char *v)
     return NULL;
 }
 
+static const char *s_check_url_or_empty(const char *v)
+{
+    return *v ? s_check_url(v) : NULL;
+}
+
+static const char *s_check_target(const char *v)
+{
+    static const char *const types[] = {"", "webhook", "wecom", "dingtalk", "alertmanager"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(v, types[i]) == 0)
+            return NULL;
+    return "must be webhook, wecom, dingtalk or alertmanager";
+}
+
 /* The lists. A new one: its element struct, array and count in config.h, a field table and a
  * line in s_sections. */
 static const f_field_t s_category_fields[] = {
@@ -291,6 +305,15 @@ static const f_field_t s_directory_fields[] = {
      .fallback = "green"},
     F_STR(config_directory_entry_t, region, REQUIRED, 14, s_check_region),
     F_STR(config_directory_entry_t, assignee, REQUIRED, 256, NULL),
+    F_STR(config_directory_entry_t, target, OPTIONAL, 16, s_check_target),
+    {.name = "target_url",
+     .type = FT_STRING,
+     .required = OPTIONAL,
+     .offset = offsetof(config_directory_entry_t, target_url),
+     .max_len = 2048,
+     .check = s_check_url_or_empty,
+     .url = true},
+    F_SECRET(config_directory_entry_t, target_secret, OPTIONAL, 256),
 };
 static const f_field_t s_rule_fields[] = {
     F_STR(config_rule_t, keywords, OPTIONAL, 1000, NULL),

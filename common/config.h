@@ -42,6 +42,10 @@ typedef struct {
     char *level;      /* green | blue | yellow | red */
     char *region;     /* code prefix; "" = everywhere */
     char *assignee;
+    /* where alerts naming this owner go as well (the notifier); "" = nowhere */
+    char *target;        /* webhook | wecom | dingtalk | alertmanager ("" with a url: webhook) */
+    char *target_url;    /* http(s) */
+    char *target_secret; /* HMAC key (webhook, DingTalk) */
 } config_directory_entry_t;
 
 /* An API token of the configuration: only its SHA-256 is written down (auth.h). */

@@ -46,6 +46,7 @@ struct notifier {
     metric_t *repeats;
     config_t *current; /* the snapshot a drain or sweep works with (subscriptions reload) */
     registry_t *registry;
+    int64_t directory_checked_ms; /* directory targets: asked at most once a second */
     metric_t *reloads;
 };
 
@@ -336,6 +337,12 @@ static int s_drain(notifier_t *self)
         return 0;
     if (!registry_current(self->registry, self->current) && s_load(self) != 0)
         return -1; /* the events' outbox entries bring them back */
+    int64_t now = clock_wall_ms();
+    if (now - self->directory_checked_ms >= 1000) {
+        self->directory_checked_ms = now;
+        if (registry_directory_moved(self->registry, self->redis) && s_load(self) != 0)
+            return -1;
+    }
     inbox_item_t **todo = calloc(count, sizeof *todo), **stale = calloc(count, sizeof *stale);
     if (!todo || !stale) {
         free(todo);

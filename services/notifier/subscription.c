@@ -305,6 +305,28 @@ int subscription_from_config(subscription_t *sub, const config_subscription_t *e
     return 0;
 }
 
+int subscription_from_directory(subscription_t *sub, const char *entry_id,
+                                const config_directory_entry_t *entry, bool from_config)
+{
+    memset(sub, 0, sizeof *sub);
+    if (!entry->target_url || !*entry->target_url)
+        return -1;
+    snprintf(sub->id, sizeof sub->id, "dir.%.60s", entry_id);
+    snprintf(sub->name, sizeof sub->name, "%s", entry->assignee);
+    snprintf(sub->role, sizeof sub->role, "owner");
+    snprintf(sub->assignee, sizeof sub->assignee, "%s", entry->assignee);
+    snprintf(sub->url, sizeof sub->url, "%s", entry->target_url);
+    snprintf(sub->secret, sizeof sub->secret, "%s",
+             entry->target_secret ? entry->target_secret : "");
+    snprintf(sub->target, sizeof sub->target, "%s",
+             entry->target && *entry->target ? entry->target : "webhook");
+    sub->min_level = GRIDLINE__LEVEL__LEVEL_GREEN;
+    sub->event_types = s_default_types();
+    sub->quiet_from_min = sub->quiet_to_min = -1;
+    sub->from_config = from_config;
+    return 0;
+}
+
 void subscription_fini(subscription_t *sub)
 {
     free(sub->categories);
@@ -398,6 +420,8 @@ bool subscription_matches(const subscription_t *sub, const Gridline__Event *even
     bool ends = strcmp(sub->target, "alertmanager") == 0 &&
                 (event->type == GRIDLINE__EVENT_TYPE__EVENT_RESOLVED ||
                  event->type == GRIDLINE__EVENT_TYPE__EVENT_CLOSED);
+    if (*sub->assignee && strcmp(sub->assignee, event->assignee) != 0)
+        return false;
     return type > 0 && type < 64 && (ends || (sub->event_types & (1ULL << type))) &&
            strncmp(sub->region, event->region, strlen(sub->region)) == 0 &&
            (ends || (int)event->level >= sub->min_level) &&

@@ -47,6 +47,7 @@ typedef struct {
     char url[SUBSCRIPTION_URL_MAX];
     char secret[260];
     bool from_config;
+    char assignee[260]; /* a directory entry's target: only alerts naming this owner ("" none) */
 } subscription_t;
 
 typedef struct {
@@ -60,6 +61,10 @@ int subscription_parse(subscription_t *sub, json_t *body, const config_t *config
                        const region_table_t *regions, subscription_error_t *err);
 /* From a configuration entry: its name is its id; defaults for the rest. 0 or -1 (OOM). */
 int subscription_from_config(subscription_t *sub, const config_subscription_t *entry);
+/* From a directory entry with a target (its id "dir.<entry id>"): alerts naming its owner, any
+ * region. 0 or -1 (no target). */
+int subscription_from_directory(subscription_t *sub, const char *entry_id,
+                                const config_directory_entry_t *entry, bool from_config);
 void subscription_fini(subscription_t *sub);
 /* Its JSON; the secret is shown as "***" unless show_secret (the stored form keeps it), and
  * URLs as scheme://host/path unless show_secret. */
