@@ -155,28 +155,6 @@ static void s_read_replies(notifier_t *self, int count)
     }
 }
 
-/* When a non-red alert for sub may go, now_ms being now: 0 at once, else not before (the end
- * of quiet hours, the group wait). */
-static int64_t s_hold(const subscription_t *sub, const Gridline__Event *e, int64_t now_ms)
-{
-    if (e->level == GRIDLINE__LEVEL__LEVEL_RED)
-        return 0; /* red is never held */
-    int64_t hold = 0;
-    int64_t local_ms = now_ms + (int64_t)clock_tz_offset_min() * 60000;
-    int minute = (int)((local_ms / 60000) % 1440);
-    if (subscription_quiet_at(sub, minute)) {
-        int64_t day_start = now_ms - (local_ms % 86400000);
-        int to = sub->quiet_to_min;
-        hold = day_start + (int64_t)to * 60000 + (to <= minute ? 86400000 : 0);
-    }
-    if (sub->group_wait_s > 0 || sub->group_interval_s > 0) {
-        int64_t wait = now_ms + (int64_t)sub->group_wait_s * 1000;
-        if (wait > hold)
-            hold = wait;
-    }
-    return hold;
-}
-
 /* The deliveries of one event: an alert per matching subscription. 0, or -1 out of memory. */
 static int s_prepare(notifier_t *self, const inbox_item_t *item, s_accepting_t *a)
 {
@@ -202,8 +180,9 @@ static int s_prepare(notifier_t *self, const inbox_item_t *item, s_accepting_t *
             free(body);
             return -1;
         }
-        a->delivery[a->count] = (delivery_t){delivery, body, s_hold(sub, e, now),
-                                             (int64_t)sub->group_interval_s * 1000};
+        a->delivery[a->count] = (delivery_t){
+            delivery, body, subscription_hold(sub, e->level, now, clock_tz_offset_min()),
+            (int64_t)sub->group_interval_s * 1000};
         a->bodies[a->count] = body;
         a->deliveries[a->count] = delivery;
         a->count++;

@@ -436,3 +436,24 @@ bool subscription_quiet_at(const subscription_t *sub, int minute_of_day)
         return minute_of_day >= sub->quiet_from_min && minute_of_day < sub->quiet_to_min;
     return minute_of_day >= sub->quiet_from_min || minute_of_day < sub->quiet_to_min;
 }
+
+int64_t subscription_hold(const subscription_t *sub, Gridline__Level level, int64_t now_ms,
+                          int tz_offset_min)
+{
+    if (level == GRIDLINE__LEVEL__LEVEL_RED)
+        return 0; /* red is never held */
+    int64_t hold = 0;
+    int64_t local_ms = now_ms + (int64_t)tz_offset_min * 60000;
+    int minute = (int)((local_ms / 60000) % 1440);
+    if (subscription_quiet_at(sub, minute)) {
+        int64_t day_start = now_ms - (local_ms % 86400000);
+        int to = sub->quiet_to_min;
+        hold = day_start + (int64_t)to * 60000 + (to <= minute ? 86400000 : 0);
+    }
+    if (sub->group_wait_s > 0 || sub->group_interval_s > 0) {
+        int64_t wait = now_ms + (int64_t)sub->group_wait_s * 1000;
+        if (wait > hold)
+            hold = wait;
+    }
+    return hold;
+}

@@ -74,6 +74,11 @@ json_t *subscription_json(const subscription_t *sub, bool show_secret);
 bool subscription_matches(const subscription_t *sub, const Gridline__Event *event);
 /* Whether local minute of day m (0..1439) lies in the quiet hours. */
 bool subscription_quiet_at(const subscription_t *sub, int minute_of_day);
+/* When an alert at level may go to sub, now_ms being now and the local time UTC + tz_offset_min:
+ * 0 at once (red always; no grouping and no quiet hours), else not before this (the end of the
+ * quiet hours, now + group wait: the later). */
+int64_t subscription_hold(const subscription_t *sub, Gridline__Level level, int64_t now_ms,
+                          int tz_offset_min);
 /* A fresh id: "s" + 16 random hex digits. */
 void subscription_new_id(char out[SUBSCRIPTION_ID_MAX]);
 /* Whether text is an acceptable id: 1..64 of [A-Za-z0-9._-]. */

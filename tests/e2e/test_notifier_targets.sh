@@ -96,6 +96,23 @@ red_at=$(reqs /grouped | jq '[.[] | select([(.body.alerts // [.body])[] | .level
 first_group=$(reqs /grouped | jq '[.[] | select(.body.alerts and ([.body.alerts[] | .level] | index("red") | not))][0].at_ms')
 check "the red alert was not held for the group wait (red $red_at, first group $first_group)" test "$red_at" -lt "$first_group"
 
+# --- quiet hours (local time, UTC+8) covering now: green waits for the digest, red does not
+from=$(TZ=Asia/Shanghai date -d '-1 min' +%H:%M)
+to=$(TZ=Asia/Shanghai date -d '+2 hours' +%H:%M)
+sub '{"name":"night","region":"150103","url":"'"$S"'/night","quiet_hours":"'"$from-$to"'"}' >/dev/null
+res=$(post_appeal "$(appeal_json 150103001001 water)")
+qid=$(jq -r .id <<<"${res#* }")
+held() { [ "$(rcli zcard 'delivery:{150103}')" -ge 1 ]; }
+check "a green alert in quiet hours is held in Redis" wait_until 10 held
+end_ms=$(( ($(TZ=Asia/Shanghai date -d "today $to" +%s) + ($(TZ=Asia/Shanghai date -d "today $to" +%s) < $(date +%s) ? 86400 : 0)) * 1000 ))
+check_eq "... until the quiet hours end ($to)" "$end_ms" "$(rcli zscore 'delivery:{150103}' "$qid:2|$(curl -s "$NOTIFIER/v1/subscriptions" | jq -r '.subscriptions[] | select(.name == "night") | .id')")"
+for i in 1 2 3; do
+  curl -s -o /dev/null -X POST "$INTAKE/v1/appeals/$qid/escalate" -H "$J" -d '{"actor":"县督办","reason":"夜间抢修"}'
+done
+night_red() { reqs /night | jq -e '[.[] | (.body.alerts // [.body])[] | select(.level == "red")] | length > 0' >/dev/null; }
+check "the red escalation is not held" wait_until 15 night_red
+check_eq "... and nothing but red went out" 0 "$(reqs /night | jq '[.[] | (.body.alerts // [.body])[] | select(.level != "red")] | length')"
+
 # --- a receiver that hangs does not delay another
 sub '{"name":"hangs","region":"150125","url":"http://127.0.0.1:'"$HANG_PORT"'/h"}' >/dev/null
 sub '{"name":"quick","region":"150125","url":"'"$S"'/quick"}' >/dev/null

@@ -153,6 +153,30 @@ static void test_filters(void **state)
     subscription_fini(&sub);
 }
 
+static void test_hold(void **state)
+{
+    s_fixture_t *f = *state;
+    subscription_t sub;
+    s_parse(f, &sub,
+            "{\"name\":\"q\",\"region\":\"150123\",\"quiet_hours\":\"22:00-07:00\","
+            "\"url\":\"http://127.0.0.1:9/q\"}");
+    /* 2026-11-24 23:30 in UTC+8 is 15:30 UTC: held to 07:00 the next morning, 23:00 UTC */
+    int64_t now = 1795534200000LL; /* 2026-11-24T15:30:00Z */
+    assert_int_equal(subscription_hold(&sub, GRIDLINE__LEVEL__LEVEL_GREEN, now, 480),
+                     1795561200000LL); /* 2026-11-24T23:00:00Z */
+    assert_int_equal(subscription_hold(&sub, GRIDLINE__LEVEL__LEVEL_RED, now, 480), 0);
+    /* 06:59 local: held to 07:00 the same morning */
+    int64_t early = 1795561140000LL; /* 2026-11-24T22:59:00Z */
+    assert_int_equal(subscription_hold(&sub, GRIDLINE__LEVEL__LEVEL_BLUE, early, 480),
+                     1795561200000LL);
+    /* 12:00 local: not quiet, no grouping: at once */
+    assert_int_equal(subscription_hold(&sub, GRIDLINE__LEVEL__LEVEL_BLUE, 1795579200000LL, 480), 0);
+    sub.group_wait_s = 30;
+    assert_int_equal(subscription_hold(&sub, GRIDLINE__LEVEL__LEVEL_BLUE, 1795579200000LL, 480),
+                     1795579230000LL);
+    subscription_fini(&sub);
+}
+
 static void test_refusals_name_the_field(void **state)
 {
     s_fixture_t *f = *state;
@@ -272,11 +296,9 @@ static void test_render(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_default_event_types),
-        cmocka_unit_test(test_filters),
-        cmocka_unit_test(test_refusals_name_the_field),
-        cmocka_unit_test(test_registry_matches_every_level),
-        cmocka_unit_test(test_render),
+        cmocka_unit_test(test_default_event_types),          cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_refusals_name_the_field),      cmocka_unit_test(test_hold),
+        cmocka_unit_test(test_registry_matches_every_level), cmocka_unit_test(test_render),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
