@@ -133,7 +133,8 @@ check "the dead letters metric counts them" test "$(curl -s "$NOTIFIER/metrics" 
 "$BUILD/gridline-sink" --port "$DOWN_PORT" --out "$E2E_DIR/down.jsonl" --quiet >/dev/null 2>&1 &
 E2E_PIDS+=($!)
 wait_until 10 curl -sf "http://127.0.0.1:$DOWN_PORT/healthz"
-check_eq "replay: 2" 2 "$(curl -s -X POST "$NOTIFIER/v1/subscriptions/$did/dead-letters/replay" | jq .replayed)"
+check_eq "gridctl dead-letters lists them" 2 "$(GRIDLINE_TOKEN=$E2E_TOKEN "$BUILD/gridctl" dead-letters "$did" | jq '.dead_letters | length')"
+check_eq "replay (gridctl dead-letters SUB replay): 2" 2 "$(GRIDLINE_TOKEN=$E2E_TOKEN "$BUILD/gridctl" dead-letters "$did" replay | jq .replayed)"
 back() { [ "$(curl -s "http://127.0.0.1:$DOWN_PORT/count" | jq .received)" -ge 2 ]; }
 check "the receiver back gets both" wait_until 15 back
 check_eq "no dead letters left" 0 "$(curl -s "$NOTIFIER/v1/subscriptions/$did/dead-letters" | jq '.dead_letters | length')"

@@ -119,5 +119,10 @@ check_eq "county token, the province: 403" 403 "$(status -X POST "$NOTIFIER/v1/s
 check_eq "county token lists its county's only" 0 \
   "$(command curl -s "$NOTIFIER/v1/subscriptions" -H 'X-Api-Key: county-secret' | jq '[.subscriptions[] | select(.region | startswith("150123") | not)] | length')"
 check_eq "... and cannot read the province's" 404 "$(status "$NOTIFIER/v1/subscriptions/${ID[province]}" -H 'X-Api-Key: county-secret')"
+made=$(GRIDLINE_TOKEN=$E2E_TOKEN "$BUILD/gridctl" subscriptions add 旗督办 150123 "$S/s/ctl" secret=x min_level=red group_wait_s=5)
+check_eq "gridctl subscriptions add" "red 5 ***" "$(jq -r '"\(.min_level) \(.group_wait_s) \(.target.secret)"' <<<"$made")"
+check "gridctl subscriptions list shows it" sh -c "GRIDLINE_TOKEN=$E2E_TOKEN '$BUILD/gridctl' subscriptions list | jq -e '.subscriptions[] | select(.name == \"旗督办\")' >/dev/null"
+GRIDLINE_TOKEN=$E2E_TOKEN "$BUILD/gridctl" subscriptions rm "$(jq -r .id <<<"$made")" >/dev/null
+check_eq "gridctl subscriptions rm" 404 "$(status -H "X-Api-Key: $E2E_TOKEN" "$NOTIFIER/v1/subscriptions/$(jq -r .id <<<"$made")")"
 check "notifiers still up" sh -c "curl -sf '$NOTIFIER/healthz' >/dev/null && curl -sf '$NOTIFIER2/healthz' >/dev/null"
 exit 0
