@@ -43,8 +43,9 @@ struct notifier {
     long long *outcomes;
     size_t *calls, *sizes;
     argv_t argv;
-    metric_t *repeats;
-    config_t *current; /* the snapshot a drain or sweep works with (subscriptions reload) */
+    metric_t *repeats, *waiting;
+    int64_t depth_at_ms; /* when the deliveries waiting in Redis were last counted */
+    config_t *current;   /* the snapshot a drain or sweep works with (subscriptions reload) */
     registry_t *registry;
     int64_t directory_checked_ms; /* directory targets: asked at most once a second */
     metric_t *reloads;
@@ -82,6 +83,10 @@ notifier_t *notifier_new(service_t *service)
         "POST and its record: the receiver may have it already; same X-Gridline-Alert-Id)");
     self->reloads = metrics_register(METRIC_COUNTER, "gridline_notifier_subscription_loads_total",
                                      NULL, "loads of the subscriptions (start, changes, SIGHUP)");
+    self->waiting = metrics_register(
+        METRIC_GAUGE, "gridline_notifier_deliveries_waiting", NULL,
+        "deliveries in Redis not yet settled: retries, held ones (grouping, quiet hours), leased "
+        "ones in flight, Alertmanager repeats (counted every 10 s)");
     return self;
 }
 
@@ -439,6 +444,28 @@ static int s_sweep(notifier_t *self)
         list.empty[i] = r->element[0]->integer == 0;
         claimed += (int)((r->elements - 1) / 4);
         s_dispatch_claim(self, list.counties[i], r, lease);
+    }
+    if (now - self->depth_at_ms >= 10000) {
+        /* the retry queue's depth: one ZCARD per county the index names */
+        self->depth_at_ms = now;
+        size_t asked = 0;
+        long long depth = 0;
+        for (size_t i = 0; i < nc; i++) {
+            char key[KEYS_MAX];
+            keys_delivery(key, list.counties[i]);
+            if (rconn_append(self->redis, "ZCARD %s", key) != 0)
+                break;
+            asked++;
+        }
+        for (size_t i = 0; i < asked; i++) {
+            redisReply *r = rconn_reply(self->redis);
+            if (r && r->type == REDIS_REPLY_INTEGER)
+                depth += r->integer;
+            if (r)
+                freeReplyObject(r);
+        }
+        if (asked == nc)
+            metric_set(self->waiting, depth);
     }
     pending_forget(self->pending, self->redis, &list, now);
     for (size_t i = 0; claims && i < appended; i++)
