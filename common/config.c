@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "log.h"
+#include "url.h"
 
 typedef enum { S_STRING, S_INT, S_LONG, S_DURATION, S_BOOL } s_type_t;
 
@@ -1091,13 +1092,8 @@ void config_print(const config_t *self, FILE *out)
                     fprintf(out, "\"***\"");
                 else if (field->url) {
                     /* WeCom's key= and DingTalk's access_token= are credentials */
-                    const char *u = *(char *const *)v, *host = strstr(u, "://");
-                    host = host ? host + 3 : u;
-                    const char *at = strchr(host, '@'), *end = host + strcspn(host, "/?#");
-                    const char *from = at && at < end ? at + 1 : host;
                     char shown[2100];
-                    snprintf(shown, sizeof shown, "%.*s%.*s", (int)(host - u), u,
-                             (int)strcspn(from, "?#"), from);
+                    url_redact(*(char *const *)v, shown, sizeof shown);
                     s_print_quoted(shown, out);
                 } else
                     s_print_quoted(*(char *const *)v, out);

@@ -196,6 +196,22 @@ static size_t s_first(const s_entry_t *index, size_t count, const char *prefix, 
     return lo;
 }
 
+/* Appends sub to *out, growing it. 0, -1 out of memory. */
+static int s_push(const subscription_t ***out, size_t *capacity, size_t *n,
+                  const subscription_t *sub)
+{
+    if (*n == *capacity) {
+        size_t grown = *capacity ? 2 * *capacity : 16;
+        const subscription_t **more = realloc(*out, grown * sizeof *more);
+        if (!more)
+            return -1;
+        *out = more;
+        *capacity = grown;
+    }
+    (*out)[(*n)++] = sub;
+    return 0;
+}
+
 size_t registry_match(const registry_t *self, const Gridline__Event *event,
                       const subscription_t ***out, size_t *capacity)
 {
@@ -213,15 +229,8 @@ size_t registry_match(const registry_t *self, const Gridline__Event *event,
             const subscription_t *sub = &self->subs[self->by_region[i].index];
             if (!subscription_matches(sub, event))
                 continue;
-            if (n == *capacity) {
-                size_t grown = *capacity ? 2 * *capacity : 16;
-                const subscription_t **more = realloc(*out, grown * sizeof *more);
-                if (!more)
-                    return (size_t)-1;
-                *out = more;
-                *capacity = grown;
-            }
-            (*out)[n++] = sub;
+            if (s_push(out, capacity, &n, sub) != 0)
+                return (size_t)-1;
         }
     }
     /* the owner's own target (a directory entry's), whatever the region */
@@ -232,15 +241,8 @@ size_t registry_match(const registry_t *self, const Gridline__Event *event,
         const subscription_t *sub = &self->subs[self->by_owner[i].index];
         if (!subscription_matches(sub, event))
             continue;
-        if (n == *capacity) {
-            size_t grown = *capacity ? 2 * *capacity : 16;
-            const subscription_t **more = realloc(*out, grown * sizeof *more);
-            if (!more)
-                return (size_t)-1;
-            *out = more;
-            *capacity = grown;
-        }
-        (*out)[n++] = sub;
+        if (s_push(out, capacity, &n, sub) != 0)
+            return (size_t)-1;
     }
     return n;
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "appeal.h"
+#include "url.h"
 #include "utf8.h"
 
 static const char *const s_targets[] = {"webhook", "wecom", "dingtalk", "alertmanager"};
@@ -347,20 +348,6 @@ static json_t *s_list(const char *joined)
     return list;
 }
 
-/* scheme://host/path of url: no credentials, no query */
-static void s_redact(const char *url, char *out, size_t size)
-{
-    const char *host = strstr(url, "://");
-    host = host ? host + 3 : url;
-    size_t scheme = (size_t)(host - url);
-    const char *at = strchr(host, '@');
-    const char *slash = strchr(host, '/');
-    if (at && (!slash || at < slash))
-        host = at + 1;
-    size_t rest = strcspn(host, "?#");
-    snprintf(out, size, "%.*s%.*s", (int)scheme, url, (int)rest, host);
-}
-
 json_t *subscription_json(const subscription_t *sub, bool show_secret)
 {
     json_t *o = json_object();
@@ -391,7 +378,7 @@ json_t *subscription_json(const subscription_t *sub, bool show_secret)
     if (show_secret)
         snprintf(url, sizeof url, "%s", sub->url);
     else
-        s_redact(sub->url, url, sizeof url);
+        url_redact(sub->url, url, sizeof url);
     json_t *target = json_object();
     json_object_set_new(target, "type", json_string(sub->target));
     json_object_set_new(target, "url", json_string(url));

@@ -13,6 +13,7 @@
 #include "directory.h"
 #include "keys.h"
 #include "routing.h"
+#include "url.h"
 
 typedef struct {
     rconn_t *redis;
@@ -80,13 +81,8 @@ static json_t *s_entry_json(const char *id, const config_directory_entry_t *e, c
     json_object_set_new(o, "assignee", json_string(e->assignee));
     if (e->target_url && *e->target_url) {
         /* the URL without its query (WeCom's key=, DingTalk's access_token=) nor user:pass */
-        const char *u = e->target_url, *host = strstr(u, "://");
-        host = host ? host + 3 : u;
-        const char *at = strchr(host, '@'), *end = host + strcspn(host, "/?#");
-        const char *from = at && at < end ? at + 1 : host;
         char shown[2100];
-        snprintf(shown, sizeof shown, "%.*s%.*s", (int)(host - u), u, (int)strcspn(from, "?#"),
-                 from);
+        url_redact(e->target_url, shown, sizeof shown);
         json_t *target = json_object();
         json_object_set_new(target, "type",
                             json_string(e->target && *e->target ? e->target : "webhook"));

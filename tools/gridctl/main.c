@@ -170,6 +170,17 @@ static char *s_escape(const char *text)
     return curl_easy_escape(NULL, text, 0);
 }
 
+/* DELETE base/<id> (url holds the base; size is its buffer's). */
+static int s_delete(char *url, size_t size, const char *id)
+{
+    char *escaped = s_escape(id);
+    size_t len = strlen(url);
+    snprintf(url + len, size - len, "/%s", escaped ? escaped : "");
+    int rc = escaped ? s_request("DELETE", url, NULL) : 1;
+    curl_free(escaped);
+    return rc;
+}
+
 /* The region table and a Redis connection, for the commands that read Redis directly.
  * 0, or -1 (said on stderr). */
 static int s_open(const config_t *cfg, region_table_t **regions, rconn_t **redis)
@@ -465,11 +476,7 @@ int main(int argc, char **argv)
             rc = s_post_json(url, json_pack("{s:s, s:s, s:s, s:s}", "department", args[1], "level",
                                             args[2], "region", args[3], "assignee", args[4]));
         } else if (strcmp(args[0], "rm") == 0 && nargs == 2) {
-            char *id = s_escape(args[1]);
-            size_t len = strlen(url);
-            snprintf(url + len, sizeof url - len, "/%s", id ? id : "");
-            rc = id ? s_request("DELETE", url, NULL) : 1;
-            curl_free(id);
+            rc = s_delete(url, sizeof url, args[1]);
         } else {
             s_usage(stderr);
         }
@@ -494,11 +501,7 @@ int main(int argc, char **argv)
             }
             rc = body ? s_post_json(url, body) : 1;
         } else if (strcmp(args[0], "rm") == 0 && nargs == 2) {
-            char *id = s_escape(args[1]);
-            size_t len = strlen(url);
-            snprintf(url + len, sizeof url - len, "/%s", id ? id : "");
-            rc = id ? s_request("DELETE", url, NULL) : 1;
-            curl_free(id);
+            rc = s_delete(url, sizeof url, args[1]);
         } else {
             s_usage(stderr);
         }
