@@ -96,12 +96,14 @@ typedef struct config {
     int notifier_http_port;
     char *notifier_endpoint;
     int notifier_timeout_ms;
-    int notifier_max_in_flight;  /* POSTs at once, every receiver together */
-    int notifier_max_per_host;   /* POSTs at once to one host */
-    long notifier_retry_base_ms; /* first retry after about this (doubling, with jitter) */
-    long notifier_retry_max_ms;  /* retries at most this far apart */
-    long notifier_max_age_ms;    /* a delivery failing this long goes to the dead letters */
-    int notifier_group_max;      /* alerts in one grouped message at most */
+    int notifier_max_in_flight;        /* POSTs at once, every receiver together */
+    int notifier_max_per_host;         /* POSTs at once to one host */
+    long notifier_retry_base_ms;       /* first retry after about this (doubling, with jitter) */
+    long notifier_retry_max_ms;        /* retries at most this far apart */
+    long notifier_max_age_ms;          /* a delivery failing this long goes to the dead letters */
+    int notifier_group_max;            /* alerts in one grouped message at most */
+    long notifier_stream_heartbeat_ms; /* GET /v1/stream: a comment line this often */
+    char *notifier_cors_origin; /* Access-Control-Allow-Origin of /v1/stream; "": none sent */
     int aggregator_http_port;
     char *aggregator_endpoint;
     int outbox_resend_after_ms;
