@@ -27,10 +27,11 @@
 
 #include "event.h"
 #include "httpd.h"
+#include "keys.h"
 #include "rconn.h"
 #include "service.h"
 
-#define STREAM_KEY "{alerts}:stream"
+#define STREAM_KEY KEYS_ALERTS_STREAM
 #define STREAM_MAXLEN 100000
 #define STREAM_RETRY_MS 2000 /* the client's reconnection delay (SSE "retry:") */
 
