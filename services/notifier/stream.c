@@ -363,9 +363,9 @@ static int s_filter(service_t *svc, const auth_token_t *tok, const http_request_
 static void s_handle(service_t *svc, const config_t *cfg, rconn_t *redis, const http_request_t *req,
                      http_response_t *res)
 {
+    s_cors(cfg, res);                          /* on refusals too: the page can read why */
     if (strcmp(req->method, "OPTIONS") == 0) { /* a browser's preflight: no token on it */
         http_response_text(res, 204, "text/plain", "");
-        s_cors(cfg, res);
         http_response_header(res, "Access-Control-Allow-Methods", "GET, OPTIONS");
         http_response_header(res, "Access-Control-Allow-Headers",
                              "Authorization, X-Api-Key, Last-Event-ID, Cache-Control");
@@ -405,7 +405,6 @@ static void s_handle(service_t *svc, const config_t *cfg, rconn_t *redis, const 
     http_response_stream(res, 200, "text/event-stream", stream_read, stream, s_free);
     http_response_header(res, "Cache-Control", "no-cache");
     http_response_header(res, "X-Accel-Buffering", "no");
-    s_cors(cfg, res);
 }
 
 void stream_handle(service_t *svc, rconn_t *redis, const http_request_t *req, http_response_t *res)

@@ -33,7 +33,9 @@ status() { command curl -s -o "$E2E_DIR/out.json" -w '%{http_code}' --max-time 5
 field() { jq -r .error.field "$E2E_DIR/out.json"; }
 
 # --- refusals (each answered before any stream starts)
-check_eq "no token: 401" 401 "$(status "$NOTIFIER/v1/stream")"
+check_eq "no token: 401, with the CORS header (the page can read why)" "401 $ORIGIN" \
+  "$(command curl -s -D - -o /dev/null "$NOTIFIER/v1/stream" | tr -d '\r' |
+    awk '/^HTTP/{c=$2} tolower($1)=="access-control-allow-origin:"{o=$2} END{print c, o}')"
 check_eq "an unknown access_token: 401" 401 "$(status "$NOTIFIER/v1/stream?access_token=nope")"
 check_eq "a contacts token as access_token: 403 naming access_token" "403 access_token" \
   "$(status "$NOTIFIER/v1/stream?access_token=$E2E_TOKEN") $(field)"
