@@ -52,11 +52,13 @@ check_eq "preflight: 204 with the dashboard's origin" "204 $ORIGIN" \
     tr -d '\r' | awk '/^HTTP/{c=$2} tolower($1)=="access-control-allow-origin:"{o=$2} END{print c, o}')"
 
 # --- clients on instance a: the county, the county at yellow and up, the county by access_token
+declare -A CLIENT
 listen() { # NAME URL [curl args...]: a client in the background, its output in $E2E_DIR/NAME.sse
   local name=$1 url=$2
   shift 2
   command curl -sN --max-time 50 -D "$E2E_DIR/$name.headers" "$@" "$url" >"$E2E_DIR/$name.sse" 2>/dev/null &
   E2E_PIDS+=($!)
+  CLIENT[$name]=$!
   wait_until 10 grep -q '^retry: 2000' "$E2E_DIR/$name.sse" || echo "# client $name did not start"
 }
 listen county "$NOTIFIER/v1/stream?region=150123" -H "Authorization: Bearer $E2E_TOKEN"
@@ -106,4 +108,11 @@ check "?last_event_id= does the same" wait_until 30 has_events resumed_arg 4
 check_eq "both instances accepted events" 2 \
   "$(for u in "$NOTIFIER" "$NOTIFIER2"; do curl -s "$u/metrics" | grep -E '^gridline_notifier_events_total\{result="applied"\} [1-9]'; done | wc -l)"
 check "notifiers still up" sh -c "curl -sf '$NOTIFIER/healthz' >/dev/null && curl -sf '$NOTIFIER2/healthz' >/dev/null"
+
+# --- SIGTERM with clients watching: b stops without waiting for them, and their streams end
+kill -TERM "${E2E_PID[notifier]}"
+gone() { ! kill -0 "$1" 2>/dev/null; }
+check "SIGTERM: notifier b exits with two streams open" wait_until 20 gone "${E2E_PID[notifier]}"
+check "... and its clients' connections end" wait_until 20 gone "${CLIENT[resumed]}"
+check "notifier a's clients still connected" kill -0 "${CLIENT[county]}"
 exit 0
