@@ -102,8 +102,8 @@ size_t stream_frame(char *buf, size_t max, const char *id, const char *event, co
     return w.len;
 }
 
-/* One client's stream. */
-typedef struct stream {
+/* One client's stream: what it watches, where it is, what is not sent yet. */
+typedef struct {
     rconn_t *redis; /* its own: the fn runs on whichever httpd thread resumes it */
     stream_filter_t filter;
     char last_id[48];
@@ -111,13 +111,13 @@ typedef struct stream {
     bool started;
     char *out; /* what is written but not yet sent: out[off..len) */
     size_t len, off, cap;
-} stream_t;
+} s_client_t;
 
-static void stream_destroy(stream_t **self_p)
+static void s_client_destroy(s_client_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    stream_t *self = *self_p;
+    s_client_t *self = *self_p;
     rconn_destroy(&self->redis);
     free(self->out);
     free(self);
@@ -126,11 +126,11 @@ static void stream_destroy(stream_t **self_p)
 
 /* A stream for filter, after last_id (NULL: after the newest entry now). NULL with *unavailable
  * set when Redis cannot be asked, or out of memory. */
-static stream_t *stream_new(const config_t *cfg, const stream_filter_t *filter, const char *last_id,
-                            bool *unavailable)
+static s_client_t *s_client_new(const config_t *cfg, const stream_filter_t *filter,
+                                const char *last_id, bool *unavailable)
 {
     *unavailable = false;
-    stream_t *self = calloc(1, sizeof *self);
+    s_client_t *self = calloc(1, sizeof *self);
     if (!self)
         return NULL;
     self->filter = *filter;
@@ -138,7 +138,7 @@ static stream_t *stream_new(const config_t *cfg, const stream_filter_t *filter, 
     self->next_beat_ms = clock_mono_ms() + self->heartbeat_ms;
     self->redis = service_redis_new(cfg);
     if (!self->redis) {
-        stream_destroy(&self);
+        s_client_destroy(&self);
         return NULL;
     }
     if (last_id) {
@@ -150,7 +150,7 @@ static stream_t *stream_new(const config_t *cfg, const stream_filter_t *filter, 
         if (r)
             freeReplyObject(r);
         *unavailable = true;
-        stream_destroy(&self);
+        s_client_destroy(&self);
         return NULL;
     }
     const redisReply *first = r->elements ? r->element[0] : NULL;
@@ -164,7 +164,7 @@ static stream_t *stream_new(const config_t *cfg, const stream_filter_t *filter, 
 }
 
 /* Adds text to what is to be sent. 0 or -1 (out of memory). */
-static int s_reserve(stream_t *self, size_t more)
+static int s_reserve(s_client_t *self, size_t more)
 {
     if (self->len + more <= self->cap)
         return 0;
@@ -179,7 +179,7 @@ static int s_reserve(stream_t *self, size_t more)
     return 0;
 }
 
-static int s_write(stream_t *self, const char *text)
+static int s_write(s_client_t *self, const char *text)
 {
     size_t n = strlen(text);
     if (s_reserve(self, n) != 0)
@@ -201,7 +201,7 @@ static const char *s_field(const redisReply *fields, const char *name)
 
 /* The entries after last_id that pass the filter, framed into out. 0, or -1 (Redis down or out
  * of memory: tried again next call). */
-static int s_fill(stream_t *self)
+static int s_fill(s_client_t *self)
 {
     redisReply *r = rconn_command(self->redis, "XREAD COUNT %d STREAMS %s %s", STREAM_READ_COUNT,
                                   STREAM_KEY, self->last_id);
@@ -240,7 +240,7 @@ static int s_fill(stream_t *self)
     return rc;
 }
 
-static ssize_t s_copy(stream_t *self, char *buf, size_t max)
+static ssize_t s_copy(s_client_t *self, char *buf, size_t max)
 {
     size_t n = self->len - self->off < max ? self->len - self->off : max;
     memcpy(buf, self->out + self->off, n);
@@ -251,9 +251,9 @@ static ssize_t s_copy(stream_t *self, char *buf, size_t max)
 }
 
 /* http_stream_fn: what is pending, else new entries, else a heartbeat when due, else 0. */
-static ssize_t stream_read(void *arg, char *buf, size_t max)
+static ssize_t s_client_read(void *arg, char *buf, size_t max)
 {
-    stream_t *self = arg;
+    s_client_t *self = arg;
     if (self->off < self->len)
         return s_copy(self, buf, max);
     if (!self->started) {
@@ -276,8 +276,8 @@ static ssize_t stream_read(void *arg, char *buf, size_t max)
 
 static void s_free(void *arg)
 {
-    stream_t *self = arg;
-    stream_destroy(&self);
+    s_client_t *self = arg;
+    s_client_destroy(&self);
 }
 
 static void s_cors(const config_t *cfg, http_response_t *res)
@@ -395,14 +395,14 @@ static void s_handle(service_t *svc, const config_t *cfg, rconn_t *redis, const 
         return;
     }
     bool unavailable = false;
-    stream_t *stream = stream_new(cfg, &filter, last, &unavailable);
+    s_client_t *stream = s_client_new(cfg, &filter, last, &unavailable);
     if (!stream) {
         http_response_error(res, 503, "unavailable", NULL, "%s; try again shortly",
                             unavailable ? "Redis cannot be reached" : "out of memory");
         http_response_header(res, "Retry-After", "1");
         return;
     }
-    http_response_stream(res, 200, "text/event-stream", stream_read, stream, s_free);
+    http_response_stream(res, 200, "text/event-stream", s_client_read, stream, s_free);
     http_response_header(res, "Cache-Control", "no-cache");
     http_response_header(res, "X-Accel-Buffering", "no");
 }
