@@ -87,6 +87,10 @@ static const s_key_t s_keys[] = {
     S_DUR("notifier.alertmanager_repeat", notifier_alertmanager_repeat_ms, "1m",
           "an Alertmanager target gets an open appeal's alert again this often (keep it under "
           "Alertmanager's resolve_timeout); 0: never"),
+    S_DUR("notifier.stream_heartbeat", notifier_stream_heartbeat_ms, "15s",
+          "GET /v1/stream sends a heartbeat comment this often"),
+    S_STR("notifier.cors_origin", notifier_cors_origin, "",
+          "Access-Control-Allow-Origin of GET /v1/stream (the dashboard's origin); empty: none"),
     S_NUM("aggregator.http_port", aggregator_http_port, "8083", 0, 65535, "aggregator HTTP port"),
     S_STR("aggregator.endpoint", aggregator_endpoint, "tcp://127.0.0.1:5573",
           "aggregator event endpoint"),

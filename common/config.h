@@ -107,6 +107,8 @@ typedef struct config {
     long notifier_max_age_ms;    /* a delivery failing this long goes to the dead letters */
     int notifier_group_max;      /* alerts in one grouped message at most */
     long notifier_alertmanager_repeat_ms; /* an open appeal's alert posted again; 0: never */
+    long notifier_stream_heartbeat_ms;    /* GET /v1/stream: a comment line this often */
+    char *notifier_cors_origin; /* Access-Control-Allow-Origin of /v1/stream; "": none sent */
     int aggregator_http_port;
     char *aggregator_endpoint;
     int outbox_resend_after_ms;

@@ -19,6 +19,7 @@
 #include "rconn.h"
 #include "scripts.h"
 #include "courier.h"
+#include "stream.h"
 #include "service.h"
 
 /* One received event: the deliveries it makes (one per matching subscription). */
@@ -30,6 +31,7 @@ typedef struct {
     char **bodies;        /* malloc'd */
     char **deliveries;    /* "<alert id>|<subscription>", malloc'd */
     delivery_t *delivery; /* what notify_accept stores (pointing into the two above) */
+    bool applied;         /* notify_accept applied it (this copy is the one that counts) */
 } s_accepting_t;
 
 struct notifier {
@@ -280,6 +282,7 @@ static int s_accept(notifier_t *self, inbox_item_t **items, size_t count, inbox_
             }
             inbox_count(self->inbox, outcomes[k], 1);
             if (outcomes[k] == HOP_APPLIED) {
+                a->applied = true;
                 accepted++;
                 njobs += a->count;
             } else {
@@ -289,6 +292,16 @@ static int s_accept(notifier_t *self, inbox_item_t **items, size_t count, inbox_
                 s_release(a); /* nothing to deliver from this copy */
             }
         }
+    }
+    /* The live stream: each applied event's alert once, best effort (see stream.h). */
+    for (size_t i = 0; !redis_down && i < prepared; i++) {
+        const s_accepting_t *a = &self->batch[i];
+        if (!a->applied || !stream_carries(a->item->event->type))
+            continue;
+        char *alert = alert_render(a->item->event, self->service->regions, NULL);
+        if (alert)
+            stream_publish_append(self->redis, a->item->event, alert);
+        free(alert);
     }
     /* Hand what goes now to the courier (the held ones wait in Redis for a sweep). */
     for (size_t i = 0; !redis_down && njobs && i < prepared; i++) {

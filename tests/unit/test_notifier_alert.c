@@ -362,6 +362,24 @@ static void test_render(void **state)
     free(text);
 }
 
+/* The live stream's alert: the same, without a subscription. */
+static void test_render_for_stream(void **state)
+{
+    s_fixture_t *f = *state;
+    Gridline__Event e = s_event(GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED);
+    char *text = alert_render(&e, f->regions, NULL);
+    assert_non_null(text);
+    assert_null(strchr(text, '\n')); /* one line: one SSE data: line */
+    json_error_t err;
+    json_t *o = json_loads(text, 0, &err);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "id")), "150123-20261124-000042:2");
+    assert_null(json_object_get(o, "subscription"));
+    assert_null(json_object_get(o, "role"));
+    json_decref(o);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_hold),
         cmocka_unit_test(test_registry_matches_every_level),
         cmocka_unit_test(test_render),
+        cmocka_unit_test(test_render_for_stream),
         cmocka_unit_test(test_registry_50000),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
