@@ -14,6 +14,7 @@
 #include <yaml.h>
 
 #include "log.h"
+#include "url.h"
 
 typedef enum { S_STRING, S_INT, S_LONG, S_DURATION, S_BOOL } s_type_t;
 
@@ -83,6 +84,13 @@ static const s_key_t s_keys[] = {
           "a delivery still failing after this goes to its subscription's dead letters"),
     S_NUM("notifier.group_max", notifier_group_max, "100", 1, 1000,
           "alerts in one grouped message at most"),
+    S_DUR("notifier.alertmanager_repeat", notifier_alertmanager_repeat_ms, "1m",
+          "an Alertmanager target gets an open appeal's alert again this often (keep it under "
+          "Alertmanager's resolve_timeout); 0: never"),
+    S_DUR("notifier.stream_heartbeat", notifier_stream_heartbeat_ms, "15s",
+          "GET /v1/stream sends a heartbeat comment this often"),
+    S_STR("notifier.cors_origin", notifier_cors_origin, "",
+          "Access-Control-Allow-Origin of GET /v1/stream (the dashboard's origin); empty: none"),
     S_NUM("aggregator.http_port", aggregator_http_port, "8083", 0, 65535, "aggregator HTTP port"),
     S_STR("aggregator.endpoint", aggregator_endpoint, "tcp://127.0.0.1:5573",
           "aggregator event endpoint"),
@@ -139,6 +147,7 @@ typedef struct {
     f_check_fn *check;    /* FT_STRING: NULL or a validator */
     const char *fallback; /* when absent and not required; NULL: "", 0, false */
     bool secret;          /* printed as *** */
+    bool url;             /* printed as scheme://host/path: a query may hold a credential */
 } f_field_t;
 
 /* One list section: its name, its element struct and where the array and count live. */
@@ -268,6 +277,20 @@ static const char *s_check_url(const char *v)
     return NULL;
 }
 
+static const char *s_check_url_or_empty(const char *v)
+{
+    return *v ? s_check_url(v) : NULL;
+}
+
+static const char *s_check_target(const char *v)
+{
+    static const char *const types[] = {"", "webhook", "wecom", "dingtalk", "alertmanager"};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(v, types[i]) == 0)
+            return NULL;
+    return "must be webhook, wecom, dingtalk or alertmanager";
+}
+
 /* The lists. A new one: its element struct, array and count in config.h, a field table and a
  * line in s_sections. */
 static const f_field_t s_category_fields[] = {
@@ -287,6 +310,15 @@ static const f_field_t s_directory_fields[] = {
      .fallback = "green"},
     F_STR(config_directory_entry_t, region, REQUIRED, 14, s_check_region),
     F_STR(config_directory_entry_t, assignee, REQUIRED, 256, NULL),
+    F_STR(config_directory_entry_t, target, OPTIONAL, 16, s_check_target),
+    {.name = "target_url",
+     .type = FT_STRING,
+     .required = OPTIONAL,
+     .offset = offsetof(config_directory_entry_t, target_url),
+     .max_len = 2048,
+     .check = s_check_url_or_empty,
+     .url = true},
+    F_SECRET(config_directory_entry_t, target_secret, OPTIONAL, 256),
 };
 static const f_field_t s_rule_fields[] = {
     F_STR(config_rule_t, keywords, OPTIONAL, 1000, NULL),
@@ -298,7 +330,13 @@ static const f_field_t s_rule_fields[] = {
 static const f_field_t s_subscription_fields[] = {
     F_STR(config_subscription_t, name, REQUIRED, 64, s_check_name),
     F_STR(config_subscription_t, region, OPTIONAL, 14, s_check_region),
-    F_STR(config_subscription_t, url, REQUIRED, 2048, s_check_url),
+    {.name = "url",
+     .type = FT_STRING,
+     .required = REQUIRED,
+     .offset = offsetof(config_subscription_t, url),
+     .max_len = 2048,
+     .check = s_check_url,
+     .url = true},
     F_SECRET(config_subscription_t, secret, OPTIONAL, 256),
 };
 static const f_field_t s_token_fields[] = {
@@ -1056,7 +1094,12 @@ void config_print(const config_t *self, FILE *out)
                     fprintf(out, "%s", *(const bool *)v ? "true" : "false");
                 else if (field->secret && **(char *const *)v)
                     fprintf(out, "\"***\"");
-                else
+                else if (field->url) {
+                    /* WeCom's key= and DingTalk's access_token= are credentials */
+                    char shown[2100];
+                    url_redact(*(char *const *)v, shown, sizeof shown);
+                    s_print_quoted(shown, out);
+                } else
                     s_print_quoted(*(char *const *)v, out);
             }
             fprintf(out, "}\n");

@@ -42,6 +42,10 @@ typedef struct {
     char *level;      /* green | blue | yellow | red */
     char *region;     /* code prefix; "" = everywhere */
     char *assignee;
+    /* where alerts naming this owner go as well (the notifier); "" = nowhere */
+    char *target;        /* webhook | wecom | dingtalk | alertmanager ("" with a url: webhook) */
+    char *target_url;    /* http(s) */
+    char *target_secret; /* HMAC key (webhook, DingTalk) */
 } config_directory_entry_t;
 
 /* An API token of the configuration: only its SHA-256 is written down (auth.h). */
@@ -102,6 +106,9 @@ typedef struct config {
     long notifier_retry_max_ms;  /* retries at most this far apart */
     long notifier_max_age_ms;    /* a delivery failing this long goes to the dead letters */
     int notifier_group_max;      /* alerts in one grouped message at most */
+    long notifier_alertmanager_repeat_ms; /* an open appeal's alert posted again; 0: never */
+    long notifier_stream_heartbeat_ms;    /* GET /v1/stream: a comment line this often */
+    char *notifier_cors_origin; /* Access-Control-Allow-Origin of /v1/stream; "": none sent */
     int aggregator_http_port;
     char *aggregator_endpoint;
     int outbox_resend_after_ms;

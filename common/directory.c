@@ -33,6 +33,9 @@ static void s_clear(directory_t *self)
         free(e->level);
         free(e->region);
         free(e->assignee);
+        free(e->target);
+        free(e->target_url);
+        free(e->target_secret);
     }
     free(self->entries);
     self->entries = NULL;
@@ -48,22 +51,39 @@ void directory_destroy(directory_t **self_p)
     *self_p = NULL;
 }
 
-/* "<department>\t<level>\t<region>\t<assignee>" into e (malloc'd strings). 0 / -1. */
+/* "<department>\t<level>\t<region>\t<assignee>[\t<target>\t<url>\t<secret>]" into e
+ * (malloc'd strings; the target's "" when absent). 0 / -1. */
 static int s_parse(const char *text, size_t len, config_directory_entry_t *e)
 {
-    char *parts[4] = {0};
+    char *parts[7] = {0};
     const char *p = text, *end = text + len;
-    for (int i = 0; i < 4; i++) {
-        const char *tab = i < 3 ? memchr(p, '\t', (size_t)(end - p)) : end;
-        if (!tab || !(parts[i] = strndup(p, (size_t)(tab - p)))) {
-            for (int j = 0; j < i; j++)
-                free(parts[j]);
-            return -1;
-        }
+    int n = 0;
+    for (; n < 7 && p <= end; n++) {
+        const char *tab = memchr(p, '\t', (size_t)(end - p));
+        if (!tab)
+            tab = end;
+        if (!(parts[n] = strndup(p, (size_t)(tab - p))))
+            break;
         p = tab + 1;
     }
-    *e = (config_directory_entry_t){parts[0], parts[1], parts[2], parts[3]};
+    for (int i = n; i < 7 && (n == 4 || n == 7); i++)
+        parts[i] = strdup("");
+    bool ok = n == 4 || n == 7;
+    for (int i = 0; i < 7; i++)
+        ok = ok && parts[i];
+    if (!ok) {
+        for (int i = 0; i < 7; i++)
+            free(parts[i]);
+        return -1;
+    }
+    *e = (config_directory_entry_t){parts[0], parts[1], parts[2], parts[3],
+                                    parts[4], parts[5], parts[6]};
     return 0;
+}
+
+long long directory_version(const directory_t *self)
+{
+    return self->version;
 }
 
 int directory_refresh(directory_t *self, rconn_t *redis)
@@ -143,6 +163,29 @@ const char *directory_check(const config_t *config, const config_directory_entry
     for (const char *c = e->assignee; *c; c++)
         if (iscntrl((unsigned char)*c))
             return "must not contain control characters";
+    /* the target: a URL (printable, no spaces or tabs), a known type, a secret without tabs */
+    const char *url = e->target_url ? e->target_url : "";
+    *field = "target.url";
+    if (*url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        return "must be an http:// or https:// URL";
+    for (const char *c = url; *c; c++)
+        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7F)
+            return "must be printable ASCII without spaces";
+    if (strlen(url) > 2048)
+        return "must be at most 2048 bytes";
+    *field = "target.type";
+    const char *type = e->target ? e->target : "";
+    if (*type && strcmp(type, "webhook") && strcmp(type, "wecom") && strcmp(type, "dingtalk") &&
+        strcmp(type, "alertmanager"))
+        return "must be webhook, wecom, dingtalk or alertmanager";
+    if (*type && !*url) {
+        *field = "target.url";
+        return "is required with a target";
+    }
+    *field = "target.secret";
+    for (const char *c = e->target_secret ? e->target_secret : ""; *c; c++)
+        if (iscntrl((unsigned char)*c))
+            return "must not contain control characters";
     return NULL;
 }
 
@@ -161,7 +204,11 @@ int directory_put(rconn_t *redis, const config_directory_entry_t *e, char *id_ou
 {
     directory_id(e, id_out);
     char *value = NULL;
-    if (asprintf(&value, "%s\t%s\t%s\t%s", e->department, e->level, e->region, e->assignee) < 0)
+    bool target = e->target_url && *e->target_url;
+    if (asprintf(&value, "%s\t%s\t%s\t%s%s%s%s%s%s%s", e->department, e->level, e->region,
+                 e->assignee, target ? "\t" : "", target && e->target ? e->target : "",
+                 target ? "\t" : "", target ? e->target_url : "", target ? "\t" : "",
+                 target && e->target_secret ? e->target_secret : "") < 0)
         return -1;
     int rc = s_change(redis, "put", id_out, value);
     free(value);

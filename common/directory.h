@@ -34,6 +34,8 @@ directory_t *directory_new(void);
 void directory_destroy(directory_t **self_p);
 /* Reloads the API entries if their version moved. 0, or -1 (Redis down: the cache stays). */
 int directory_refresh(directory_t *self, rconn_t *redis);
+/* The version of the API entries as last loaded (-1: never). */
+long long directory_version(const directory_t *self);
 /* The API entries as last loaded. */
 const directory_entry_t *directory_entries(const directory_t *self, size_t *count);
 /* Whether an API entry has this (department, level, region). */

@@ -31,6 +31,10 @@
  *                                       matched against (raised by every subscription change)
  *   {subscriptions}:entries      hash   subscription id -> its JSON (the API's subscriptions)
  *   {subscriptions}:version      string INCR on every change
+ *   {alerts}:stream              stream the notifier's live view (GET /v1/stream): each accepted
+ *                                       alert once, XADD MAXLEN ~ 100000, fields region,
+ *                                       level, type, data; written after the accept, never
+ *                                       inside a script (best effort, see notifier/stream.h)
  *   deadletter:{C}               zset   "<hop>|<id>:<seq>" -> when an outbox entry that could
  *                                       not apply after outbox.max_tries was parked there
  *   deadletter:{C}:tries         hash   "<hop>|<id>:<seq>" -> failed applies so far
@@ -52,6 +56,7 @@
 #include <stddef.h>
 
 #define KEYS_MAX 256
+#define KEYS_ALERTS_STREAM "{alerts}:stream"
 #define KEYS_ID_MAX 40 /* "150123-20261124-000042" and room for long counters */
 
 /* Each writes the key into buf (KEYS_MAX bytes) and returns its length. */

@@ -66,8 +66,9 @@ char *alert_render(const Gridline__Event *event, const region_table_t *regions,
         clock_iso(event->deadline_ms, deadline);
         json_object_set_new(o, "deadline", json_string(deadline));
     }
-    json_object_set_new(o, "subscription", json_string(subscription->name));
-    if (*subscription->role)
+    if (subscription)
+        json_object_set_new(o, "subscription", json_string(subscription->name));
+    if (subscription && *subscription->role)
         json_object_set_new(o, "role", json_string(subscription->role));
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);

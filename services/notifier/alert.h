@@ -14,7 +14,8 @@
 #include "region.h"
 #include "subscription.h"
 
-/* The JSON body POSTed to one subscription; malloc'd, NULL on OOM. */
+/* The JSON body POSTed to one subscription; malloc'd, NULL on OOM. subscription NULL: the alert
+ * as the live stream carries it (no "subscription", no "role"). */
 char *alert_render(const Gridline__Event *event, const region_table_t *regions,
                    const subscription_t *subscription);
 

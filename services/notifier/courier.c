@@ -112,7 +112,7 @@ struct courier {
     s_transfer_t **active;
     size_t nactive;
     metric_t *results[4][S_RESULTS];
-    metric_t *dead, *expired, *refused, *in_flight, *waiting;
+    metric_t *dead, *expired, *refused, *in_flight, *waiting, *latency;
 };
 
 static size_t s_collect(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -265,7 +265,8 @@ static void s_settle_send(courier_t *self, s_settles_t *all)
         if (rconn_ensure(self->redis) != 0 ||
             delivery_settle_append(self->redis, &self->argv, s->county, now,
                                    cfg->notifier_max_age_ms, cfg->notifier_retry_base_ms,
-                                   cfg->notifier_retry_max_ms, s->items, s->count) != 0)
+                                   cfg->notifier_retry_max_ms, cfg->notifier_alertmanager_repeat_ms,
+                                   s->items, s->count) != 0)
             break;
         appended++;
     }
@@ -326,7 +327,18 @@ static void s_finish(courier_t *self)
                      url, "alert", job->members[0], "error", why, NULL);
         }
         metric_add(self->results[job->target][result], (int64_t)job->count);
-        s_settle_add(&settles, job, result == S_DELIVERED ? DELIVERY_OK : DELIVERY_FAILED);
+        if (result == S_DELIVERED) {
+            double seconds = (double)(clock_wall_ms() - job->first_ms) / 1000.0;
+            for (size_t i = 0; i < job->count; i++)
+                metric_observe(self->latency, seconds < 0 ? 0 : seconds);
+        }
+        /* Alertmanager forgets an alert it is not told of again: an open one is repeated */
+        bool repeats =
+            job->target == TARGET_ALERTMANAGER && self->config->notifier_alertmanager_repeat_ms > 0;
+        s_settle_add(&settles, job,
+                     result != S_DELIVERED ? DELIVERY_FAILED
+                     : repeats             ? DELIVERY_REPEAT
+                                           : DELIVERY_OK);
         curl_multi_remove_handle(self->multi, t->easy);
         for (size_t i = 0; i < self->nactive; i++)
             if (self->active[i] == t) {
@@ -434,6 +446,13 @@ static void s_metrics(courier_t *self)
         metrics_register(METRIC_GAUGE, "gridline_notifier_in_flight", NULL, "transfers in flight");
     self->waiting = metrics_register(METRIC_GAUGE, "gridline_notifier_queued", NULL,
                                      "jobs waiting for a transfer slot");
+    static const double bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                                    2.5,   5,    10,    30,   60,  300,  3600};
+    self->latency = metrics_register_histogram(
+        "gridline_notifier_delivery_seconds", NULL,
+        "from an alert's first queueing (its event accepted) to its receiver taking it; held "
+        "ones (grouping, quiet hours) and retries included",
+        bounds, sizeof bounds / sizeof bounds[0]);
 }
 
 courier_t *courier_new(const config_t *config)

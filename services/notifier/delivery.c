@@ -92,11 +92,11 @@ static void s_keys(argv_t *a, const char *county, const char *const *parts, size
 }
 
 int delivery_settle_append(rconn_t *redis, argv_t *a, const char *county, int64_t now_ms,
-                           int64_t max_age_ms, int64_t base_ms, int64_t cap_ms,
+                           int64_t max_age_ms, int64_t base_ms, int64_t cap_ms, int64_t repeat_ms,
                            const delivery_settle_t *items, size_t count)
 {
     static const char *const parts[] = {"meta", "sent", "dead"};
-    static const char *const outcomes[] = {"ok", "fail", "drop"};
+    static const char *const outcomes[] = {"ok", "fail", "drop", "repeat"};
     argv_reset(a);
     s_keys(a, county, parts, 3);
     argv_add_int(a, now_ms);
@@ -104,6 +104,7 @@ int delivery_settle_append(rconn_t *redis, argv_t *a, const char *county, int64_
     argv_add_int(a, base_ms);
     argv_add_int(a, cap_ms);
     argv_add_int(a, (long long)count);
+    argv_add_int(a, repeat_ms);
     for (size_t i = 0; i < count; i++) {
         argv_add(a, items[i].member);
         argv_add(a, outcomes[items[i].outcome]);

@@ -50,7 +50,12 @@ int delivery_accept_read(rconn_t *redis, size_t count, long long *outcomes);
 int delivery_claim_append(rconn_t *redis, const char *county, int64_t now_ms,
                           int64_t lease_until_ms, int limit, bool count);
 
-typedef enum { DELIVERY_OK = 0, DELIVERY_FAILED, DELIVERY_DROP } delivery_outcome_t;
+typedef enum {
+    DELIVERY_OK = 0,
+    DELIVERY_FAILED,
+    DELIVERY_DROP,
+    DELIVERY_REPEAT /* taken; sent again after repeat_ms while its appeal is open at its level */
+} delivery_outcome_t;
 typedef struct {
     const char *member;
     delivery_outcome_t outcome;
@@ -58,7 +63,7 @@ typedef struct {
 } delivery_settle_t;
 /* Appends the outcomes of a county's sends; the reply is how many went to the dead letters. */
 int delivery_settle_append(rconn_t *redis, argv_t *scratch, const char *county, int64_t now_ms,
-                           int64_t max_age_ms, int64_t base_ms, int64_t cap_ms,
+                           int64_t max_age_ms, int64_t base_ms, int64_t cap_ms, int64_t repeat_ms,
                            const delivery_settle_t *items, size_t count);
 /* Appends: a county's dead letters back into its deliveries (replay) or forgotten (!replay);
  * the reply is how many were dead letters. */

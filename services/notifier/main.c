@@ -11,6 +11,7 @@ static const char s_usage[] =
     "matches (config \"subscriptions\" and the API's). HTTP API (notifier.http_port):\n"
     "  GET /v1/subscriptions, POST /v1/subscriptions {name, region, url|target, ...},\n"
     "  GET, DELETE /v1/subscriptions/{id}\n"
+    "  GET /v1/stream?region=&min_level= (Server-Sent Events: the live view of alerts)\n"
     "  GET /healthz, /metrics\n";
 
 /* The HTTP API works on the service alone (its own Redis connection per thread). */

@@ -19,6 +19,7 @@
 #include "rconn.h"
 #include "scripts.h"
 #include "courier.h"
+#include "stream.h"
 #include "service.h"
 
 /* One received event: the deliveries it makes (one per matching subscription). */
@@ -30,6 +31,7 @@ typedef struct {
     char **bodies;        /* malloc'd */
     char **deliveries;    /* "<alert id>|<subscription>", malloc'd */
     delivery_t *delivery; /* what notify_accept stores (pointing into the two above) */
+    bool applied;         /* notify_accept applied it (this copy is the one that counts) */
 } s_accepting_t;
 
 struct notifier {
@@ -43,9 +45,11 @@ struct notifier {
     long long *outcomes;
     size_t *calls, *sizes;
     argv_t argv;
-    metric_t *repeats;
-    config_t *current; /* the snapshot a drain or sweep works with (subscriptions reload) */
+    metric_t *repeats, *waiting;
+    int64_t depth_at_ms; /* when the deliveries waiting in Redis were last counted */
+    config_t *current;   /* the snapshot a drain or sweep works with (subscriptions reload) */
     registry_t *registry;
+    int64_t directory_checked_ms; /* directory targets: asked at most once a second */
     metric_t *reloads;
 };
 
@@ -81,6 +85,10 @@ notifier_t *notifier_new(service_t *service)
         "POST and its record: the receiver may have it already; same X-Gridline-Alert-Id)");
     self->reloads = metrics_register(METRIC_COUNTER, "gridline_notifier_subscription_loads_total",
                                      NULL, "loads of the subscriptions (start, changes, SIGHUP)");
+    self->waiting = metrics_register(
+        METRIC_GAUGE, "gridline_notifier_deliveries_waiting", NULL,
+        "deliveries in Redis not yet settled: retries, held ones (grouping, quiet hours), leased "
+        "ones in flight, Alertmanager repeats (counted every 10 s)");
     return self;
 }
 
@@ -154,28 +162,6 @@ static void s_read_replies(notifier_t *self, int count)
     }
 }
 
-/* When a non-red alert for sub may go, now_ms being now: 0 at once, else not before (the end
- * of quiet hours, the group wait). */
-static int64_t s_hold(const subscription_t *sub, const Gridline__Event *e, int64_t now_ms)
-{
-    if (e->level == GRIDLINE__LEVEL__LEVEL_RED)
-        return 0; /* red is never held */
-    int64_t hold = 0;
-    int64_t local_ms = now_ms + (int64_t)clock_tz_offset_min() * 60000;
-    int minute = (int)((local_ms / 60000) % 1440);
-    if (subscription_quiet_at(sub, minute)) {
-        int64_t day_start = now_ms - (local_ms % 86400000);
-        int to = sub->quiet_to_min;
-        hold = day_start + (int64_t)to * 60000 + (to <= minute ? 86400000 : 0);
-    }
-    if (sub->group_wait_s > 0 || sub->group_interval_s > 0) {
-        int64_t wait = now_ms + (int64_t)sub->group_wait_s * 1000;
-        if (wait > hold)
-            hold = wait;
-    }
-    return hold;
-}
-
 /* The deliveries of one event: an alert per matching subscription. 0, or -1 out of memory. */
 static int s_prepare(notifier_t *self, const inbox_item_t *item, s_accepting_t *a)
 {
@@ -201,8 +187,9 @@ static int s_prepare(notifier_t *self, const inbox_item_t *item, s_accepting_t *
             free(body);
             return -1;
         }
-        a->delivery[a->count] = (delivery_t){delivery, body, s_hold(sub, e, now),
-                                             (int64_t)sub->group_interval_s * 1000};
+        a->delivery[a->count] = (delivery_t){
+            delivery, body, subscription_hold(sub, e->level, now, clock_tz_offset_min()),
+            (int64_t)sub->group_interval_s * 1000};
         a->bodies[a->count] = body;
         a->deliveries[a->count] = delivery;
         a->count++;
@@ -295,6 +282,7 @@ static int s_accept(notifier_t *self, inbox_item_t **items, size_t count, inbox_
             }
             inbox_count(self->inbox, outcomes[k], 1);
             if (outcomes[k] == HOP_APPLIED) {
+                a->applied = true;
                 accepted++;
                 njobs += a->count;
             } else {
@@ -304,6 +292,16 @@ static int s_accept(notifier_t *self, inbox_item_t **items, size_t count, inbox_
                 s_release(a); /* nothing to deliver from this copy */
             }
         }
+    }
+    /* The live stream: each applied event's alert once, best effort (see stream.h). */
+    for (size_t i = 0; !redis_down && i < prepared; i++) {
+        const s_accepting_t *a = &self->batch[i];
+        if (!a->applied || !stream_carries(a->item->event->type))
+            continue;
+        char *alert = alert_render(a->item->event, self->service->regions, NULL);
+        if (alert)
+            stream_publish_append(self->redis, a->item->event, alert);
+        free(alert);
     }
     /* Hand what goes now to the courier (the held ones wait in Redis for a sweep). */
     for (size_t i = 0; !redis_down && njobs && i < prepared; i++) {
@@ -336,6 +334,12 @@ static int s_drain(notifier_t *self)
         return 0;
     if (!registry_current(self->registry, self->current) && s_load(self) != 0)
         return -1; /* the events' outbox entries bring them back */
+    int64_t now = clock_wall_ms();
+    if (now - self->directory_checked_ms >= 1000) {
+        self->directory_checked_ms = now;
+        if (registry_directory_moved(self->registry, self->redis) && s_load(self) != 0)
+            return -1;
+    }
     inbox_item_t **todo = calloc(count, sizeof *todo), **stale = calloc(count, sizeof *stale);
     if (!todo || !stale) {
         free(todo);
@@ -411,7 +415,7 @@ static void s_dispatch_claim(notifier_t *self, const char *county, const redisRe
         if (open[k])
             courier_submit(self->courier, open[k]);
     if (ndrops && delivery_settle_append(self->redis, &self->argv, county, clock_wall_ms(), 0, 0, 0,
-                                         drops, ndrops) == 0)
+                                         0, drops, ndrops) == 0)
         s_read_replies(self, 1);
     free(open);
     free(drops);
@@ -459,6 +463,28 @@ static int s_sweep(notifier_t *self)
         list.empty[i] = r->element[0]->integer == 0;
         claimed += (int)((r->elements - 1) / 4);
         s_dispatch_claim(self, list.counties[i], r, lease);
+    }
+    if (now - self->depth_at_ms >= 10000) {
+        /* the retry queue's depth: one ZCARD per county the index names */
+        self->depth_at_ms = now;
+        size_t asked = 0;
+        long long depth = 0;
+        for (size_t i = 0; i < nc; i++) {
+            char key[KEYS_MAX];
+            keys_delivery(key, list.counties[i]);
+            if (rconn_append(self->redis, "ZCARD %s", key) != 0)
+                break;
+            asked++;
+        }
+        for (size_t i = 0; i < asked; i++) {
+            redisReply *r = rconn_reply(self->redis);
+            if (r && r->type == REDIS_REPLY_INTEGER)
+                depth += r->integer;
+            if (r)
+                freeReplyObject(r);
+        }
+        if (asked == nc)
+            metric_set(self->waiting, depth);
     }
     pending_forget(self->pending, self->redis, &list, now);
     for (size_t i = 0; claims && i < appended; i++)

@@ -6,7 +6,8 @@
  * POSTed at once, concurrently (webhook); a delivered one is forgotten (delivery_done), a
  * failed one is retried after
  * outbox.resend_after_ms by whichever notifier instance claims it first. Each POST carries
- * X-Gridline-Alert-Id so a receiver can drop the rare duplicate of a crash mid-POST. */
+ * X-Gridline-Alert-Id so a receiver can drop the rare duplicate of a crash mid-POST. Each
+ * accepted alert-worthy event is also appended once to the live stream (stream.h), best effort. */
 #ifndef GRIDLINE_NOTIFIER_H
 #define GRIDLINE_NOTIFIER_H
 

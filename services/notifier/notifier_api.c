@@ -12,6 +12,7 @@
 #include "keys.h"
 #include "pending.h"
 #include "registry.h"
+#include "stream.h"
 #include "subscription.h"
 
 typedef struct {
@@ -332,9 +333,14 @@ void notifier_api_handle(void *arg, const http_request_t *req, http_response_t *
     rconn_t *redis = t->redis;
     static const char prefix[] = "/v1/subscriptions";
     const size_t plen = sizeof prefix - 1;
+    if (strcmp(req->path, "/v1/stream") == 0) {
+        stream_handle(svc, redis, req, res);
+        return;
+    }
     if (strncmp(req->path, prefix, plen) != 0 || (req->path[plen] && req->path[plen] != '/')) {
-        http_response_error(res, 404, "not_found", NULL,
-                            "see /v1/subscriptions (GET, POST) and /v1/subscriptions/{id}");
+        http_response_error(
+            res, 404, "not_found", NULL,
+            "see /v1/subscriptions (GET, POST), /v1/subscriptions/{id} and /v1/stream");
         return;
     }
     config_t *cfg = service_config(svc);

@@ -8,7 +8,12 @@
  * Versions: every API change INCRs {subscriptions}:version and raises subver:{C} of every county
  * to it before it answers. The notifier passes the version it loaded to notify_accept, which
  * refuses a county's batch when subver:{C} is newer: the caller loads again and retries, so an
- * event accepted after a change answered is matched against it. Used by one thread. */
+ * event accepted after a change answered is matched against it.
+ *
+ * Directory entries with a target (the configuration's and the router's API's) are
+ * subscriptions too, "dir.<entry id>": alerts naming their owner go there, whatever the region,
+ * indexed by owner. The notifier asks registry_directory_moved now and then (they are not
+ * versioned per county). Used by one thread. */
 #ifndef GRIDLINE_REGISTRY_H
 #define GRIDLINE_REGISTRY_H
 
@@ -35,6 +40,9 @@ size_t registry_count(const registry_t *self);
  * returns how many, or (size_t)-1 out of memory. */
 size_t registry_match(const registry_t *self, const Gridline__Event *event,
                       const subscription_t ***out, size_t *capacity);
+/* Whether the directory's API entries (their targets) changed since the set was loaded (one
+ * GET); the caller loads again. */
+bool registry_directory_moved(registry_t *self, rconn_t *redis);
 /* By id; NULL when there is none. */
 const subscription_t *registry_find(const registry_t *self, const char *id);
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "appeal.h"
+#include "url.h"
 #include "utf8.h"
 
 static const char *const s_targets[] = {"webhook", "wecom", "dingtalk", "alertmanager"};
@@ -305,6 +306,28 @@ int subscription_from_config(subscription_t *sub, const config_subscription_t *e
     return 0;
 }
 
+int subscription_from_directory(subscription_t *sub, const char *entry_id,
+                                const config_directory_entry_t *entry, bool from_config)
+{
+    memset(sub, 0, sizeof *sub);
+    if (!entry->target_url || !*entry->target_url)
+        return -1;
+    snprintf(sub->id, sizeof sub->id, "dir.%.60s", entry_id);
+    snprintf(sub->name, sizeof sub->name, "%s", entry->assignee);
+    snprintf(sub->role, sizeof sub->role, "owner");
+    snprintf(sub->assignee, sizeof sub->assignee, "%s", entry->assignee);
+    snprintf(sub->url, sizeof sub->url, "%s", entry->target_url);
+    snprintf(sub->secret, sizeof sub->secret, "%s",
+             entry->target_secret ? entry->target_secret : "");
+    snprintf(sub->target, sizeof sub->target, "%s",
+             entry->target && *entry->target ? entry->target : "webhook");
+    sub->min_level = GRIDLINE__LEVEL__LEVEL_GREEN;
+    sub->event_types = s_default_types();
+    sub->quiet_from_min = sub->quiet_to_min = -1;
+    sub->from_config = from_config;
+    return 0;
+}
+
 void subscription_fini(subscription_t *sub)
 {
     free(sub->categories);
@@ -323,20 +346,6 @@ static json_t *s_list(const char *joined)
         p += n + (p[n] == '|');
     }
     return list;
-}
-
-/* scheme://host/path of url: no credentials, no query */
-static void s_redact(const char *url, char *out, size_t size)
-{
-    const char *host = strstr(url, "://");
-    host = host ? host + 3 : url;
-    size_t scheme = (size_t)(host - url);
-    const char *at = strchr(host, '@');
-    const char *slash = strchr(host, '/');
-    if (at && (!slash || at < slash))
-        host = at + 1;
-    size_t rest = strcspn(host, "?#");
-    snprintf(out, size, "%.*s%.*s", (int)scheme, url, (int)rest, host);
 }
 
 json_t *subscription_json(const subscription_t *sub, bool show_secret)
@@ -369,7 +378,7 @@ json_t *subscription_json(const subscription_t *sub, bool show_secret)
     if (show_secret)
         snprintf(url, sizeof url, "%s", sub->url);
     else
-        s_redact(sub->url, url, sizeof url);
+        url_redact(sub->url, url, sizeof url);
     json_t *target = json_object();
     json_object_set_new(target, "type", json_string(sub->target));
     json_object_set_new(target, "url", json_string(url));
@@ -398,6 +407,8 @@ bool subscription_matches(const subscription_t *sub, const Gridline__Event *even
     bool ends = strcmp(sub->target, "alertmanager") == 0 &&
                 (event->type == GRIDLINE__EVENT_TYPE__EVENT_RESOLVED ||
                  event->type == GRIDLINE__EVENT_TYPE__EVENT_CLOSED);
+    if (*sub->assignee && strcmp(sub->assignee, event->assignee) != 0)
+        return false;
     return type > 0 && type < 64 && (ends || (sub->event_types & (1ULL << type))) &&
            strncmp(sub->region, event->region, strlen(sub->region)) == 0 &&
            (ends || (int)event->level >= sub->min_level) &&
@@ -411,4 +422,25 @@ bool subscription_quiet_at(const subscription_t *sub, int minute_of_day)
     if (sub->quiet_from_min < sub->quiet_to_min)
         return minute_of_day >= sub->quiet_from_min && minute_of_day < sub->quiet_to_min;
     return minute_of_day >= sub->quiet_from_min || minute_of_day < sub->quiet_to_min;
+}
+
+int64_t subscription_hold(const subscription_t *sub, Gridline__Level level, int64_t now_ms,
+                          int tz_offset_min)
+{
+    if (level == GRIDLINE__LEVEL__LEVEL_RED)
+        return 0; /* red is never held */
+    int64_t hold = 0;
+    int64_t local_ms = now_ms + (int64_t)tz_offset_min * 60000;
+    int minute = (int)((local_ms / 60000) % 1440);
+    if (subscription_quiet_at(sub, minute)) {
+        int64_t day_start = now_ms - (local_ms % 86400000);
+        int to = sub->quiet_to_min;
+        hold = day_start + (int64_t)to * 60000 + (to <= minute ? 86400000 : 0);
+    }
+    if (sub->group_wait_s > 0 || sub->group_interval_s > 0) {
+        int64_t wait = now_ms + (int64_t)sub->group_wait_s * 1000;
+        if (wait > hold)
+            hold = wait;
+    }
+    return hold;
 }

@@ -47,6 +47,7 @@ typedef struct {
     char url[SUBSCRIPTION_URL_MAX];
     char secret[260];
     bool from_config;
+    char assignee[260]; /* a directory entry's target: only alerts naming this owner ("" none) */
 } subscription_t;
 
 typedef struct {
@@ -60,6 +61,10 @@ int subscription_parse(subscription_t *sub, json_t *body, const config_t *config
                        const region_table_t *regions, subscription_error_t *err);
 /* From a configuration entry: its name is its id; defaults for the rest. 0 or -1 (OOM). */
 int subscription_from_config(subscription_t *sub, const config_subscription_t *entry);
+/* From a directory entry with a target (its id "dir.<entry id>"): alerts naming its owner, any
+ * region. 0 or -1 (no target). */
+int subscription_from_directory(subscription_t *sub, const char *entry_id,
+                                const config_directory_entry_t *entry, bool from_config);
 void subscription_fini(subscription_t *sub);
 /* Its JSON; the secret is shown as "***" unless show_secret (the stored form keeps it), and
  * URLs as scheme://host/path unless show_secret. */
@@ -69,6 +74,11 @@ json_t *subscription_json(const subscription_t *sub, bool show_secret);
 bool subscription_matches(const subscription_t *sub, const Gridline__Event *event);
 /* Whether local minute of day m (0..1439) lies in the quiet hours. */
 bool subscription_quiet_at(const subscription_t *sub, int minute_of_day);
+/* When an alert at level may go to sub, now_ms being now and the local time UTC + tz_offset_min:
+ * 0 at once (red always; no grouping and no quiet hours), else not before this (the end of the
+ * quiet hours, now + group wait: the later). */
+int64_t subscription_hold(const subscription_t *sub, Gridline__Level level, int64_t now_ms,
+                          int tz_offset_min);
 /* A fresh id: "s" + 16 random hex digits. */
 void subscription_new_id(char out[SUBSCRIPTION_ID_MAX]);
 /* Whether text is an acceptable id: 1..64 of [A-Za-z0-9._-]. */

@@ -13,6 +13,7 @@
 #include "directory.h"
 #include "keys.h"
 #include "routing.h"
+#include "url.h"
 
 typedef struct {
     rconn_t *redis;
@@ -78,6 +79,18 @@ static json_t *s_entry_json(const char *id, const config_directory_entry_t *e, c
     json_object_set_new(o, "level", json_string(e->level));
     json_object_set_new(o, "region", json_string(e->region));
     json_object_set_new(o, "assignee", json_string(e->assignee));
+    if (e->target_url && *e->target_url) {
+        /* the URL without its query (WeCom's key=, DingTalk's access_token=) nor user:pass */
+        char shown[2100];
+        url_redact(e->target_url, shown, sizeof shown);
+        json_t *target = json_object();
+        json_object_set_new(target, "type",
+                            json_string(e->target && *e->target ? e->target : "webhook"));
+        json_object_set_new(target, "url", json_string(shown));
+        if (e->target_secret && *e->target_secret)
+            json_object_set_new(target, "secret", json_string("***"));
+        json_object_set_new(o, "target", target);
+    }
     json_object_set_new(o, "source", json_string(source));
     return o;
 }
@@ -138,7 +151,7 @@ static void s_add(s_thread_t *t, const config_t *cfg, const auth_token_t *tok,
     json_object_foreach(root, key, value)
     {
         if (strcmp(key, "department") && strcmp(key, "level") && strcmp(key, "region") &&
-            strcmp(key, "assignee")) {
+            strcmp(key, "assignee") && strcmp(key, "target")) {
             http_response_error(res, 400, "unknown_field", key, "unknown field '%.60s'", key);
             json_decref(root);
             return;
@@ -155,11 +168,35 @@ static void s_add(s_thread_t *t, const config_t *cfg, const auth_token_t *tok,
         }
     /* a category name means its department */
     const char *known = strcmp(dept, "*") == 0 ? "*" : routing_department(cfg, dept);
+    /* where alerts naming this owner go as well: {type, url, secret} */
+    const char *ttype = "", *turl = "", *tsecret = "";
+    json_t *target = json_object_get(root, "target");
+    if (target) {
+        const char *tk;
+        json_t *tv;
+        bool ok = json_is_object(target);
+        json_object_foreach(target, tk, tv)
+        {
+            ok = ok && (!strcmp(tk, "type") || !strcmp(tk, "url") || !strcmp(tk, "secret"));
+        }
+        if (!ok || s_member(target, "type", &ttype) != 0 || s_member(target, "url", &turl) != 0 ||
+            s_member(target, "secret", &tsecret) != 0) {
+            http_response_error(res, 400, "invalid", "target",
+                                "target must be {\"type\", \"url\", \"secret\"} strings");
+            json_decref(root);
+            return;
+        }
+        if (!*ttype)
+            ttype = "webhook";
+    }
     config_directory_entry_t e = {
         .department = (char *)(known ? known : dept),
         .level = (char *)(*level ? level : "green"),
         .region = (char *)region,
         .assignee = (char *)assignee,
+        .target = (char *)ttype,
+        .target_url = (char *)turl,
+        .target_secret = (char *)tsecret,
     };
     const char *field = NULL, *why = directory_check(cfg, &e, &field);
     if (why) {

@@ -15,7 +15,8 @@ free_port HANG_PORT
 E2E_PIDS+=($!)
 wait_until 10 curl -sf "http://127.0.0.1:$HANG_PORT/healthz" || { echo "# hanging sink did not start"; exit 1; }
 free_port DOWN_PORT # nothing listens here until the dead-letter part
-export GRIDLINE_NOTIFIER_RETRY_BASE=200ms GRIDLINE_NOTIFIER_RETRY_MAX=500ms GRIDLINE_NOTIFIER_MAX_AGE=3s
+export GRIDLINE_NOTIFIER_RETRY_BASE=200ms GRIDLINE_NOTIFIER_RETRY_MAX=500ms GRIDLINE_NOTIFIER_MAX_AGE=3s \
+  GRIDLINE_NOTIFIER_ALERTMANAGER_REPEAT=1s
 e2e_start_services
 NOTIFIER="http://127.0.0.1:$GRIDLINE_NOTIFIER_HTTP_PORT"
 S="http://127.0.0.1:$SINK_PORT"
@@ -61,14 +62,21 @@ am_firing() { reqs /am-receiver | jq -e "[.[] | select(.body.status == \"firing\
 check "Alertmanager fires it to its receiver" wait_until 20 am_firing
 check_eq "... labels: alertname, county, level, category" "gridline_appeal 150123 green heating" \
   "$(reqs /am-receiver | jq -r '[.[] | .body.alerts[]][0].labels | "\(.alertname) \(.county) \(.level) \(.category)"')"
+am_updated() { command curl -s "$ALERTMANAGER/api/v2/alerts?filter=appeal_id%3D%22$id%22" | jq -r '.[0].updatedAt'; }
+u1=$(am_updated)
+changed() { [ "$(am_updated)" != "$u1" ]; }
+check "posted again while the appeal is open (Alertmanager's updatedAt moves)" wait_until 10 changed
 check_eq "resolve the appeal: 200" 200 \
   "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$INTAKE/v1/appeals/$id/resolve" -H "$J" -d '{"actor":"李明","resolution":"已修复"}')"
 am_resolved() { reqs /am-receiver | jq -e "[.[] | select(.body.status == \"resolved\") | .body.alerts[] | select(.labels.appeal_id == \"$id\")] | length > 0" >/dev/null; }
 check "Alertmanager resolves it (endsAt sent when the appeal was resolved)" wait_until 20 am_resolved
+no_repeat() { [ "$(rcli zcard 'delivery:{150123}')" == 0 ]; }
+check "no repeat is left for the resolved appeal" wait_until 10 no_repeat
 
-# --- grouping: 30 alerts in a burst go out as a few messages; a red one is not held
-gid=$(sub '{"name":"grouped","region":"150124","url":"'"$S"'/grouped","group_wait_s":3,"group_interval_s":3}')
-for i in $(seq 30); do post_appeal "$(appeal_json 150124100003 water)" >/dev/null; done
+# --- grouping: 1,000 alerts in a burst go out as a few dozen messages; a red one is not held
+gid=$(sub '{"name":"grouped","region":"150124","url":"'"$S"'/grouped","group_wait_s":10,"group_interval_s":5}')
+"$BUILD/gridline-loadgen" --url "$INTAKE" --token "$E2E_TOKEN" --prefix 150124 --count 1000 \
+  --concurrency 16 --quiet >/dev/null
 res=$(post_appeal "$(appeal_json 150124100003 power)")
 rid=$(jq -r .id <<<"${res#* }")
 assigned() { [ "$(curl -s "$INTAKE/v1/appeals/$rid" | jq -r .status)" == assigned ]; }
@@ -78,16 +86,34 @@ for i in 1 2 3; do
 done
 red_in() { reqs /grouped | jq -e '[.[] | (.body.alerts // [.body])[] | select(.level == "red")] | length > 0' >/dev/null; }
 check "the red escalation arrives" wait_until 15 red_in
-all_in() { [ "$(reqs /grouped | jq '[.[] | (.body.alerts // [.body])[] | .id] | unique | length')" -ge 34 ]; }
-check "every alert of the burst arrives" wait_until 30 all_in
+all_in() { [ "$(reqs /grouped | jq '[.[] | (.body.alerts // [.body])[] | .id] | unique | length')" -ge 1004 ]; }
+check "every alert of the burst arrives (1,000 assigned, 1 assigned + 3 escalated)" wait_until 60 all_in
 msgs=$(count /grouped)
-check "34 alerts in at most 8 messages (got $msgs)" test "$msgs" -le 8
-check_eq "each alert once" 34 "$(reqs /grouped | jq '[.[] | (.body.alerts // [.body])[] | .id] | length')"
+check "1,004 alerts in at most 60 messages (got $msgs)" test "$msgs" -le 60
+check_eq "each alert once" 1004 "$(reqs /grouped | jq '[.[] | (.body.alerts // [.body])[] | .id] | length')"
 check "a group's body is {alerts:[...]} with X-Gridline-Alert-Ids" \
   test "$(reqs /grouped | jq '[.[] | select(.body.alerts) | select((.headers["X-Gridline-Alert-Ids"] | split(",") | length) == (.body.alerts | length))] | length')" -ge 1
+check "no group over notifier.group_max (100)" test "$(reqs /grouped | jq '[.[] | (.body.alerts // [.body]) | length] | max')" -le 100
 red_at=$(reqs /grouped | jq '[.[] | select([(.body.alerts // [.body])[] | .level] | index("red"))][0].at_ms')
 first_group=$(reqs /grouped | jq '[.[] | select(.body.alerts and ([.body.alerts[] | .level] | index("red") | not))][0].at_ms')
-check "the red alert was not held for the group wait (red $red_at, first group $first_group)" test "$red_at" -lt "$first_group"
+check "the red alert went before the first group (held 10 s): red $red_at, first group $first_group" test "$red_at" -lt "$first_group"
+
+# --- quiet hours (local time, UTC+8) covering now: green waits for the digest, red does not
+from=$(TZ=Asia/Shanghai date -d '-1 min' +%H:%M)
+to=$(TZ=Asia/Shanghai date -d '+2 hours' +%H:%M)
+sub '{"name":"night","region":"150103","url":"'"$S"'/night","quiet_hours":"'"$from-$to"'"}' >/dev/null
+res=$(post_appeal "$(appeal_json 150103001001 water)")
+qid=$(jq -r .id <<<"${res#* }")
+held() { [ "$(rcli zcard 'delivery:{150103}')" -ge 1 ]; }
+check "a green alert in quiet hours is held in Redis" wait_until 10 held
+end_ms=$(( ($(TZ=Asia/Shanghai date -d "today $to" +%s) + ($(TZ=Asia/Shanghai date -d "today $to" +%s) < $(date +%s) ? 86400 : 0)) * 1000 ))
+check_eq "... until the quiet hours end ($to)" "$end_ms" "$(rcli zscore 'delivery:{150103}' "$qid:2|$(curl -s "$NOTIFIER/v1/subscriptions" | jq -r '.subscriptions[] | select(.name == "night") | .id')")"
+for i in 1 2 3; do
+  curl -s -o /dev/null -X POST "$INTAKE/v1/appeals/$qid/escalate" -H "$J" -d '{"actor":"县督办","reason":"夜间抢修"}'
+done
+night_red() { reqs /night | jq -e '[.[] | (.body.alerts // [.body])[] | select(.level == "red")] | length > 0' >/dev/null; }
+check "the red escalation is not held" wait_until 15 night_red
+check_eq "... and nothing but red went out" 0 "$(reqs /night | jq '[.[] | (.body.alerts // [.body])[] | select(.level != "red")] | length')"
 
 # --- a receiver that hangs does not delay another
 sub '{"name":"hangs","region":"150125","url":"http://127.0.0.1:'"$HANG_PORT"'/h"}' >/dev/null
@@ -109,7 +135,8 @@ check "the dead letters metric counts them" test "$(curl -s "$NOTIFIER/metrics" 
 "$BUILD/gridline-sink" --port "$DOWN_PORT" --out "$E2E_DIR/down.jsonl" --quiet >/dev/null 2>&1 &
 E2E_PIDS+=($!)
 wait_until 10 curl -sf "http://127.0.0.1:$DOWN_PORT/healthz"
-check_eq "replay: 2" 2 "$(curl -s -X POST "$NOTIFIER/v1/subscriptions/$did/dead-letters/replay" | jq .replayed)"
+check_eq "gridctl dead-letters lists them" 2 "$(GRIDLINE_TOKEN=$E2E_TOKEN "$BUILD/gridctl" dead-letters "$did" | jq '.dead_letters | length')"
+check_eq "replay (gridctl dead-letters SUB replay): 2" 2 "$(GRIDLINE_TOKEN=$E2E_TOKEN "$BUILD/gridctl" dead-letters "$did" replay | jq .replayed)"
 back() { [ "$(curl -s "http://127.0.0.1:$DOWN_PORT/count" | jq .received)" -ge 2 ]; }
 check "the receiver back gets both" wait_until 15 back
 check_eq "no dead letters left" 0 "$(curl -s "$NOTIFIER/v1/subscriptions/$did/dead-letters" | jq '.dead_letters | length')"

@@ -96,6 +96,21 @@ sleep 1
 check_eq "... exactly" 4 "$(got late)"
 check_eq "the deleted one: nothing more" 6 "$(got township)"
 
+# --- a directory entry with a target (router API): alerts naming its owner go there as well
+ROUTER="http://127.0.0.1:$GRIDLINE_ROUTER_HTTP_PORT"
+code=$(curl -s -o "$E2E_DIR/dir.json" -w '%{http_code}' -X POST "$ROUTER/v1/directory" -H "$J" \
+  -d "{\"department\":\"heating\",\"level\":\"green\",\"region\":\"150123100003\",\"assignee\":\"网格员 王芳\",\"target\":{\"type\":\"webhook\",\"url\":\"$S/s/owner?token=T0\",\"secret\":\"o\"}}")
+check_eq "directory entry with a target: 201" 201 "$code"
+check_eq "... shown without the URL's query, the secret hidden" "$S/s/owner ***" "$(jq -r '"\(.target.url) \(.target.secret)"' "$E2E_DIR/dir.json")"
+sleep 1.2 # the notifiers look at the directory's version at most once a second
+for i in 1 2; do post_appeal "$(appeal_json 150123100003 heating)" >/dev/null; done
+post_appeal "$(appeal_json 150123100004 heating)" >/dev/null
+owner_done() { [ "$(got owner)" -ge 2 ]; }
+check "the owner's target gets the alerts naming the owner" wait_until 20 owner_done
+sleep 1
+check_eq "... only those (not the other village's)" 2 "$(got owner)"
+check_eq "... each names the owner" "网格员 王芳" "$(curl -s "$S/requests" | jq -r '[.[] | select(.path == "/s/owner")][0].body.recipients[0]')"
+
 # --- a county's token: subscribes and lists within its county only
 e2e_token_add county-keeper county-secret "" 150123 "*" 0
 C=(-H "X-Api-Key: county-secret" -H "$J")
@@ -104,5 +119,10 @@ check_eq "county token, the province: 403" 403 "$(status -X POST "$NOTIFIER/v1/s
 check_eq "county token lists its county's only" 0 \
   "$(command curl -s "$NOTIFIER/v1/subscriptions" -H 'X-Api-Key: county-secret' | jq '[.subscriptions[] | select(.region | startswith("150123") | not)] | length')"
 check_eq "... and cannot read the province's" 404 "$(status "$NOTIFIER/v1/subscriptions/${ID[province]}" -H 'X-Api-Key: county-secret')"
+made=$(GRIDLINE_TOKEN=$E2E_TOKEN "$BUILD/gridctl" subscriptions add 旗督办 150123 "$S/s/ctl" secret=x min_level=red group_wait_s=5)
+check_eq "gridctl subscriptions add" "red 5 ***" "$(jq -r '"\(.min_level) \(.group_wait_s) \(.target.secret)"' <<<"$made")"
+check "gridctl subscriptions list shows it" sh -c "GRIDLINE_TOKEN=$E2E_TOKEN '$BUILD/gridctl' subscriptions list | jq -e '.subscriptions[] | select(.name == \"旗督办\")' >/dev/null"
+GRIDLINE_TOKEN=$E2E_TOKEN "$BUILD/gridctl" subscriptions rm "$(jq -r .id <<<"$made")" >/dev/null
+check_eq "gridctl subscriptions rm" 404 "$(status -H "X-Api-Key: $E2E_TOKEN" "$NOTIFIER/v1/subscriptions/$(jq -r .id <<<"$made")")"
 check "notifiers still up" sh -c "curl -sf '$NOTIFIER/healthz' >/dev/null && curl -sf '$NOTIFIER2/healthz' >/dev/null"
 exit 0

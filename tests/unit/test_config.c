@@ -505,6 +505,40 @@ static void test_set_print_and_help(void **state)
     assert_null(strstr(text, "hunter2"));
     assert_non_null(strstr(text, "redis.port = 6390\n"));
     free(text);
+    /* a webhook URL's credentials (user:pass, WeCom key=, DingTalk access_token=) never shown */
+    assert_int_equal(config_load_string(cfg,
+                                        "subscriptions:\n  - {name: w, region: \"15\", url: "
+                                        "\"https://u:p@qyapi.example/send?key=K1\", secret: s}\n",
+                                        "test"),
+                     0);
+    out = open_memstream(&text, &len);
+    config_print(cfg, out);
+    fclose(out);
+    assert_non_null(strstr(text, "url: \"https://qyapi.example/send\", secret: \"***\""));
+    assert_null(strstr(text, "K1"));
+    assert_null(strstr(text, "u:p"));
+    free(text);
+    /* a directory entry may carry a target (alerts naming its owner) */
+    assert_int_equal(config_load_string(cfg,
+                                        "directory:\n  - {department: heating, region: \"150123\", "
+                                        "assignee: x, target: dingtalk, target_url: "
+                                        "\"https://oapi.example/robot/send?access_token=AT\", "
+                                        "target_secret: SEC}\n",
+                                        "test"),
+                     0);
+    assert_string_equal(cfg->directory[0].target, "dingtalk");
+    assert_string_equal(cfg->directory[0].target_secret, "SEC");
+    out = open_memstream(&text, &len);
+    config_print(cfg, out);
+    fclose(out);
+    assert_null(strstr(text, "access_token=AT"));
+    assert_null(strstr(text, "SEC"));
+    free(text);
+    assert_int_equal(config_load_string(cfg,
+                                        "directory:\n  - {department: heating, region: \"150123\", "
+                                        "assignee: x, target: sms}\n",
+                                        "test"),
+                     -1);
     out = open_memstream(&text, &len);
     config_print_help(out);
     fclose(out);

@@ -112,7 +112,7 @@ static void test_directory(void **state)
     size_t count = 9;
     directory_entries(dir, &count);
     assert_int_equal(count, 0);
-    config_directory_entry_t e = {"heating", "blue", "150123", "村党支部"};
+    config_directory_entry_t e = {"heating", "blue", "150123", "村党支部", NULL, NULL, NULL};
     const char *field = NULL;
     assert_null(directory_check(cfg, &e, &field));
     char id[DIRECTORY_ID_MAX];
@@ -132,18 +132,36 @@ static void test_directory(void **state)
     directory_entries(dir, &count);
     assert_int_equal(count, 0);
     /* checks name the field */
-    config_directory_entry_t bad = {"weather", "blue", "150123", "x"};
+    config_directory_entry_t bad = {"weather", "blue", "150123", "x", NULL, NULL, NULL};
     assert_non_null(directory_check(cfg, &bad, &field));
     assert_string_equal(field, "department");
-    bad = (config_directory_entry_t){"*", "purple", "150123", "x"};
+    bad = (config_directory_entry_t){"*", "purple", "150123", "x", NULL, NULL, NULL};
     assert_non_null(directory_check(cfg, &bad, &field));
     assert_string_equal(field, "level");
-    bad = (config_directory_entry_t){"water", "red", "15a", "x"};
+    bad = (config_directory_entry_t){"water", "red", "15a", "x", NULL, NULL, NULL};
     assert_non_null(directory_check(cfg, &bad, &field));
     assert_string_equal(field, "department"); /* a category name is the API's to map */
-    bad = (config_directory_entry_t){"water-supply", "red", "15", "a\tb"};
+    bad = (config_directory_entry_t){"water-supply", "red", "15", "a\tb", NULL, NULL, NULL};
     assert_non_null(directory_check(cfg, &bad, &field));
     assert_string_equal(field, "assignee");
+    /* a target: stored with the entry, read back */
+    e = (config_directory_entry_t){"heating",           "blue", "150123", "村党支部", "wecom",
+                                   "https://x/y?key=K", "sk"};
+    assert_null(directory_check(cfg, &e, &field));
+    assert_int_equal(directory_put(fixture_redis, &e, id), 0);
+    assert_int_equal(directory_refresh(dir, fixture_redis), 0);
+    entries = directory_entries(dir, &count);
+    assert_int_equal(count, 1);
+    assert_string_equal(entries[0].entry.target, "wecom");
+    assert_string_equal(entries[0].entry.target_url, "https://x/y?key=K");
+    assert_string_equal(entries[0].entry.target_secret, "sk");
+    assert_int_equal(directory_remove(fixture_redis, id), 1);
+    bad = (config_directory_entry_t){"heating", "blue", "150123", "x", "sms", "http://a/b", NULL};
+    assert_non_null(directory_check(cfg, &bad, &field));
+    assert_string_equal(field, "target.type");
+    bad = (config_directory_entry_t){"heating", "blue", "150123", "x", "wecom", "", NULL};
+    assert_non_null(directory_check(cfg, &bad, &field));
+    assert_string_equal(field, "target.url");
     directory_destroy(&dir);
     config_destroy(&cfg);
 }

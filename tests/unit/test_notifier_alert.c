@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -153,6 +154,30 @@ static void test_filters(void **state)
     subscription_fini(&sub);
 }
 
+static void test_hold(void **state)
+{
+    s_fixture_t *f = *state;
+    subscription_t sub;
+    s_parse(f, &sub,
+            "{\"name\":\"q\",\"region\":\"150123\",\"quiet_hours\":\"22:00-07:00\","
+            "\"url\":\"http://127.0.0.1:9/q\"}");
+    /* 2026-11-24 23:30 in UTC+8 is 15:30 UTC: held to 07:00 the next morning, 23:00 UTC */
+    int64_t now = 1795534200000LL; /* 2026-11-24T15:30:00Z */
+    assert_int_equal(subscription_hold(&sub, GRIDLINE__LEVEL__LEVEL_GREEN, now, 480),
+                     1795561200000LL); /* 2026-11-24T23:00:00Z */
+    assert_int_equal(subscription_hold(&sub, GRIDLINE__LEVEL__LEVEL_RED, now, 480), 0);
+    /* 06:59 local: held to 07:00 the same morning */
+    int64_t early = 1795561140000LL; /* 2026-11-24T22:59:00Z */
+    assert_int_equal(subscription_hold(&sub, GRIDLINE__LEVEL__LEVEL_BLUE, early, 480),
+                     1795561200000LL);
+    /* 12:00 local: not quiet, no grouping: at once */
+    assert_int_equal(subscription_hold(&sub, GRIDLINE__LEVEL__LEVEL_BLUE, 1795579200000LL, 480), 0);
+    sub.group_wait_s = 30;
+    assert_int_equal(subscription_hold(&sub, GRIDLINE__LEVEL__LEVEL_BLUE, 1795579200000LL, 480),
+                     1795579230000LL);
+    subscription_fini(&sub);
+}
+
 static void test_refusals_name_the_field(void **state)
 {
     s_fixture_t *f = *state;
@@ -243,6 +268,74 @@ static void test_registry_matches_every_level(void **state)
     fixture_do("DEL %s", "{subscriptions}:entries");
 }
 
+static double s_ms_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* 50,000 stored subscriptions (4 on each of 12,500 villages): loaded and matched through the
+ * index; each event finds exactly its village's 4 and the configuration's. The times are
+ * printed for the record (bench/results.md), never asserted. */
+static void test_registry_50000(void **state)
+{
+    s_fixture_t *f = *state;
+    FILE *csv = fopen("data/regions-nmg.csv", "r");
+    assert_non_null(csv);
+    static char villages[12500][16];
+    size_t nv = 0;
+    char line[512];
+    while (nv < 12500 && fgets(line, sizeof line, csv))
+        if (strncmp(line + 12, ",village,", 9) == 0)
+            snprintf(villages[nv++], sizeof villages[0], "%.12s", line);
+    fclose(csv);
+    assert_int_equal(nv, 12500);
+    fixture_do("DEL %s", "{subscriptions}:entries");
+    for (size_t i = 0; i < 4 * nv; i++) {
+        char id[32], json[256];
+        snprintf(id, sizeof id, "s%015zu", i);
+        snprintf(json, sizeof json,
+                 "{\"name\":\"v%zu\",\"region\":\"%s\",\"target\":{\"type\":\"webhook\","
+                 "\"url\":\"http://127.0.0.1:9/%zu\"}}",
+                 i, villages[i / 4], i);
+        assert_int_equal(
+            rconn_append(fixture_redis, "HSET {subscriptions}:entries %s %s", id, json), 0);
+    }
+    for (size_t i = 0; i < 4 * nv; i++) {
+        redisReply *r = rconn_reply(fixture_redis);
+        assert_non_null(r);
+        freeReplyObject(r);
+    }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    registry_t *reg = registry_new();
+    assert_int_equal(registry_load(reg, f->config, f->regions, fixture_redis), 0);
+    double load_ms = s_ms_since(&t0);
+    assert_int_equal(registry_count(reg), 3 + 50000);
+    const subscription_t **out = NULL;
+    size_t cap = 0, total = 0;
+    Gridline__Event e = s_event(GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (size_t i = 0; i < 100000; i++) {
+        const char *v = villages[(i * 7919) % nv];
+        e.region = (char *)v;
+        size_t n = registry_match(reg, &e, &out, &cap);
+        size_t want = 4 + 1 + (strncmp(v, "1501", 4) == 0) + (strncmp(v, "1502", 4) == 0);
+        if (n != want)
+            fail_msg("%s: %zu matches, want %zu", v, n, want);
+        total += n;
+    }
+    double match_ms = s_ms_since(&t0);
+    fprintf(stderr,
+            "# registry of 50,003 subscriptions: loaded in %.0f ms; 100,000 events matched in %.0f "
+            "ms (%.2f us each, %zu deliveries)\n",
+            load_ms, match_ms, match_ms * 1000 / 100000, total);
+    free(out);
+    registry_destroy(&reg);
+    fixture_do("DEL %s", "{subscriptions}:entries");
+}
+
 static void test_render(void **state)
 {
     s_fixture_t *f = *state;
@@ -269,14 +362,35 @@ static void test_render(void **state)
     free(text);
 }
 
+/* The live stream's alert: the same, without a subscription. */
+static void test_render_for_stream(void **state)
+{
+    s_fixture_t *f = *state;
+    Gridline__Event e = s_event(GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED);
+    char *text = alert_render(&e, f->regions, NULL);
+    assert_non_null(text);
+    assert_null(strchr(text, '\n')); /* one line: one SSE data: line */
+    json_error_t err;
+    json_t *o = json_loads(text, 0, &err);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "id")), "150123-20261124-000042:2");
+    assert_null(json_object_get(o, "subscription"));
+    assert_null(json_object_get(o, "role"));
+    json_decref(o);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_event_types),
         cmocka_unit_test(test_filters),
         cmocka_unit_test(test_refusals_name_the_field),
+        cmocka_unit_test(test_hold),
         cmocka_unit_test(test_registry_matches_every_level),
         cmocka_unit_test(test_render),
+        cmocka_unit_test(test_render_for_stream),
+        cmocka_unit_test(test_registry_50000),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -10,6 +10,8 @@
  *   gridctl act ID ACTION [FIELD=VALUE...]   acknowledge, resolve, feedback, escalate, transfer
  *   gridctl directory list | add DEPARTMENT LEVEL REGION ASSIGNEE | rm ID
  *   gridctl supervision [REGION]    the open appeals at red, most overdue first
+ *   gridctl subscriptions list | add NAME REGION URL [FIELD=VALUE...] | rm ID
+ *   gridctl dead-letters SUBSCRIPTION [replay]   a subscription's dead letters; put them back
  *   gridctl token create NAME [channels=A|B] [region=P] [actions=A|B|*] [contacts=true]
  *   gridctl token list | revoke NAME
  * HTTP commands send $GRIDLINE_TOKEN as Authorization: Bearer.
@@ -62,6 +64,14 @@ static void s_usage(FILE *out)
                  "  directory rm ID                              remove an API entry\n"
                  "  supervision [REGION]                         open appeals at red, most "
                  "overdue first\n"
+                 "  subscriptions list                           the notifier's subscriptions\n"
+                 "  subscriptions add NAME REGION URL [FIELD=VALUE...]   a webhook subscription\n"
+                 "                                               (secret=, role=, min_level=, "
+                 "quiet_hours=, ...)\n"
+                 "  subscriptions rm ID                          remove an API subscription\n"
+                 "  dead-letters SUBSCRIPTION [replay]           its deliveries that failed past "
+                 "max_age;\n"
+                 "                                               replay puts them back, due now\n"
                  "  token create NAME [channels=A|B] [region=P] [actions=A|B|*] [contacts=true] "
                  "[rate=N]\n"
                  "                                               a new API token (printed once)\n"
@@ -158,6 +168,17 @@ static json_t *s_fields(char **args, int n)
 static char *s_escape(const char *text)
 {
     return curl_easy_escape(NULL, text, 0);
+}
+
+/* DELETE base/<id> (url holds the base; size is its buffer's). */
+static int s_delete(char *url, size_t size, const char *id)
+{
+    char *escaped = s_escape(id);
+    size_t len = strlen(url);
+    snprintf(url + len, size - len, "/%s", escaped ? escaped : "");
+    int rc = escaped ? s_request("DELETE", url, NULL) : 1;
+    curl_free(escaped);
+    return rc;
 }
 
 /* The region table and a Redis connection, for the commands that read Redis directly.
@@ -455,14 +476,45 @@ int main(int argc, char **argv)
             rc = s_post_json(url, json_pack("{s:s, s:s, s:s, s:s}", "department", args[1], "level",
                                             args[2], "region", args[3], "assignee", args[4]));
         } else if (strcmp(args[0], "rm") == 0 && nargs == 2) {
-            char *id = s_escape(args[1]);
-            size_t len = strlen(url);
-            snprintf(url + len, sizeof url - len, "/%s", id ? id : "");
-            rc = id ? s_request("DELETE", url, NULL) : 1;
-            curl_free(id);
+            rc = s_delete(url, sizeof url, args[1]);
         } else {
             s_usage(stderr);
         }
+    } else if (strcmp(cmd, "subscriptions") == 0 && nargs >= 1) {
+        snprintf(url, sizeof url, "http://%s:%d/v1/subscriptions", cfg->bind_host,
+                 cfg->notifier_http_port);
+        if (strcmp(args[0], "list") == 0 && nargs == 1) {
+            rc = s_http(url, NULL);
+        } else if (strcmp(args[0], "add") == 0 && nargs >= 4) {
+            json_t *body = s_fields(args + 4, nargs - 4);
+            if (body) {
+                json_object_set_new(body, "name", json_string(args[1]));
+                json_object_set_new(body, "region", json_string(args[2]));
+                json_object_set_new(body, "url", json_string(args[3]));
+                /* numbers stay numbers for the API */
+                const char *ints[] = {"group_wait_s", "group_interval_s"};
+                for (size_t i = 0; i < 2; i++) {
+                    const char *v = json_string_value(json_object_get(body, ints[i]));
+                    if (v)
+                        json_object_set_new(body, ints[i], json_integer(atoll(v)));
+                }
+            }
+            rc = body ? s_post_json(url, body) : 1;
+        } else if (strcmp(args[0], "rm") == 0 && nargs == 2) {
+            rc = s_delete(url, sizeof url, args[1]);
+        } else {
+            s_usage(stderr);
+        }
+    } else if (strcmp(cmd, "dead-letters") == 0 && (nargs == 1 || nargs == 2)) {
+        bool replay = nargs == 2 && strcmp(args[1], "replay") == 0;
+        char *id = s_escape(args[0]);
+        snprintf(url, sizeof url, "http://%s:%d/v1/subscriptions/%s/dead-letters%s", cfg->bind_host,
+                 cfg->notifier_http_port, id ? id : "", replay ? "/replay" : "");
+        if (nargs == 2 && !replay)
+            s_usage(stderr);
+        else
+            rc = id ? (replay ? s_request("POST", url, "") : s_http(url, NULL)) : 1;
+        curl_free(id);
     } else if (strcmp(cmd, "token") == 0 && nargs >= 1) {
         rc = s_token(cfg, args, nargs);
     } else if (strcmp(cmd, "supervision") == 0 && nargs <= 1) {
