@@ -75,7 +75,7 @@ static const s_key_t s_keys[] = {
     S_NUM("notifier.timeout_ms", notifier_timeout_ms, "3000", 10, 600000, "webhook POST timeout"),
     S_NUM("notifier.max_in_flight", notifier_max_in_flight, "256", 1, 10000,
           "POSTs at once, all receivers together"),
-    S_NUM("notifier.max_per_host", notifier_max_per_host, "8", 1, 1000,
+    S_NUM("notifier.max_per_host", notifier_max_per_host, "32", 1, 1000,
           "POSTs at once to one host"),
     S_DUR("notifier.retry_base", notifier_retry_base_ms, "1s",
           "first retry of a failed delivery after about this (doubling, with jitter)"),

@@ -296,7 +296,10 @@ static void s_loop(service_t *svc, const service_def_t *def, void *obj)
         if (clock_mono_ms() >= next_tick) {
             if (def->tick)
                 def->tick(obj);
-            next_tick = clock_mono_ms() + interval;
+            bool more = def->backlog && def->backlog(obj);
+            next_tick =
+                clock_mono_ms() +
+                (more && interval > SERVICE_BACKLOG_TICK_MS ? SERVICE_BACKLOG_TICK_MS : interval);
         }
     }
 }

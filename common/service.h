@@ -73,7 +73,12 @@ typedef struct {
     void *(*socket)(void *self);
     int (*drain)(void *self);
     int (*tick)(void *self);
+    /* NULL, or whether the last tick left work due now (a backlog): the next tick then comes
+     * after SERVICE_BACKLOG_TICK_MS instead of outbox.sweep_interval_ms. */
+    bool (*backlog)(void *self);
 } service_def_t;
+
+#define SERVICE_BACKLOG_TICK_MS 20
 
 /* The whole life of a service process: start (service_start), create, listen, loop until
  * SIGTERM/SIGINT, shut down in order. Returns the process exit code: 0, 1 (could not start:

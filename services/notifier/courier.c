@@ -293,8 +293,8 @@ static void s_settle_send(courier_t *self, s_settles_t *all)
     memset(all, 0, sizeof *all);
 }
 
-/* Reads what finished; settles each (all in one round trip). */
-static void s_finish(courier_t *self)
+/* Reads what finished; settles each (all in one round trip). Returns how many finished. */
+static size_t s_finish(courier_t *self)
 {
     s_settles_t settles = {0};
     courier_job_t **done = calloc(self->nactive ? self->nactive : 1, sizeof *done);
@@ -356,6 +356,7 @@ static void s_finish(courier_t *self)
     for (size_t i = 0; i < ndone; i++)
         courier_job_destroy(&done[i]);
     free(done);
+    return ndone;
 }
 
 /* Starts what the caps allow, oldest first; drops jobs whose lease ran out while waiting. */
@@ -412,12 +413,17 @@ static void *s_run(void *arg)
         s_start_waiting(self);
         int running = 0;
         curl_multi_perform(self->multi, &running);
-        s_finish(self);
+        size_t finished = s_finish(self);
         pthread_mutex_lock(&self->lock);
         bool stop = self->stopping && self->nactive == 0;
+        bool waiting = self->queued > 0;
         pthread_mutex_unlock(&self->lock);
         if (stop)
             break;
+        /* slots just freed and jobs waiting: start them now, not after the poll's timeout
+         * (no socket wakes the poll for them: that held each round of transfers 200 ms) */
+        if (finished && waiting)
+            continue;
         curl_multi_poll(self->multi, NULL, 0, 200, NULL);
     }
     return NULL;
@@ -473,10 +479,12 @@ courier_t *courier_new(const config_t *config)
         courier_destroy(&self);
         return NULL;
     }
-    curl_multi_setopt(self->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      (long)config->notifier_max_per_host);
-    curl_multi_setopt(self->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                      (long)config->notifier_max_in_flight);
+    /* The caps are the courier's own (s_start_waiting): curl's would queue transfers inside
+     * curl, where curl_multi_poll does not see them become startable (each then waited out
+     * the poll's timeout: 8 transfers per 200 ms to one host). Idle connections are kept for
+     * reuse, a few per host. */
+    curl_multi_setopt(self->multi, CURLMOPT_MAXCONNECTS,
+                      (long)(config->notifier_max_in_flight + config->notifier_max_per_host));
     if (pthread_create(&self->thread, NULL, s_run, self) != 0) {
         courier_destroy(&self);
         return NULL;

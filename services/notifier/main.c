@@ -73,6 +73,11 @@ static int s_tick(void *self)
     return notifier_sweep(self);
 }
 
+static bool s_backlog(void *self)
+{
+    return notifier_backlog(self);
+}
+
 int main(int argc, char **argv)
 {
     static const service_def_t def = {
@@ -90,6 +95,7 @@ int main(int argc, char **argv)
         .socket = s_socket,
         .drain = s_drain,
         .tick = s_tick,
+        .backlog = s_backlog,
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int rc = service_main(&def, argc, argv);

@@ -47,6 +47,7 @@ struct notifier {
     argv_t argv;
     metric_t *repeats, *waiting;
     int64_t depth_at_ms; /* when the deliveries waiting in Redis were last counted */
+    bool backlog;        /* the last sweep left deliveries due */
     config_t *current;   /* the snapshot a drain or sweep works with (subscriptions reload) */
     registry_t *registry;
     int64_t directory_checked_ms; /* directory targets: asked at most once a second */
@@ -213,6 +214,11 @@ int notifier_drain(notifier_t *self)
     int rc = s_drain(self);
     config_release(&self->current);
     return rc;
+}
+
+bool notifier_backlog(notifier_t *self)
+{
+    return self->backlog;
 }
 
 int notifier_sweep(notifier_t *self)
@@ -430,6 +436,7 @@ static int s_sweep(notifier_t *self)
         return -1;
     /* a busy courier is not given more: the deliveries wait in Redis */
     size_t load = courier_load(self->courier), busy = 2 * (size_t)cfg->notifier_max_in_flight;
+    self->backlog = false;
     if (load >= busy)
         return 0;
     if (pending_list(self->pending, self->redis, now, &list) != 0)
@@ -462,6 +469,8 @@ static int s_sweep(notifier_t *self)
             continue;
         list.empty[i] = r->element[0]->integer == 0;
         claimed += (int)((r->elements - 1) / 4);
+        if ((r->elements - 1) / 4 >= (size_t)limit)
+            self->backlog = true; /* it gave all it was asked for: more may be due */
         s_dispatch_claim(self, list.counties[i], r, lease);
     }
     if (now - self->depth_at_ms >= 10000) {

@@ -21,5 +21,8 @@ void *notifier_socket(notifier_t *self);
 int notifier_drain(notifier_t *self);
 /* Retries deliveries that are due. */
 int notifier_sweep(notifier_t *self);
+/* Whether the last sweep left deliveries due (a county gave as many as it was asked for) while
+ * the sender had room: sweep again soon. */
+bool notifier_backlog(notifier_t *self);
 
 #endif
