@@ -531,7 +531,6 @@ bool courier_submit(courier_t *self, courier_job_t *job)
     pthread_mutex_unlock(&self->lock);
     if (!room) {
         metric_add(self->refused, 1);
-        courier_job_destroy(&job);
         return false;
     }
     curl_multi_wakeup(self->multi);

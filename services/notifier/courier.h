@@ -51,8 +51,8 @@ courier_t *courier_new(const config_t *config);
 /* Stops starting transfers, lets the ones in flight finish (each within notifier.timeout_ms)
  * and settles them, then joins; queued jobs are dropped (their leases bring them back). */
 void courier_destroy(courier_t **self_p);
-/* Hands the job over (ownership passes either way). false: the queue is full; the job was
- * dropped and comes back with its lease. */
+/* Hands the job over. false: the queue is full and the job is still the caller's (release its
+ * leases, so a sweep sends it soon, and destroy it). */
 bool courier_submit(courier_t *self, courier_job_t *job);
 /* Jobs queued or in flight. */
 size_t courier_load(courier_t *self);

@@ -153,6 +153,21 @@ static const subscription_t *s_subscription(notifier_t *self, const char *delive
     return sub;
 }
 
+/* Gives a job to the courier; one its full queue refuses is due again at once in Redis (not
+ * after its whole lease), for a sweep to claim when there is room. */
+static void s_submit(notifier_t *self, courier_job_t *job)
+{
+    if (courier_submit(self->courier, job))
+        return;
+    char key[KEYS_MAX];
+    keys_delivery(key, job->county);
+    int64_t now = clock_wall_ms();
+    for (size_t i = 0; i < job->count; i++)
+        rconn_append_discard(self->redis, "ZADD %s XX %lld %s", key, (long long)now,
+                             job->members[i]);
+    courier_job_destroy(&job);
+}
+
 static void s_read_replies(notifier_t *self, int count)
 {
     for (int i = 0; i < count; i++) {
@@ -317,7 +332,7 @@ static int s_accept(notifier_t *self, inbox_item_t **items, size_t count, inbox_
                 continue;
             courier_job_t *job = courier_job_new(a->item->county, a->subs[k], now, lease);
             if (job && courier_job_add(job, a->deliveries[k], a->bodies[k], now) == 0)
-                courier_submit(self->courier, job); /* refused: its lease brings it back */
+                s_submit(self, job);
             else
                 courier_job_destroy(&job);
         }
@@ -419,7 +434,7 @@ static void s_dispatch_claim(notifier_t *self, const char *county, const redisRe
     }
     for (size_t k = 0; k < n; k++)
         if (open[k])
-            courier_submit(self->courier, open[k]);
+            s_submit(self, open[k]);
     if (ndrops && delivery_settle_append(self->redis, &self->argv, county, clock_wall_ms(), 0, 0, 0,
                                          0, drops, ndrops) == 0)
         s_read_replies(self, 1);
