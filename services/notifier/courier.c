@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "rconn.h"
 #include "service.h"
+#include "target_webhook.h"
 
 #define S_ANSWER_MAX 4096 /* of a receiver's answer: enough for a robot's errcode */
 
@@ -113,6 +114,8 @@ struct courier {
     size_t nactive;
     metric_t *results[4][S_RESULTS];
     metric_t *dead, *expired, *refused, *in_flight, *waiting, *latency;
+    CURL **spare; /* easy handles of finished transfers, for the next ones */
+    size_t nspare;
 };
 
 static size_t s_collect(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -144,9 +147,21 @@ static size_t s_host_active(const courier_t *self, const char *host)
     return n;
 }
 
-static void s_transfer_free(s_transfer_t *t)
+/* An easy handle, a spare one when there is (a fresh one costs allocations each time). */
+static CURL *s_easy(courier_t *self)
 {
-    if (t->easy)
+    if (self->nspare == 0)
+        return curl_easy_init();
+    CURL *c = self->spare[--self->nspare];
+    curl_easy_reset(c);
+    return c;
+}
+
+static void s_transfer_free(courier_t *self, s_transfer_t *t)
+{
+    if (t->easy && self->nspare < (size_t)self->config->notifier_max_in_flight)
+        self->spare[self->nspare++] = t->easy;
+    else if (t->easy)
         curl_easy_cleanup(t->easy);
     curl_slist_free_all(t->headers);
     target_request_fini(&t->request);
@@ -163,22 +178,31 @@ static int s_start(courier_t *self, courier_job_t *job, const char *host)
     if (!t || !alerts)
         goto done;
     snprintf(t->host, sizeof t->host, "%s", host);
-    for (size_t i = 0; i < job->count; i++) {
-        json_error_t jerr;
-        alerts[i] = json_loads(job->bodies[i], 0, &jerr);
-        if (!alerts[i])
+    if (job->target == TARGET_WEBHOOK && job->count == 1) {
+        /* the common case: the stored alert is the body, byte for byte */
+        char id[SUBSCRIPTION_ID_MAX + 64];
+        snprintf(id, sizeof id, "%.*s", (int)strcspn(job->members[0], "|"), job->members[0]);
+        if (target_webhook_render_text(job->url, job->secret, job->bodies[0], id, clock_wall_ms(),
+                                       &t->request) != 0)
+            goto done;
+    } else {
+        for (size_t i = 0; i < job->count; i++) {
+            json_error_t jerr;
+            alerts[i] = json_loads(job->bodies[i], 0, &jerr);
+            if (!alerts[i])
+                goto done;
+        }
+        if (target_render(job->target, job->url, job->secret, alerts, job->count, clock_wall_ms(),
+                          &t->request) != 0)
             goto done;
     }
-    if (target_render(job->target, job->url, job->secret, alerts, job->count, clock_wall_ms(),
-                      &t->request) != 0)
-        goto done;
     for (size_t i = 0; i < t->request.header_count; i++)
         t->headers = curl_slist_append(t->headers, t->request.headers[i]);
     char sub[SUBSCRIPTION_ID_MAX + 32];
     snprintf(sub, sizeof sub, "X-Gridline-Subscription: %s", job->subscription);
     t->headers = curl_slist_append(t->headers, sub);
     t->headers = curl_slist_append(t->headers, "Expect:");
-    t->easy = curl_easy_init();
+    t->easy = s_easy(self);
     if (!t->headers || !t->easy)
         goto done;
     CURL *c = t->easy;
@@ -203,7 +227,7 @@ done:
     free(alerts);
     if (rc != 0 && t) {
         t->job = NULL; /* the caller keeps it */
-        s_transfer_free(t);
+        s_transfer_free(self, t);
     }
     return rc;
 }
@@ -349,7 +373,7 @@ static size_t s_finish(courier_t *self)
             done[ndone++] = job; /* kept until the settle is sent: the members are its */
             t->job = NULL;
         }
-        s_transfer_free(t);
+        s_transfer_free(self, t);
     }
     if (settles.count)
         s_settle_send(self, &settles);
@@ -472,10 +496,11 @@ courier_t *courier_new(const config_t *config)
     argv_init(&self->argv);
     self->queue = calloc(self->queue_max, sizeof *self->queue);
     self->active = calloc((size_t)config->notifier_max_in_flight, sizeof *self->active);
+    self->spare = calloc((size_t)config->notifier_max_in_flight, sizeof *self->spare);
     self->multi = curl_multi_init();
     self->redis = service_redis_new(config);
     s_metrics(self);
-    if (!self->queue || !self->active || !self->multi || !self->redis) {
+    if (!self->queue || !self->active || !self->spare || !self->multi || !self->redis) {
         courier_destroy(&self);
         return NULL;
     }
@@ -509,8 +534,11 @@ void courier_destroy(courier_t **self_p)
         courier_job_destroy(&self->queue[i]);
     for (size_t i = 0; i < self->nactive; i++) {
         curl_multi_remove_handle(self->multi, self->active[i]->easy);
-        s_transfer_free(self->active[i]);
+        s_transfer_free(self, self->active[i]);
     }
+    for (size_t i = 0; i < self->nspare; i++)
+        curl_easy_cleanup(self->spare[i]);
+    free(self->spare);
     free(self->queue);
     free(self->active);
     if (self->multi)

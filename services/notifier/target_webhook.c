@@ -58,32 +58,50 @@ static int s_sign(const char *secret, const char *timestamp, const char *body,
     return rc;
 }
 
-int target_webhook_render(const char *url, const char *secret, json_t *const *alerts, size_t n,
-                          int64_t now_ms, target_request_t *out)
+/* The headers every webhook request has, and the signature over out->body. 0, or -1. */
+static int s_headers(target_request_t *out, const char *secret, const char *alert_id,
+                     const char *ids, int64_t now_ms)
 {
     char timestamp[24];
     snprintf(timestamp, sizeof timestamp, "%lld", (long long)(now_ms / 1000));
-    out->url = strdup(url);
-    out->body = s_body(alerts, n);
-    if (!out->url || !out->body)
-        return -1;
     if (target_request_header(out, "Content-Type: application/json") != 0 ||
-        target_request_header(out, "X-Gridline-Alert-Id: %s",
-                              target_alert_string(alerts[0], "id")) != 0 ||
-        target_request_header(out, "X-Gridline-Timestamp: %s", timestamp) != 0)
+        target_request_header(out, "X-Gridline-Alert-Id: %s", alert_id) != 0 ||
+        target_request_header(out, "X-Gridline-Timestamp: %s", timestamp) != 0 ||
+        (ids && target_request_header(out, "X-Gridline-Alert-Ids: %s", ids) != 0))
         return -1;
-    if (n > 1) {
-        char *ids = s_id_list(alerts, n);
-        int rc = ids ? target_request_header(out, "X-Gridline-Alert-Ids: %s", ids) : -1;
-        free(ids);
-        if (rc != 0)
-            return -1;
-    }
     if (*secret) {
         char hex[2 * MAC_SHA256_SIZE + 1];
         if (s_sign(secret, timestamp, out->body, hex) != 0 ||
             target_request_header(out, "X-Gridline-Signature: sha256=%s", hex) != 0)
             return -1;
+    }
+    return 0;
+}
+
+int target_webhook_render(const char *url, const char *secret, json_t *const *alerts, size_t n,
+                          int64_t now_ms, target_request_t *out)
+{
+    out->url = strdup(url);
+    out->body = s_body(alerts, n);
+    if (!out->url || !out->body)
+        return -1;
+    char *ids = n > 1 ? s_id_list(alerts, n) : NULL;
+    if (n > 1 && !ids)
+        return -1;
+    int rc = s_headers(out, secret, target_alert_string(alerts[0], "id"), ids, now_ms);
+    free(ids);
+    return rc;
+}
+
+int target_webhook_render_text(const char *url, const char *secret, const char *body,
+                               const char *alert_id, int64_t now_ms, target_request_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->url = strdup(url);
+    out->body = strdup(body);
+    if (!out->url || !out->body || s_headers(out, secret ? secret : "", alert_id, NULL, now_ms)) {
+        target_request_fini(out);
+        return -1;
     }
     return 0;
 }

@@ -13,6 +13,10 @@
 /* target_render for TARGET_WEBHOOK (secret "" signs nothing). 0, or -1 (out of memory). */
 int target_webhook_render(const char *url, const char *secret, json_t *const *alerts, size_t n,
                           int64_t now_ms, target_request_t *out);
+/* The same for one alert already serialised (body, its id): no parse and dump again (the
+ * courier's common case). The body is sent byte for byte as given. 0, or -1. */
+int target_webhook_render_text(const char *url, const char *secret, const char *body,
+                               const char *alert_id, int64_t now_ms, target_request_t *out);
 /* Any 2xx. */
 int target_webhook_accepted(long status, char *why, size_t why_size);
 
