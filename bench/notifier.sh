@@ -99,6 +99,21 @@ phase_throughput() { # N
       printf "throughput gridline %d %d %d %d\n", n, NR, l - t0, f - t0 }'
 }
 
+# received_at_least N: the sink has recorded N requests (a line each in its --out file): cheap
+# enough to poll while the machine is being measured (jq and curl every 0.1 s took ~15 % of it)
+received_at_least() { [ "$(wc -l <"$E2E_DIR/alerts.jsonl")" -ge "$1" ]; }
+# wait_received SECONDS N: polls that every 0.25 s
+wait_received() {
+  local deadline=$((SECONDS + $1))
+  until received_at_least "$2"; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.25
+  done
+}
+
+# cpu_ms PID: the process's user + system CPU so far, in ms (from /proc, clock ticks)
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 phase_notifier() { # N: the notifier alone, from deliveries already due in Redis
   source "$ROOT/tests/e2e/lib.sh"
   e2e_start_redis
@@ -112,6 +127,9 @@ phase_notifier() { # N: the notifier alone, from deliveries already due in Redis
   # province's counties, as notify_accept leaves them for a sweep (bodies shaped like
   # alert_render's, ~700 bytes). t0: just before they are written.
   GRIDLINE_OUTBOX_SWEEP_INTERVAL_MS=100 e2e_start_service notifier
+  local c_n c_r
+  c_n=$(cpu_ms "${E2E_PID[notifier]}")
+  c_r=$(cpu_ms "${E2E_PID[redis]}")
   t0=$(date +%s%3N)
   rcli eval "
     local now, n = ARGV[1], tonumber(ARGV[2])
@@ -129,7 +147,8 @@ phase_notifier() { # N: the notifier alone, from deliveries already due in Redis
     end
     return n" 0 "$(date +%s%3N)" "$n" \
     $(grep -E '^15[0-9]{4},county' "$E2E_ROOT/data/regions-nmg.csv" | cut -d, -f1) >/dev/null
-  wait_until 120 alerts_at_least "$n" || echo "# notifier alone: not every alert within 120 s"
+  wait_received 120 "$n" || echo "# notifier alone: not every alert within 120 s"
+  echo "cpu notifier $(( $(cpu_ms "${E2E_PID[notifier]}") - c_n )) redis $(( $(cpu_ms "${E2E_PID[redis]}") - c_r )) ms for $n alerts (writing them into Redis included in redis)"
   jq -r .at_ms "$E2E_DIR/alerts.jsonl" | sort -n |
     awk -v t0="$t0" -v n="$n" 'NR == 1 {f = $1} {l = $1} END {
       printf "throughput notifier %d %d %d %d\n", n, NR, l - t0, f - t0 }'
@@ -150,12 +169,20 @@ phase_alertmanager() { # N
         printf "%s{\"labels\":{\"alertname\":\"gridline_appeal\",\"appeal_id\":\"bench-%06d\",\"region\":\"150123100204\",\"county\":\"150123\",\"level\":\"green\",\"category\":\"heating\",\"department\":\"heating\"},\"annotations\":{\"summary\":\"[绿] 和林格尔县 heating: assigned\",\"event\":\"assigned\"},\"startsAt\":\"%s\"}", (i > b * per ? "," : ""), i, now
       printf "]" }' >"$E2E_DIR/am/$(printf %05d "$b").json"
   done
-  t0=$(date +%s%3N)
+  local c_a
+  c_a=$(cpu_ms "${E2E_PID[alertmanager]}")
+  # one curl for every batch, one kept-alive connection (a curl process per batch would count
+  # its start-up against Alertmanager)
+  local sep=""
   for f in "$E2E_DIR"/am/*.json; do
-    command curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' \
-      --data-binary "@$f" "$ALERTMANAGER/api/v2/alerts" || echo "# alertmanager refused $f"
-  done
-  wait_until 120 alerts_at_least "$n" || echo "# alertmanager: not every alert within 120 s"
+    printf '%surl = "%s/api/v2/alerts"\nrequest = "POST"\nheader = "Content-Type: application/json"\ndata-binary = "@%s"\noutput = "/dev/null"\nfail\nsilent\n' \
+      "$sep" "$ALERTMANAGER" "$f"
+    sep=$'next\n'
+  done >"$E2E_DIR/am.curl"
+  t0=$(date +%s%3N)
+  command curl -K "$E2E_DIR/am.curl" || echo "# alertmanager refused a batch"
+  wait_received 120 "$n" || echo "# alertmanager: not every alert within 120 s"
+  echo "cpu alertmanager $(( $(cpu_ms "${E2E_PID[alertmanager]}") - c_a )) ms for $n alerts"
   # a notification may carry more than one alert: count alerts, not requests
   jq -r '[.at_ms, (.body.alerts | length)] | @tsv' "$E2E_DIR/alerts.jsonl" | sort -n |
     awk -v t0="$t0" -v n="$n" 'NR == 1 {f = $1} {l = $1; a += $2} END {
@@ -188,7 +215,7 @@ run_all() {
   echo "latency = sink receipt - appeal created_at_ms (ms), first receipt of each alert; one webhook subscription (region 15)"
   local out
   out=$(BUILD=$BUILD "$0" latency "${steps[@]}")
-  # the same with notifier.max_per_host 64 (default 8): one webhook host takes every alert here
+  # the same with notifier.max_per_host 64 (default 32): one webhook host takes every alert here
   out+=$'\n'$(BUILD=$BUILD LABEL=current/ph64 GRIDLINE_NOTIFIER_MAX_PER_HOST=64 "$0" latency "${steps[@]}")
   [ "${FOUNDATION:-1}" != 0 ] && old=$(foundation_build) && [ -n "$old" ] &&
     out+=$'\n'$(BUILD=$old LABEL=foundation "$0" latency "1000:$lat_s")
@@ -206,9 +233,12 @@ run_all() {
   done
   local g o o64 a rate_g rate_o rate_o64 rate_a
   g=$(BUILD=$BUILD "$0" throughput "$n" | grep '^throughput')
-  o=$(BUILD=$BUILD "$0" notifier "$n" | grep '^throughput')
+  local o_all a_all
+  o_all=$(BUILD=$BUILD "$0" notifier "$n")
+  o=$(grep '^throughput' <<<"$o_all")
   o64=$(BUILD=$BUILD GRIDLINE_NOTIFIER_MAX_PER_HOST=64 "$0" notifier "$n" | grep '^throughput')
-  a=$("$0" alertmanager "$n" | grep '^throughput')
+  a_all=$("$0" alertmanager "$n")
+  a=$(grep '^throughput' <<<"$a_all")
   rate_g=$(awk '{printf "%.0f", $4 / ($5 / 1000)}' <<<"$g")
   rate_o=$(awk '{printf "%.0f", $4 / ($5 / 1000)}' <<<"$o")
   rate_a=$(awk '{printf "%.0f", $4 / ($5 / 1000)}' <<<"$a")
@@ -217,6 +247,10 @@ run_all() {
   awk -v r="$rate_o64" '{printf "gridline notifier alone, max_per_host 64: %d in %.2f s: %d alerts/s\n", $4, $5 / 1000, r}' <<<"$o64"
   awk -v r="$rate_g" '{printf "gridline whole stack (%d appeals unpaced, loadgen concurrency 16; first POST to last receipt): %d in %.2f s: %d alerts/s\n", $3, $4, $5 / 1000, r}' <<<"$g"
   awk -v r="$rate_a" '{printf "alertmanager (%d alerts, 100 a POST, one group each; first POST to last webhook receipt): %d in %.2f s: %d alerts/s\n", $3, $4, $5 / 1000, r}' <<<"$a"
+  # CPU per alert of the sender itself (the sink's and the bench's own are the same for both)
+  grep '^cpu' <<<"$o_all"$'\n'"$a_all" | awk -v n="$n" '{
+    if ($2 == "notifier") printf "cpu per alert: gridline notifier %.3f ms, redis %.3f ms (its writing of the deliveries included)\n", $3 / n, $5 / n
+    else printf "cpu per alert: alertmanager %.3f ms\n", $3 / n }'
   awk -v o="$rate_o" -v o64="$rate_o64" -v g="$rate_g" -v a="$rate_a" 'BEGIN {
     printf "ratio to alertmanager (target >= 2): notifier alone %.2f (max_per_host 64: %.2f), whole stack %.2f\n", (a > 0 ? o / a : 0), (a > 0 ? o64 / a : 0), (a > 0 ? g / a : 0) }'
 }

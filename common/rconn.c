@@ -486,3 +486,16 @@ size_t rconn_owed(const rconn_t *self)
 {
     return self->owed;
 }
+
+int rconn_flush(rconn_t *self)
+{
+    if (!self->ctx)
+        return -1;
+    int done = 0;
+    while (!done)
+        if (redisBufferWrite(self->ctx, &done) != REDIS_OK) {
+            s_checked(self, NULL);
+            return -1;
+        }
+    return 0;
+}

@@ -76,5 +76,8 @@ int rconn_append_discard(rconn_t *self, const char *fmt, ...);
 redisReply *rconn_reply(rconn_t *self);
 /* Replies still owed to the caller. */
 size_t rconn_owed(const rconn_t *self);
+/* Sends what is queued now, without waiting for replies (read them later with rconn_reply):
+ * a pipeline whose replies are not needed at once. 0, or -1 (connection dropped). */
+int rconn_flush(rconn_t *self);
 
 #endif

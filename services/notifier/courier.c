@@ -114,7 +114,8 @@ struct courier {
     size_t nactive;
     metric_t *results[4][S_RESULTS];
     metric_t *dead, *expired, *refused, *in_flight, *waiting, *latency;
-    CURL **spare; /* easy handles of finished transfers, for the next ones */
+    CURL **spare;  /* easy handles of finished transfers, for the next ones */
+    size_t unread; /* settle calls sent whose replies are still to be read */
     size_t nspare;
 };
 
@@ -278,10 +279,35 @@ static void s_settle_add(s_settles_t *all, const courier_job_t *job, delivery_ou
     }
 }
 
-/* One pipelined round trip: every county's settle call, then their replies. */
+/* Reads the replies of the settles sent before (they are there by now, as a rule). */
+static void s_settle_collect(courier_t *self)
+{
+    for (; self->unread > 0; self->unread--) {
+        redisReply *r = rconn_reply(self->redis);
+        if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0) {
+            char n[24];
+            snprintf(n, sizeof n, "%lld", r->integer);
+            metric_add(self->dead, r->integer);
+            log_warn("deliveries moved to the dead letters (failing past notifier.max_age)",
+                     "count", n, NULL);
+        } else if (r && r->type == REDIS_REPLY_ERROR) {
+            log_error("settle failed", "error", r->str, NULL);
+        }
+        if (r)
+            freeReplyObject(r);
+        else
+            self->unread = 1; /* the connection dropped: nothing more is owed */
+    }
+}
+
+/* Every county's settle call, sent at once; their replies are read before the next batch is
+ * sent (s_settle_collect), so the courier does not wait for Redis's write (and its fsync) to
+ * start the next transfers. A settle lost with the connection leaves its deliveries leased:
+ * their lease brings them back. */
 static void s_settle_send(courier_t *self, s_settles_t *all)
 {
     const config_t *cfg = self->config;
+    s_settle_collect(self);
     int64_t now = clock_wall_ms();
     size_t appended = 0;
     for (size_t i = 0; i < all->count; i++) {
@@ -294,21 +320,8 @@ static void s_settle_send(courier_t *self, s_settles_t *all)
             break;
         appended++;
     }
-    for (size_t i = 0; i < appended; i++) {
-        redisReply *r = rconn_reply(self->redis);
-        if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0) {
-            char n[24];
-            snprintf(n, sizeof n, "%lld", r->integer);
-            metric_add(self->dead, r->integer);
-            log_warn("deliveries moved to the dead letters (failing past notifier.max_age)",
-                     "county", all->counties[i].county, "count", n, NULL);
-        } else if (r && r->type == REDIS_REPLY_ERROR) {
-            log_error("settle failed", "county", all->counties[i].county, "error", r->str, NULL);
-        }
-        if (r)
-            freeReplyObject(r);
-    }
-    if (appended < all->count)
+    self->unread += appended;
+    if (appended < all->count || (appended && rconn_flush(self->redis) != 0))
         log_warn("settles not recorded (redis down): their leases bring them back", "error",
                  rconn_errstr(self->redis), NULL);
     for (size_t i = 0; i < all->count; i++)
@@ -442,12 +455,15 @@ static void *s_run(void *arg)
         bool stop = self->stopping && self->nactive == 0;
         bool waiting = self->queued > 0;
         pthread_mutex_unlock(&self->lock);
-        if (stop)
+        if (stop) {
+            s_settle_collect(self);
             break;
+        }
         /* slots just freed and jobs waiting: start them now, not after the poll's timeout
          * (no socket wakes the poll for them: that held each round of transfers 200 ms) */
         if (finished && waiting)
             continue;
+        s_settle_collect(self); /* idle: read what Redis answered meanwhile */
         curl_multi_poll(self->multi, NULL, 0, 200, NULL);
     }
     return NULL;
