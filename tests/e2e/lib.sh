@@ -223,6 +223,25 @@ e2e_start_service() {
     { echo "# $name did not become healthy"; tail -n 20 "$E2E_DIR/$name.log" | sed 's/^/# /'; exit 1; }
 }
 
+# e2e_start_two_notifiers: the services with two notifier instances, a on the configured ports
+# and b on its own, the router pushing to both. Sets NOTIFIER and NOTIFIER2 (their base URLs);
+# E2E_PID[notifier] is b's.
+e2e_start_two_notifiers() {
+  local p
+  free_port p
+  NOTIFIER_EP2="tcp://127.0.0.1:$p"
+  free_port NOTIFIER2_PORT
+  NOTIFIER="http://127.0.0.1:$GRIDLINE_NOTIFIER_HTTP_PORT"
+  NOTIFIER2="http://127.0.0.1:$NOTIFIER2_PORT"
+  e2e_start_service aggregator
+  e2e_start_service notifier GRIDLINE_INSTANCE=notifier-a
+  e2e_start_service notifier GRIDLINE_INSTANCE=notifier-b "GRIDLINE_NOTIFIER_HTTP_PORT=$NOTIFIER2_PORT" \
+    "GRIDLINE_NOTIFIER_ENDPOINT=$NOTIFIER_EP2"
+  wait_until 10 curl -sf "$NOTIFIER2/healthz" || { echo "# notifier b did not start"; exit 1; }
+  e2e_start_service router "GRIDLINE_NOTIFIER_ENDPOINT=$GRIDLINE_NOTIFIER_ENDPOINT,$NOTIFIER_EP2"
+  e2e_start_service intake
+}
+
 e2e_start_services() {
   local s
   for s in aggregator notifier router intake; do e2e_start_service "$s"; done

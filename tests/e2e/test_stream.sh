@@ -15,18 +15,7 @@ rules:
 YAML
 ORIGIN=http://127.0.0.1:8083
 export GRIDLINE_NOTIFIER_STREAM_HEARTBEAT=1s GRIDLINE_NOTIFIER_CORS_ORIGIN=$ORIGIN
-free_port p
-NOTIFIER_EP2="tcp://127.0.0.1:$p"
-free_port NOTIFIER2_PORT
-NOTIFIER="http://127.0.0.1:$GRIDLINE_NOTIFIER_HTTP_PORT"
-NOTIFIER2="http://127.0.0.1:$NOTIFIER2_PORT"
-e2e_start_service aggregator
-e2e_start_service notifier GRIDLINE_INSTANCE=notifier-a
-e2e_start_service notifier GRIDLINE_INSTANCE=notifier-b "GRIDLINE_NOTIFIER_HTTP_PORT=$NOTIFIER2_PORT" \
-  "GRIDLINE_NOTIFIER_ENDPOINT=$NOTIFIER_EP2"
-wait_until 10 curl -sf "$NOTIFIER2/healthz" || { echo "# notifier b did not start"; exit 1; }
-e2e_start_service router "GRIDLINE_NOTIFIER_ENDPOINT=$GRIDLINE_NOTIFIER_ENDPOINT,$NOTIFIER_EP2"
-e2e_start_service intake
+e2e_start_two_notifiers
 e2e_token_add viewer viewer-secret "" 15 "" 0       # may not read contacts: allowed in a URL
 e2e_token_add keeper keeper-secret "" 150123 "" 0   # one county
 status() { command curl -s -o "$E2E_DIR/out.json" -w '%{http_code}' --max-time 5 "$@"; }

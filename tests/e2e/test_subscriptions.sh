@@ -7,19 +7,7 @@ source "$(dirname "$0")/lib.sh"
 e2e_start_redis
 e2e_start_sink
 e2e_configure
-# two notifier instances; the router pushes to both
-free_port p
-NOTIFIER_EP2="tcp://127.0.0.1:$p"
-free_port NOTIFIER2_PORT
-NOTIFIER="http://127.0.0.1:$GRIDLINE_NOTIFIER_HTTP_PORT"
-NOTIFIER2="http://127.0.0.1:$NOTIFIER2_PORT"
-e2e_start_service aggregator
-e2e_start_service notifier GRIDLINE_INSTANCE=notifier-a
-e2e_start_service notifier GRIDLINE_INSTANCE=notifier-b "GRIDLINE_NOTIFIER_HTTP_PORT=$NOTIFIER2_PORT" \
-  "GRIDLINE_NOTIFIER_ENDPOINT=$NOTIFIER_EP2"
-wait_until 10 curl -sf "$NOTIFIER2/healthz" || { echo "# notifier b did not start"; exit 1; }
-e2e_start_service router "GRIDLINE_NOTIFIER_ENDPOINT=$GRIDLINE_NOTIFIER_ENDPOINT,$NOTIFIER_EP2"
-e2e_start_service intake
+e2e_start_two_notifiers # the router pushes to both
 J='Content-Type: application/json'
 S="http://127.0.0.1:$SINK_PORT"
 status() { command curl -s -o "$E2E_DIR/out.json" -w '%{http_code}' "$@"; }
