@@ -93,7 +93,7 @@ phase_throughput() { # N
   t0=$(date +%s%3N)
   "$BUILD/gridline-loadgen" --url "$INTAKE" --count "$n" --concurrency 16 --prefix 15 --json \
     --quiet >"$E2E_DIR/loadgen.json"
-  wait_until 120 alerts_at_least "$n" || echo "# gridline: not every alert within 120 s"
+  wait_received 120 "$n" || echo "# gridline: not every alert within 120 s"
   jq -r .at_ms "$E2E_DIR/alerts.jsonl" | sort -n |
     awk -v t0="$t0" -v n="$n" 'NR == 1 {f = $1} {l = $1} END {
       printf "throughput gridline %d %d %d %d\n", n, NR, l - t0, f - t0 }'
@@ -117,7 +117,7 @@ cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}'
 phase_notifier() { # N: the notifier alone, from deliveries already due in Redis
   source "$ROOT/tests/e2e/lib.sh"
   e2e_start_redis
-  e2e_start_sink
+  e2e_start_sink --minimal # the receiver should cost the senders little
   e2e_configure
   sed -i -e '/name: baotou/d' -e "s|^  - {name: county-150123.*|  - {name: province, region: \"15\", url: \"http://127.0.0.1:$SINK_PORT/alerts/province\"}|" \
     "$E2E_CONFIG"
@@ -156,7 +156,7 @@ phase_notifier() { # N: the notifier alone, from deliveries already due in Redis
 
 phase_alertmanager() { # N
   source "$ROOT/tests/e2e/lib.sh"
-  e2e_start_sink
+  e2e_start_sink --minimal # the receiver should cost the senders little
   e2e_start_alertmanager "http://127.0.0.1:$SINK_PORT/am"
   local n=$1 per=100 b t0 now
   now=$(date -u +%FT%T.%3NZ)
@@ -183,8 +183,9 @@ phase_alertmanager() { # N
   command curl -K "$E2E_DIR/am.curl" || echo "# alertmanager refused a batch"
   wait_received 120 "$n" || echo "# alertmanager: not every alert within 120 s"
   echo "cpu alertmanager $(( $(cpu_ms "${E2E_PID[alertmanager]}") - c_a )) ms for $n alerts"
-  # a notification may carry more than one alert: count alerts, not requests
-  jq -r '[.at_ms, (.body.alerts | length)] | @tsv' "$E2E_DIR/alerts.jsonl" | sort -n |
+  # one alert a notification (group_by appeal_id, a distinct appeal_id each): count requests
+  # (the sink is --minimal: it does not parse bodies)
+  jq -r '[.at_ms, 1] | @tsv' "$E2E_DIR/alerts.jsonl" | sort -n |
     awk -v t0="$t0" -v n="$n" 'NR == 1 {f = $1} {l = $1; a += $2} END {
       printf "throughput alertmanager %d %d %d %d\n", n, a, l - t0, f - t0 }'
 }

@@ -30,6 +30,8 @@ static const char s_usage[] =
     "  --fail-first N    answer the first N POST/PUT requests 503 and do not record them\n"
     "  --delay-ms MS     wait MS milliseconds before answering a POST/PUT (to test timeouts)\n"
     "  --quiet           no line per request on stderr\n"
+    "  --minimal         record only {\"at_ms\",\"method\",\"path\",\"bytes\"}: the body is not\n"
+    "                    parsed (benchmarks: the receiver should cost the senders little)\n"
     "  --help            this text\n"
     "\n"
     "The first line on stdout is \"listening on ADDR:PORT\". Also served:\n"
@@ -49,6 +51,7 @@ int main(int argc, char **argv)
         {"fail-first", required_argument, NULL, 'f'},
         {"delay-ms", required_argument, NULL, 'd'},
         {"quiet", no_argument, NULL, 'q'},
+        {"minimal", no_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -78,6 +81,9 @@ int main(int argc, char **argv)
             break;
         case 'q':
             options.quiet = true;
+            break;
+        case 'm':
+            options.minimal = true;
             break;
         case 'h':
             fputs(s_usage, stdout);

@@ -30,6 +30,7 @@ typedef struct {
     long fail_first;  /* this many POST/PUT requests get 503 first */
     long delay_ms;    /* sleep before answering a POST/PUT */
     bool quiet;       /* no line per request on stderr */
+    bool minimal;     /* record only {"at_ms","method","path","bytes"}: no parsing (benchmarks) */
 } sink_options_t;
 
 typedef struct sink sink_t;
