@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -64,6 +65,21 @@ struct rconn {
     size_t queue_cap, queue_head, queue_len;
     size_t owed; /* entries of queue that are the caller's */
 };
+
+static char s_client_name[64];
+
+void rconn_set_client_name(const char *name)
+{
+    size_t j = 0;
+    int n = snprintf(s_client_name, sizeof s_client_name, "%s-%ld", name ? name : "gridline",
+                     (long)getpid());
+    if (n < 0)
+        s_client_name[0] = '\0';
+    for (size_t i = 0; s_client_name[i]; i++) /* Redis refuses spaces and newlines in a name */
+        if ((unsigned char)s_client_name[i] > ' ' && s_client_name[i] != 0x7f)
+            s_client_name[j++] = s_client_name[i];
+    s_client_name[j] = '\0';
+}
 
 rconn_t *rconn_new(const char *host, int port, const char *password, int timeout_ms)
 {
@@ -206,6 +222,11 @@ int rconn_ensure(rconn_t *self)
             return -1;
         }
         freeReplyObject(r);
+    }
+    if (s_client_name[0]) {
+        redisReply *r = redisCommand(self->ctx, "CLIENT SETNAME %s", s_client_name);
+        if (r) /* a refusal only costs the name */
+            freeReplyObject(r);
     }
     int rc = s_check_policy(self);
     if (rc == 0)

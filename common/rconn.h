@@ -42,6 +42,9 @@ void rscripts_prepare(rscript_t **scripts);
 typedef struct rconn rconn_t;
 
 rconn_t *rconn_new(const char *host, int port, const char *password, int timeout_ms);
+/* Names every later connection of this process in Redis (CLIENT SETNAME "<name>-<pid>"), so an
+ * operator's CLIENT LIST tells the services apart; call once at start-up, before threads. */
+void rconn_set_client_name(const char *name);
 void rconn_destroy(rconn_t **self_p);
 /* Scripts (a NULL-terminated array, static storage, prepared) loaded on every (re)connect. */
 void rconn_set_scripts(rconn_t *self, rscript_t **scripts);

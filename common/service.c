@@ -178,6 +178,11 @@ int service_start(service_t *self, int argc, char **argv)
         snprintf(self->instance, sizeof self->instance, "%s-%d", host, (int)getpid());
     }
     log_init(self->name, self->instance);
+    {
+        char client[48];
+        snprintf(client, sizeof client, "gridline-%s", self->name);
+        rconn_set_client_name(client);
+    }
     log_set_level((log_level_t)log_level_parse(cfg->log_level));
     clock_set_offset_ms(cfg->clock_offset_ms);
     clock_set_tz_offset_min(cfg->clock_tz_offset_min);

@@ -124,11 +124,12 @@ while [ "$(climbed)" -lt "$kill_at" ] && [ $SECONDS -lt $deadline ]; do sleep 0.
 # Then kill b at a moment it holds leased clocks it has not applied: on one connection kept
 # open, Redis is told to refuse writes for a moment (CLIENT PAUSE WRITE: what b's apply has
 # not done yet cannot land) and, in the same write, asked for b's leases; if there are some, b
-# dies before the pause ends, so that part of its apply never runs; else the pause ends at
-# once and the probe is repeated.
+# dies, and its connections are closed, before we end the pause (its 5 s bound only guards
+# against this script dying; 1 s was once too short on a loaded machine), so that part of its
+# apply never runs; else the pause ends at once and the probe is repeated.
 exec 3<>"/dev/tcp/127.0.0.1/$REDIS_PORT"
 probe() { # -> b's leases, with writes paused
-  local now c cmds="CLIENT PAUSE 1000 WRITE"$'\r\n' line n=0
+  local now c cmds="CLIENT PAUSE 5000 WRITE"$'\r\n' line n=0
   now=$(($(date +%s%3N) + OFFSET_MS))
   for c in "${COUNTIES[@]}"; do
     cmds+="ZCOUNT deadline:{$c} ($((now + 1500)) $((now + B_LEASE_MS + 100))"$'\r\n'
@@ -148,11 +149,19 @@ unpause() {
   read -r line <&3
 }
 tries=0
+b_closed=0
 deadline=$((SECONDS + 10))
 while [ $SECONDS -lt $deadline ]; do
   tries=$((tries + 1))
   if [ "$(probe)" -gt 0 ]; then
+    b_pid=${E2E_PID[router-b]}
     e2e_kill router-b KILL
+    # A write b sent before it died waits in Redis, postponed by the pause; were its connection
+    # still open at the unpause, that write would run after all. Close them first.
+    for id in $(rcli client list | awk -v n="name=gridline-router-$b_pid" \
+      '{ for (i = 1; i <= NF; i++) if ($i == n) { sub("id=", "", $1); print $1 } }'); do
+      rcli client kill id "$id" >/dev/null && b_closed=$((b_closed + 1))
+    done
     unpause
     break
   fi
@@ -164,6 +173,7 @@ exec 3>&-
 sleep 0.1
 orphans=$(b_leased)
 echo "# router-b SIGKILLed at $(climbed) climbed (aimed at $kill_at), $(awk -v a="$t_due" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}') s after the deadlines fell due"
+echo "# closed $b_closed Redis connections of router-b's before the unpause"
 check "router-b died holding $orphans leased clocks it had not applied ($tries tries)" test "$orphans" -gt 0
 if [ "$RESTART" == 1 ]; then
   sleep "${RESTART_AFTER:-0.2}"
