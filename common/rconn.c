@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <openssl/sha.h>
+#include <poll.h>
 #include <pthread.h>
 
 #include "clock.h"
@@ -501,6 +502,53 @@ redisReply *rconn_reply(rconn_t *self)
     if (self->ctx)
         snprintf(self->errstr, sizeof self->errstr, "no reply owed (a caller read too many)");
     return NULL;
+}
+
+int rconn_reply_nowait(rconn_t *self, redisReply **out)
+{
+    *out = NULL;
+    while (self->ctx && self->queue_len > 0) {
+        void *reply = NULL;
+        if (redisGetReplyFromReader(self->ctx, &reply) != REDIS_OK) {
+            s_checked(self, NULL);
+            return 1;
+        }
+        if (!reply) {
+            struct pollfd p = {.fd = self->ctx->fd, .events = POLLIN};
+            if (poll(&p, 1, 0) <= 0)
+                return 0;
+            if (redisBufferRead(self->ctx) != REDIS_OK) {
+                s_checked(self, NULL);
+                return 1;
+            }
+            if (redisGetReplyFromReader(self->ctx, &reply) != REDIS_OK) {
+                s_checked(self, NULL);
+                return 1;
+            }
+            if (!reply)
+                return 0;
+        }
+        unsigned char discard = self->queue[self->queue_head];
+        self->queue_head = (self->queue_head + 1) % self->queue_cap;
+        self->queue_len--;
+        if (!discard)
+            self->owed--;
+        if (s_is_noscript(reply)) {
+            self->next_try_ms = 0;
+            self->up = false;
+        }
+        if (!discard) {
+            *out = reply;
+            return 1;
+        }
+        freeReplyObject(reply);
+    }
+    return 0;
+}
+
+int rconn_fd(const rconn_t *self)
+{
+    return self->ctx ? self->ctx->fd : -1;
 }
 
 size_t rconn_owed(const rconn_t *self)

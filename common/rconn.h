@@ -77,6 +77,11 @@ int rconn_append_eval(rconn_t *self, rscript_t *script, int nkeys, int nargs, co
 /* A command whose reply nobody wants (a best-effort mark): rconn reads and frees it. */
 int rconn_append_discard(rconn_t *self, const char *fmt, ...);
 redisReply *rconn_reply(rconn_t *self);
+/* The next owed reply if it has arrived, without waiting: 1 (*out set; NULL on I/O error), 0
+ * (not yet, or none owed). For a loop that polls rconn_fd with other sockets. */
+int rconn_reply_nowait(rconn_t *self, redisReply **out);
+/* The connection's socket (-1 when not connected), to poll for replies. */
+int rconn_fd(const rconn_t *self);
 /* Replies still owed to the caller. */
 size_t rconn_owed(const rconn_t *self);
 /* Sends what is queued now, without waiting for replies (read them later with rconn_reply):

@@ -279,11 +279,15 @@ static void s_settle_add(s_settles_t *all, const courier_job_t *job, delivery_ou
     }
 }
 
-/* Reads the replies of the settles sent before (they are there by now, as a rule). */
-static void s_settle_collect(courier_t *self)
+/* Reads the replies of the settles sent before: those that have arrived (wait: all of them). */
+static void s_settle_collect(courier_t *self, bool wait)
 {
     for (; self->unread > 0; self->unread--) {
-        redisReply *r = rconn_reply(self->redis);
+        redisReply *r = NULL;
+        if (wait)
+            r = rconn_reply(self->redis);
+        else if (rconn_reply_nowait(self->redis, &r) == 0)
+            break;
         if (r && r->type == REDIS_REPLY_INTEGER && r->integer > 0) {
             char n[24];
             snprintf(n, sizeof n, "%lld", r->integer);
@@ -300,14 +304,15 @@ static void s_settle_collect(courier_t *self)
     }
 }
 
-/* Every county's settle call, sent at once; their replies are read before the next batch is
- * sent (s_settle_collect), so the courier does not wait for Redis's write (and its fsync) to
- * start the next transfers. A settle lost with the connection leaves its deliveries leased:
- * their lease brings them back. */
+/* Every county's settle call, sent at once; their replies are read as they arrive (the poll
+ * watches the Redis socket too), so the courier never waits for Redis's write and its fsync to
+ * go on sending. At most S_UNREAD_MAX settles are owed before it waits for the oldest. A settle
+ * lost with the connection leaves its deliveries leased: their lease brings them back. */
+#define S_UNREAD_MAX 256
 static void s_settle_send(courier_t *self, s_settles_t *all)
 {
     const config_t *cfg = self->config;
-    s_settle_collect(self);
+    s_settle_collect(self, self->unread + all->count > S_UNREAD_MAX);
     int64_t now = clock_wall_ms();
     size_t appended = 0;
     for (size_t i = 0; i < all->count; i++) {
@@ -456,15 +461,18 @@ static void *s_run(void *arg)
         bool waiting = self->queued > 0;
         pthread_mutex_unlock(&self->lock);
         if (stop) {
-            s_settle_collect(self);
+            s_settle_collect(self, true);
             break;
         }
+        s_settle_collect(self, false); /* what Redis answered meanwhile */
         /* slots just freed and jobs waiting: start them now, not after the poll's timeout
          * (no socket wakes the poll for them: that held each round of transfers 200 ms) */
         if (finished && waiting)
             continue;
-        s_settle_collect(self); /* idle: read what Redis answered meanwhile */
-        curl_multi_poll(self->multi, NULL, 0, 200, NULL);
+        /* settles owed: Redis's answer wakes the poll too */
+        struct curl_waitfd redis_fd = {.fd = rconn_fd(self->redis), .events = CURL_WAIT_POLLIN};
+        bool watch = self->unread > 0 && redis_fd.fd >= 0;
+        curl_multi_poll(self->multi, watch ? &redis_fd : NULL, watch ? 1 : 0, 200, NULL);
     }
     return NULL;
 }
