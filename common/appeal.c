@@ -145,6 +145,8 @@ bool appeal_field_is_integer(const char *field)
                                      APPEAL_F_ACK_DEADLINE_MS,
                                      APPEAL_F_RESOLVE_DEADLINE_MS,
                                      APPEAL_F_ASSIGNED_AT_MS,
+                                     APPEAL_F_FIRST_ACK_DEADLINE_MS,
+                                     APPEAL_F_FIRST_RESOLVE_DEADLINE_MS,
                                      APPEAL_F_ACKNOWLEDGED_AT_MS,
                                      APPEAL_F_RESOLVED_AT_MS};
     for (size_t i = 0; i < sizeof integers / sizeof integers[0]; i++)
@@ -162,7 +164,10 @@ const char *const appeal_state_fields[APPEAL_STATE_FIELDS] = {APPEAL_F_SEQ,
                                                               APPEAL_F_DEPARTMENT,
                                                               APPEAL_F_ASSIGNEE,
                                                               APPEAL_F_ACK_DEADLINE_MS,
-                                                              APPEAL_F_RESOLVE_DEADLINE_MS};
+                                                              APPEAL_F_RESOLVE_DEADLINE_MS,
+                                                              APPEAL_F_ASSIGNED_AT_MS,
+                                                              APPEAL_F_FIRST_ACK_DEADLINE_MS,
+                                                              APPEAL_F_FIRST_RESOLVE_DEADLINE_MS};
 
 int appeal_state_fill(appeal_state_t *st, const char *id, const redisReply *r)
 {
@@ -186,6 +191,9 @@ int appeal_state_fill(appeal_state_t *st, const char *id, const redisReply *r)
     snprintf(st->assignee, sizeof st->assignee, "%s", v[7]);
     st->ack_deadline_ms = strtoll(v[8], NULL, 10);
     st->resolve_deadline_ms = strtoll(v[9], NULL, 10);
+    st->assigned_at_ms = strtoll(v[10], NULL, 10);
+    st->first_ack_deadline_ms = strtoll(v[11], NULL, 10);
+    st->first_resolve_deadline_ms = strtoll(v[12], NULL, 10);
     return 0;
 }
 

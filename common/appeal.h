@@ -86,6 +86,9 @@ Gridline__EventType appeal_action_event(appeal_action_t action);
 #define APPEAL_F_ACK_DEADLINE_MS "ack_deadline_ms"         /* 0: the clock does not run */
 #define APPEAL_F_RESOLVE_DEADLINE_MS "resolve_deadline_ms" /* 0: the clock does not run */
 #define APPEAL_F_ASSIGNED_AT_MS "assigned_at_ms"           /* first assignment */
+/* the deadlines set at the first assignment: the response and on-time rates' yardstick */
+#define APPEAL_F_FIRST_ACK_DEADLINE_MS "first_ack_deadline_ms"
+#define APPEAL_F_FIRST_RESOLVE_DEADLINE_MS "first_resolve_deadline_ms"
 #define APPEAL_F_ACKNOWLEDGED_AT_MS "acknowledged_at_ms"
 #define APPEAL_F_RESOLVED_AT_MS "resolved_at_ms"
 #define APPEAL_F_RESOLUTION "resolution"
@@ -125,10 +128,13 @@ typedef struct {
     char assignee[260];
     int64_t ack_deadline_ms;
     int64_t resolve_deadline_ms;
+    int64_t assigned_at_ms; /* first assignment, 0 before */
+    int64_t first_ack_deadline_ms;
+    int64_t first_resolve_deadline_ms;
 } appeal_state_t;
 
 /* The hash fields of appeal_state_t, in the order appeal_state_fill reads them. */
-#define APPEAL_STATE_FIELDS 10
+#define APPEAL_STATE_FIELDS 13
 extern const char *const appeal_state_fields[APPEAL_STATE_FIELDS];
 /* Fills state from the values of appeal_state_fields (an HMGET's array). 0, or -1 when the
  * appeal does not exist (or the reply is not such an array). */

@@ -122,6 +122,11 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     e.comment = (char *)(in->comment ? in->comment : "");
     e.verdict = in->verdict;
     e.solved = in->solved;
+    e.assigned_at_ms = action == APPEAL_ASSIGN ? now : st->assigned_at_ms;
+    if (action == APPEAL_ACKNOWLEDGE)
+        e.on_time = st->first_ack_deadline_ms > 0 && now <= st->first_ack_deadline_ms;
+    if (action == APPEAL_RESOLVE)
+        e.on_time = st->first_resolve_deadline_ms > 0 && now <= st->first_resolve_deadline_ms;
     e.satisfied = in->verdict == GRIDLINE__VERDICT__VERDICT_SATISFIED ||
                   in->verdict == GRIDLINE__VERDICT__VERDICT_BASICALLY_SATISFIED;
     out->event = event_pack(&e, &out->event_len);
@@ -140,8 +145,11 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
         s_num(out, &n, &t, APPEAL_F_ACK_DEADLINE_MS, out->ack_deadline_ms);
     if (resolve != APPEAL_CLOCK_KEEP && action != APPEAL_REMIND)
         s_num(out, &n, &t, APPEAL_F_RESOLVE_DEADLINE_MS, out->resolve_deadline_ms);
-    if (action == APPEAL_ASSIGN)
+    if (action == APPEAL_ASSIGN) {
         s_num(out, &n, &t, APPEAL_F_ASSIGNED_AT_MS, now);
+        s_num(out, &n, &t, APPEAL_F_FIRST_ACK_DEADLINE_MS, out->ack_deadline_ms);
+        s_num(out, &n, &t, APPEAL_F_FIRST_RESOLVE_DEADLINE_MS, out->resolve_deadline_ms);
+    }
     if (action == APPEAL_ACKNOWLEDGE)
         s_num(out, &n, &t, APPEAL_F_ACKNOWLEDGED_AT_MS, now);
     if (action == APPEAL_RESOLVE) {

@@ -13,6 +13,7 @@
 -- stored event: a copy that arrives twice is applied once, and a forged frame changes nothing.
 -- Without a trigger (an action, a deadline) it applies only while the appeal is at the
 -- expected seq: two changes decided on the same state cannot both apply.
+-- The county's gauges follow in the same step (gauge_move in lib.lua).
 -- A trigger costs one read (the stored event) and one ZREM on the path that applies.
 local tag = '{' .. ARGV[1] .. '}:'
 local out = {}
@@ -31,7 +32,8 @@ for _ = 1, tonumber(ARGV[6]) do
   i = first + 2 * n
   local akey = 'appeal:' .. tag .. id
   local code, seq = APPLIED, 0
-  local cur = tonumber(redis.call('HGET', akey, 'seq') or 0)
+  local was = redis.call('HMGET', akey, 'seq', 'status', 'level')
+  local cur = tonumber(was[1] or 0)
   if member ~= '' then
     -- the trigger: its stored bytes first (one read), then its outbox entry, consumed by the
     -- ZREM that also tells a second copy; ZSCORE only on the paths that cannot apply
@@ -60,6 +62,7 @@ for _ = 1, tonumber(ARGV[6]) do
     local fields = {'seq', seq}
     for f = first, first + 2 * n - 1 do fields[#fields + 1] = ARGV[f] end
     redis.call('HSET', akey, unpack(fields))
+    gauge_move(tag, id, was[2], was[3], fields)
     redis.call('RPUSH', 'events:' .. tag .. id, blob)
     local next_member = id .. ':' .. seq
     for k = 4, #KEYS do redis.call('ZADD', KEYS[k], ARGV[3], next_member) end

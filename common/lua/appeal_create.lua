@@ -13,6 +13,7 @@
 -- The day counter never expires, and an id already taken is never handed out again: if the
 -- counter was lost (an operator, a restore), INCR walks past the ids in use. The check costs
 -- no command: RPUSH of the history answers the list's length.
+-- gauge:{C} (appeals by status now) counts each new appeal as collected.
 -- Appeals of one call are created in order: a key or external id repeated within it answers
 -- as if the second came after the first.
 local tag = '{' .. ARGV[1] .. '}:'
@@ -51,6 +52,7 @@ for i = 1, n do
       local fields = {'id', id, 'seq', 1}
       for j = first, a - 1 do fields[#fields + 1] = ARGV[j] end
       redis.call('HSET', 'appeal:' .. tag .. id, unpack(fields))
+      redis.call('HINCRBY', 'gauge:' .. tag, 'st:collected', 1)
       -- the county's index of appeals by creation time (listings, recounts)
       for j = first, a - 2, 2 do
         if ARGV[j] == 'created_at_ms' then

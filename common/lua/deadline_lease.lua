@@ -18,7 +18,7 @@ for _, m in ipairs(due) do
   local id, clock = bar and string.sub(m, 1, bar - 1), bar and string.sub(m, bar + 1)
   local state = id and redis.call('HMGET', 'appeal:' .. tag .. id, 'seq', 'status', 'level',
     'region', 'channel', 'category', 'department', 'assignee', 'ack_deadline_ms',
-    'resolve_deadline_ms')
+    'resolve_deadline_ms', 'assigned_at_ms', 'first_ack_deadline_ms', 'first_resolve_deadline_ms')
   local status = state and state[2]
   local open = status == 'assigned' or status == 'acknowledged' or status == 'reopened'
   if not open or (clock == 'ack' and status == 'acknowledged') then

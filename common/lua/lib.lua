@@ -74,3 +74,37 @@ local function consume(tag, hop, outbox, member, received, max_tries, now)
   return APPLIED
 end
 
+
+-- The county's current-state gauges, moved by a change of one appeal: gauge:{C} st:<status>
+-- (every status) and lvl:<level> (open appeals), and open:{C}, the open appeals by their
+-- level's resolve deadline (overdue now = ZCOUNT -inf now). fields: the {field, value, ...}
+-- just written to the appeal's hash.
+local CLOSED_STATUS = {resolved = true, closed = true, invalid = true}
+local function gauge_move(tag, id, old_status, old_level, fields)
+  local status, level, resolve = old_status, old_level, nil
+  for f = 1, #fields - 1, 2 do
+    local k = fields[f]
+    if k == 'status' then status = fields[f + 1]
+    elseif k == 'level' then level = fields[f + 1]
+    elseif k == 'resolve_deadline_ms' then resolve = fields[f + 1] end
+  end
+  local g = 'gauge:' .. tag
+  local was_open = old_status and not CLOSED_STATUS[old_status]
+  local is_open = status and not CLOSED_STATUS[status]
+  if status ~= old_status then
+    if old_status then redis.call('HINCRBY', g, 'st:' .. old_status, -1) end
+    if status then redis.call('HINCRBY', g, 'st:' .. status, 1) end
+  end
+  if was_open ~= is_open or level ~= old_level then
+    if was_open and old_level and old_level ~= '' then
+      redis.call('HINCRBY', g, 'lvl:' .. old_level, -1)
+    end
+    if is_open and level and level ~= '' then redis.call('HINCRBY', g, 'lvl:' .. level, 1) end
+  end
+  if not is_open then
+    redis.call('ZREM', 'open:' .. tag, id)
+  elseif resolve then
+    if resolve == '0' then redis.call('ZREM', 'open:' .. tag, id)
+    else redis.call('ZADD', 'open:' .. tag, resolve, id) end
+  end
+end

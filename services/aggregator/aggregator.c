@@ -17,6 +17,7 @@
 #include "rconn.h"
 #include "scripts.h"
 #include "service.h"
+#include "stats.h"
 #include "tally.h"
 
 /* Events per stats_apply call at most: a call's arguments stay in the thousands. */
@@ -24,8 +25,7 @@
 
 typedef struct {
     const inbox_item_t *item;
-    tally_item_t items[TALLY_MAX];
-    size_t count;
+    tally_t tally;
 } s_counted_t;
 
 struct aggregator {
@@ -105,8 +105,7 @@ int aggregator_drain(aggregator_t *self)
     for (size_t i = 0; i < taken; i++) {
         s_counted_t *c = &self->batch[count];
         c->item = &items[i];
-        c->count = tally_event(items[i].event, c->items, TALLY_MAX);
-        if (c->count == 0) {
+        if (tally_event(items[i].event, &c->tally) != 0) {
             log_warn("dropped an event the aggregator cannot count", "id",
                      items[i].event->appeal_id, NULL);
             continue;
@@ -118,8 +117,9 @@ int aggregator_drain(aggregator_t *self)
     qsort(self->batch, count, sizeof *self->batch, s_by_county);
     for (size_t i = 0; i < count; i++)
         self->events[i] = (tally_event_t){self->batch[i].item->member, self->batch[i].item->raw,
-                                          self->batch[i].item->raw_len, self->batch[i].items,
-                                          self->batch[i].count};
+                                          self->batch[i].item->raw_len,
+                                          self->batch[i].item->event->appeal_id,
+                                          &self->batch[i].tally};
     int64_t now = clock_wall_ms();
     size_t ncalls = 0;
     for (size_t from = 0; from < count;) {
@@ -154,121 +154,6 @@ int aggregator_drain(aggregator_t *self)
     return applied;
 }
 
-/* Adds every field of an HGETALL reply into the grouped counters of out. */
-static void s_sum_into(json_t *out, const redisReply *hash)
-{
-    static const struct {
-        const char *prefix;
-        const char *group;
-    } groups[] = {
-        {"ch:", "by_channel"}, {"cat:", "by_category"}, {"lvl:", "by_level"}, {"ev:", "by_event"}};
-    for (size_t i = 0; i + 1 < hash->elements; i += 2) {
-        const char *field = hash->element[i]->str;
-        long long value = strtoll(hash->element[i + 1]->str, NULL, 10);
-        json_t *target = out;
-        const char *name = field;
-        for (size_t g = 0; g < sizeof groups / sizeof groups[0]; g++) {
-            size_t plen = strlen(groups[g].prefix);
-            if (strncmp(field, groups[g].prefix, plen) == 0) {
-                target = json_object_get(out, groups[g].group);
-                name = field + plen;
-                break;
-            }
-        }
-        json_int_t before = json_integer_value(json_object_get(target, name));
-        json_object_set_new(target, name, json_integer(before + value));
-    }
-}
-
-static void s_stats(aggregator_t *self, rconn_t *redis, const http_request_t *req,
-                    http_response_t *res)
-{
-    const region_table_t *regions = self->service->regions;
-    const char *region = http_request_arg(req, "region");
-    const char *day_arg = http_request_arg(req, "day");
-    region = region && *region ? region : "15";
-    size_t len = strlen(region);
-    const region_t *known = NULL;
-    int level = region_query(regions, region, &known);
-    if (level < 0) {
-        bool invalid = level == REGION_QUERY_INVALID;
-        http_response_error(res, invalid ? 400 : 404, invalid ? "invalid" : "unknown_region",
-                            "region", "region '%.20s' is not a known division code", region);
-        return;
-    }
-    char day[9];
-    if (day_arg) {
-        bool ok = strlen(day_arg) == 8;
-        for (int i = 0; ok && i < 8; i++)
-            ok = isdigit((unsigned char)day_arg[i]);
-        if (!ok) {
-            http_response_error(res, 400, "invalid", "day", "day must be YYYYMMDD");
-            return;
-        }
-        snprintf(day, sizeof day, "%s", day_arg);
-    } else {
-        clock_day(clock_wall_ms(), day);
-    }
-    /* At or below the county: one hash. Above: one hash per county, one round trip. */
-    size_t all_counties = 0;
-    region_counties(regions, &all_counties);
-    const region_t **counties = calloc(all_counties ? all_counties : 1, sizeof *counties);
-    size_t county_count = 0;
-    if (!counties) {
-        http_response_error(res, 503, "unavailable", NULL, "out of memory");
-        return;
-    }
-    if (len >= 6)
-        county_count = 1;
-    else
-        county_count = region_under(regions, region, REGION_COUNTY, counties, all_counties);
-    char key[KEYS_MAX], county[7];
-    for (size_t i = 0; i < county_count; i++) {
-        if (len >= 6) {
-            snprintf(county, sizeof county, "%.6s", region);
-            keys_stats(key, county, day, region);
-        } else {
-            keys_stats(key, counties[i]->code, day, counties[i]->code);
-        }
-        if (rconn_append(redis, "HGETALL %s", key) != 0) {
-            free(counties);
-            http_response_error(res, 503, "unavailable", NULL, "%s", rconn_errstr(redis));
-            return;
-        }
-    }
-    free(counties);
-    json_t *out = json_object();
-    json_object_set_new(out, "region", json_string(region));
-    json_object_set_new(out, "name", json_string(level == REGION_GRID ? "" : known->name));
-    json_object_set_new(out, "level", json_string(region_level_name((region_level_t)level)));
-    json_object_set_new(out, "day", json_string(day));
-    json_object_set_new(out, "appeals", json_integer(0));
-    json_object_set_new(out, "by_channel", json_object());
-    json_object_set_new(out, "by_category", json_object());
-    json_object_set_new(out, "by_level", json_object());
-    json_object_set_new(out, "by_event", json_object());
-    if (len < 6)
-        json_object_set_new(out, "counties", json_integer((json_int_t)county_count));
-    for (size_t i = 0; i < county_count; i++) {
-        redisReply *r = rconn_reply(redis);
-        if (!r) {
-            json_decref(out);
-            http_response_error(res, 503, "unavailable", NULL, "%s", rconn_errstr(redis));
-            return;
-        }
-        if (r->type == REDIS_REPLY_ARRAY)
-            s_sum_into(out, r);
-        freeReplyObject(r);
-    }
-    /* Appeals are not counted apart: each one has exactly one collected event. */
-    json_object_set_new(out, "appeals",
-                        json_integer(json_integer_value(
-                            json_object_get(json_object_get(out, "by_event"), "collected"))));
-    char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(out);
-    http_response_json(res, 200, text);
-}
-
 void aggregator_handle(void *arg, const http_request_t *req, http_response_t *res)
 {
     aggregator_t *self = arg;
@@ -289,7 +174,7 @@ void aggregator_handle(void *arg, const http_request_t *req, http_response_t *re
         }
     }
     if (strcmp(req->path, "/v1/stats") == 0 && strcmp(req->method, "GET") == 0)
-        s_stats(self, redis, req, res);
+        stats_get(self->service->regions, redis, req, res);
     else
         http_response_error(res, 404, "not_found", NULL,
                             "see GET /v1/stats?region=PREFIX&day=YYYYMMDD");

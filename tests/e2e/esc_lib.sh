@@ -143,11 +143,12 @@ for f, c in pairs(n) do out[#out + 1] = f .. " " .. c end
 table.sort(out)
 return table.concat(out, "\n")' 0 "$COUNTY"
 }
-# The county rows of every day (a clock offset may move events to another day), summed.
+# The county rows of every day (a clock offset may move events to another day), summed; the
+# monthly roll-ups (stats:{C}:YYYYMM:C) left out.
 counters_actual() {
   rcli eval '
 local n = {}
-for _, k in ipairs(redis.call("keys", "stats:{" .. ARGV[1] .. "}:*:" .. ARGV[1])) do
+for _, k in ipairs(redis.call("keys", "stats:{" .. ARGV[1] .. "}:" .. string.rep("[0-9]", 8) .. ":" .. ARGV[1])) do
   local h = redis.call("hgetall", k)
   for i = 1, #h, 2 do
     local f = h[i]

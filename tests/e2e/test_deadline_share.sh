@@ -303,7 +303,7 @@ echo "# {deadline}:index: $(rcli --raw zrange '{deadline}:index' 0 -1 withscores
 
 # counters: ev:escalated over every day (the routers' clock is ahead) and every county
 esc_counted() {
-  rcli eval "local n=0 for _,k in ipairs(redis.call('keys','stats:*')) do local c,r=k:match('^stats:{(%d+)}:%d+:(%d+)$') if c and c==r then n=n+tonumber(redis.call('hget',k,'ev:escalated') or 0) end end return n" 0
+  rcli eval "local n=0 for _,k in ipairs(redis.call('keys','stats:*')) do local c,r=k:match('^stats:{(%d+)}:%d%d%d%d%d%d%d%d:(%d+)$') if c and c==r then n=n+tonumber(redis.call('hget',k,'ev:escalated') or 0) end end return n" 0
 }
 esc_counted_is() { [ "$(esc_counted)" == "$1" ]; }
 check "escalations counted exactly once (ev:escalated summed over counties)" wait_until 20 esc_counted_is "$N"
