@@ -9,14 +9,14 @@
 #include "scripts.h"
 
 const long tally_bucket_bounds[TALLY_BUCKETS - 1] = {
-    60,    300,    900,    1800,   3600,   7200,    14400,  28800,
+    60,    300,    900,    1800,   3600,   7200,    14400,   28800,
     43200, 86400L, 172800, 259200, 432000, 604800L, 1209600, 2592000};
 
 const char *tally_bucket(int64_t seconds)
 {
     static const char *names[TALLY_BUCKETS] = {
-        "60",     "300",    "900",    "1800",   "3600",   "7200",    "14400",   "28800", "43200",
-        "86400",  "172800", "259200", "432000", "604800", "1209600", "2592000", "inf"};
+        "60",    "300",    "900",    "1800",   "3600",   "7200",    "14400",   "28800", "43200",
+        "86400", "172800", "259200", "432000", "604800", "1209600", "2592000", "inf"};
     for (size_t i = 0; i < TALLY_BUCKETS - 1; i++)
         if (seconds <= tally_bucket_bounds[i])
             return names[i];
@@ -32,8 +32,7 @@ static void s_field(tally_t *t, const char *prefix, const char *name)
 static void s_slot_field(tally_t *t, const char *prefix, const char *name)
 {
     if (t->nslot_fields < TALLY_SLOT_FIELDS)
-        snprintf(t->slot_fields[t->nslot_fields++], sizeof t->slot_fields[0], "%s%s", prefix,
-                 name);
+        snprintf(t->slot_fields[t->nslot_fields++], sizeof t->slot_fields[0], "%s%s", prefix, name);
 }
 
 int tally_event(const Gridline__Event *e, tally_t *t)
@@ -156,7 +155,7 @@ int tally_apply_append(rconn_t *redis, argv_t *a, const char *county, int64_t no
         for (size_t k = 0; k < t->nslot_fields; k++)
             used += (size_t)snprintf(joined + used, sizeof joined - used, "%s%s", k ? "," : "",
                                      t->slot_fields[k]);
-        argv_add(a, joined);
+        argv_add_copy(a, joined, used); /* joined is this loop's: copied */
     }
     if (a->failed)
         return -1;

@@ -52,7 +52,7 @@ for i = 1, n do
       local fields = {'id', id, 'seq', 1}
       for j = first, a - 1 do fields[#fields + 1] = ARGV[j] end
       redis.call('HSET', 'appeal:' .. tag .. id, unpack(fields))
-      redis.call('HINCRBY', 'gauge:' .. tag, 'st:collected', 1)
+      redis.call('HINCRBY', 'gauge:{' .. ARGV[1] .. '}', 'st:collected', 1)
       -- the county's index of appeals by creation time (listings, recounts)
       for j = first, a - 2, 2 do
         if ARGV[j] == 'created_at_ms' then

@@ -88,7 +88,8 @@ local function gauge_move(tag, id, old_status, old_level, fields)
     elseif k == 'level' then level = fields[f + 1]
     elseif k == 'resolve_deadline_ms' then resolve = fields[f + 1] end
   end
-  local g = 'gauge:' .. tag
+  local slot = string.sub(tag, 1, -2) -- "{C}:" -> "{C}"
+  local g, o = 'gauge:' .. slot, 'open:' .. slot
   local was_open = old_status and not CLOSED_STATUS[old_status]
   local is_open = status and not CLOSED_STATUS[status]
   if status ~= old_status then
@@ -102,9 +103,8 @@ local function gauge_move(tag, id, old_status, old_level, fields)
     if is_open and level and level ~= '' then redis.call('HINCRBY', g, 'lvl:' .. level, 1) end
   end
   if not is_open then
-    redis.call('ZREM', 'open:' .. tag, id)
+    redis.call('ZREM', o, id)
   elseif resolve then
-    if resolve == '0' then redis.call('ZREM', 'open:' .. tag, id)
-    else redis.call('ZADD', 'open:' .. tag, resolve, id) end
+    if resolve == '0' then redis.call('ZREM', o, id) else redis.call('ZADD', o, resolve, id) end
   end
 end

@@ -116,10 +116,9 @@ int aggregator_drain(aggregator_t *self)
         return 0;
     qsort(self->batch, count, sizeof *self->batch, s_by_county);
     for (size_t i = 0; i < count; i++)
-        self->events[i] = (tally_event_t){self->batch[i].item->member, self->batch[i].item->raw,
-                                          self->batch[i].item->raw_len,
-                                          self->batch[i].item->event->appeal_id,
-                                          &self->batch[i].tally};
+        self->events[i] = (tally_event_t){
+            self->batch[i].item->member, self->batch[i].item->raw, self->batch[i].item->raw_len,
+            self->batch[i].item->event->appeal_id, &self->batch[i].tally};
     int64_t now = clock_wall_ms();
     size_t ncalls = 0;
     for (size_t from = 0; from < count;) {

@@ -319,7 +319,7 @@ void counts_render(json_t *out, const json_t *sums)
         const char *prefix;
         const char *group;
     } groups[] = {{"ch:", "by_channel"}, {"cat:", "by_category"}, {"lvl:", "by_level"},
-                  {"ev:", "by_event"},   {"escl:", NULL},        {"esc:", NULL}};
+                  {"ev:", "by_event"},   {"escl:", NULL},         {"esc:", NULL}};
     json_object_set_new(out, "appeals", json_integer(s_get(sums, "ev:collected")));
     json_t *esc_level = json_object(), *esc_reason = json_object();
     for (size_t g = 0; g < 4; g++)

@@ -37,6 +37,7 @@
 #include "rconn.h"
 #include "region.h"
 #include "scripts.h"
+#include "recount.h"
 #include "service.h"
 
 extern char **environ;
@@ -72,6 +73,11 @@ static void s_usage(FILE *out)
                  "  dead-letters SUBSCRIPTION [replay]           its deliveries that failed past "
                  "max_age;\n"
                  "                                               replay puts them back, due now\n"
+                 "  recount [--region P] [--from YYYYMMDD] [--to YYYYMMDD]\n"
+                 "                                               count again from the stored "
+                 "appeals; every\n"
+                 "                                               difference printed, exit 1 if "
+                 "any\n"
                  "  token create NAME [channels=A|B] [region=P] [actions=A|B|*] [contacts=true] "
                  "[rate=N]\n"
                  "                                               a new API token (printed once)\n"
@@ -198,6 +204,44 @@ static int s_open(const config_t *cfg, region_table_t **regions, rconn_t **redis
         return -1;
     }
     return 0;
+}
+
+/* gridctl recount [--region P] [--from D] [--to D] */
+static int s_recount(const config_t *cfg, char **args, int n)
+{
+    const char *region = "15", *from = NULL, *to = NULL;
+    for (int i = 0; i < n; i += 2) {
+        const char *v = i + 1 < n ? args[i + 1] : NULL;
+        if (v && strcmp(args[i], "--region") == 0) {
+            region = v;
+        } else if (v && strcmp(args[i], "--from") == 0) {
+            from = v;
+        } else if (v && strcmp(args[i], "--to") == 0) {
+            to = v;
+        } else {
+            fprintf(stderr, "gridctl recount: unknown argument '%s'\n", args[i]);
+            return 2;
+        }
+    }
+    region_table_t *regions;
+    rconn_t *redis;
+    if (s_open(cfg, &regions, &redis) != 0)
+        return 1;
+    const region_t *known;
+    if (region_query(regions, region, &known) < 0) {
+        fprintf(stderr, "gridctl recount: --region '%s' is not a known division code\n", region);
+        rconn_destroy(&redis);
+        region_table_destroy(&regions);
+        return 2;
+    }
+    recount_result_t r;
+    int rc = recount_run(redis, regions, region, from, to, stdout, &r);
+    printf("recount %s: %lld counties, %lld appeals, %lld events, %lld keys (%lld fields) "
+           "compared: %lld differences\n",
+           region, r.counties, r.appeals, r.events, r.keys, r.fields, r.differences);
+    rconn_destroy(&redis);
+    region_table_destroy(&regions);
+    return rc != 0 || r.differences ? 1 : 0;
 }
 
 /* gridctl token ...: straight to Redis ({auth}:tokens), so every instance sees it at once. */
@@ -515,6 +559,8 @@ int main(int argc, char **argv)
         else
             rc = id ? (replay ? s_request("POST", url, "") : s_http(url, NULL)) : 1;
         curl_free(id);
+    } else if (strcmp(cmd, "recount") == 0) {
+        rc = s_recount(cfg, args, nargs);
     } else if (strcmp(cmd, "token") == 0 && nargs >= 1) {
         rc = s_token(cfg, args, nargs);
     } else if (strcmp(cmd, "supervision") == 0 && nargs <= 1) {
