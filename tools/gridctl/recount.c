@@ -62,7 +62,7 @@ static void s_add_all(s_recount_t *self, const tally_t *t, const char *day, cons
 /* One appeal's history (an LRANGE reply) into the expected counters. 0, -1 unreadable. */
 static int s_history(s_recount_t *self, const char *id, const redisReply *list)
 {
-    tally_t slots[3];
+    tally_t slots[3] = {0};
     bool held[3] = {false, false, false};
     static const char *names[3] = {"agg_ack", "agg_res", "agg_fb"};
     for (size_t i = 0; i < list->elements; i++) {
