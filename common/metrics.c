@@ -190,6 +190,18 @@ static const char *s_type_name(metric_kind_t kind)
     return "untyped";
 }
 
+static pthread_mutex_t s_extra_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *s_extra;
+
+void metrics_set_extra(const char *text)
+{
+    char *copy = text ? strdup(text) : NULL;
+    pthread_mutex_lock(&s_extra_lock);
+    free(s_extra);
+    s_extra = copy;
+    pthread_mutex_unlock(&s_extra_lock);
+}
+
 char *metrics_render(void)
 {
     jsonbuf_t out;
@@ -218,6 +230,10 @@ char *metrics_render(void)
                 jsonbuf_appendf(&out, "%s %lld\n", m->name, (long long)metric_value(m));
         }
     }
+    pthread_mutex_lock(&s_extra_lock);
+    if (s_extra)
+        jsonbuf_append(&out, s_extra);
+    pthread_mutex_unlock(&s_extra_lock);
     if (!out.data)
         jsonbuf_append(&out, "");
     return jsonbuf_take(&out, NULL);
@@ -233,4 +249,5 @@ void metrics_reset(void)
     }
     memset(s_metrics, 0, sizeof s_metrics);
     s_count = 0;
+    metrics_set_extra(NULL);
 }

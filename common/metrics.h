@@ -40,6 +40,10 @@ void metric_observe(metric_t *metric, double value);
 int64_t metric_value(const metric_t *metric);
 /* Renders every metric; the caller frees the text. */
 char *metrics_render(void);
+/* Text rendered after the registered metrics (whole families in the Prometheus format, made
+ * by the caller: figures read from elsewhere, such as the aggregator's county gauges, with
+ * label sets not known at start-up). Copied; NULL clears it. Thread-safe. */
+void metrics_set_extra(const char *text);
 /* Forgets every metric (tests). */
 void metrics_reset(void);
 

@@ -17,6 +17,7 @@
 #include "rconn.h"
 #include "scripts.h"
 #include "service.h"
+#include "counts.h"
 #include "stats.h"
 #include "tally.h"
 
@@ -38,6 +39,7 @@ struct aggregator {
     size_t *calls, *sizes;
     argv_t argv;
     metric_t *batches;
+    int64_t metrics_at_ms; /* when the county gauges of /metrics were last read (mono) */
 };
 
 aggregator_t *aggregator_new(service_t *service)
@@ -191,7 +193,20 @@ void aggregator_thread_destroy(void *arg, void *state)
     rconn_destroy(&redis);
 }
 
+/* How often the county gauges shown on /metrics are read again. */
+#define S_METRICS_EVERY_MS 5000
+
 int aggregator_tick(aggregator_t *self)
 {
-    return rconn_ensure(self->redis);
+    if (rconn_ensure(self->redis) != 0)
+        return -1;
+    int64_t now = clock_mono_ms();
+    if (now - self->metrics_at_ms >= S_METRICS_EVERY_MS) {
+        self->metrics_at_ms = now;
+        char *text = counts_metrics(self->redis, self->service->regions, clock_wall_ms());
+        if (text)
+            metrics_set_extra(text);
+        free(text);
+    }
+    return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonbuf.h"
 #include "keys.h"
 #include "tally.h"
 
@@ -349,4 +350,54 @@ void counts_render(json_t *out, const json_t *sums)
     json_object_set_new(d, "acknowledge", counts_durations(sums, "dack:"));
     json_object_set_new(d, "resolve", counts_durations(sums, "dres:"));
     json_object_set_new(out, "durations", d);
+}
+
+char *counts_metrics(rconn_t *redis, const region_table_t *regions, int64_t now_ms)
+{
+    size_t n = 0;
+    const region_t *const *counties = region_counties(regions, &n);
+    json_t *per = json_array();
+    for (size_t c = 0; c < n; c++) {
+        json_t *now = json_object();
+        if (counts_now(redis, regions, counties[c]->code, now_ms, now) != 0) {
+            json_decref(now);
+            json_decref(per);
+            return NULL;
+        }
+        json_array_append_new(per, now);
+    }
+    static const struct {
+        const char *name, *key, *label, *help;
+    } families[] = {
+        {"gridline_appeals_now", "by_status", "status", "Appeals by status now, per county"},
+        {"gridline_appeals_open", "by_level", "level", "Open appeals by level now, per county"},
+        {"gridline_appeals_overdue", NULL, NULL,
+         "Open appeals past their level's resolve deadline now, per county"}};
+    jsonbuf_t out;
+    jsonbuf_init(&out);
+    for (size_t f = 0; f < 3; f++) {
+        jsonbuf_appendf(&out, "# HELP %s %s\n# TYPE %s gauge\n", families[f].name, families[f].help,
+                        families[f].name);
+        for (size_t c = 0; c < n; c++) {
+            json_t *now = json_array_get(per, c);
+            if (json_object_size(json_object_get(now, "by_status")) == 0)
+                continue; /* no appeal ever in this county */
+            if (!families[f].key) {
+                jsonbuf_appendf(&out, "%s{county=\"%s\"} %lld\n", families[f].name,
+                                counties[c]->code,
+                                (long long)json_integer_value(json_object_get(now, "overdue")));
+                continue;
+            }
+            const char *name;
+            json_t *value;
+            json_object_foreach(json_object_get(now, families[f].key), name, value)
+            {
+                jsonbuf_appendf(&out, "%s{county=\"%s\",%s=\"%s\"} %lld\n", families[f].name,
+                                counties[c]->code, families[f].label, name,
+                                (long long)json_integer_value(value));
+            }
+        }
+    }
+    json_decref(per);
+    return jsonbuf_take(&out, NULL);
 }

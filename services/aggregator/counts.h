@@ -40,6 +40,12 @@ int counts_collect(rconn_t *redis, size_t reads, json_t *sums);
 int counts_now(rconn_t *redis, const region_table_t *regions, const char *region, int64_t now_ms,
                json_t *now);
 
+/* The county gauges of every county as Prometheus families (gridline_appeals_now by county
+ * and status, gridline_appeals_open by county and level, gridline_appeals_overdue by county),
+ * counties with no appeal left out: region labels stop at the county (bounded). Malloc'd text,
+ * NULL when Redis failed. */
+char *counts_metrics(rconn_t *redis, const region_table_t *regions, int64_t now_ms);
+
 /* Into out: appeals, by_channel, by_category, by_level, by_event, escalations, rates,
  * durations, from sums. */
 void counts_render(json_t *out, const json_t *sums);

@@ -103,6 +103,19 @@ check_eq "from after to: 400 naming to" '400 to' \
   "$(curl -s -o "$E2E_DIR/bad.json" -w '%{http_code}' -H "Authorization: Bearer $E2E_TOKEN" "$AGGREGATOR/v1/stats?region=150123&from=$d3&to=$d0") $(jq -r .error.field "$E2E_DIR/bad.json")"
 check_eq "a day that is no date: 400 naming day" '400 day' \
   "$(curl -s -o "$E2E_DIR/bad.json" -w '%{http_code}' -H "Authorization: Bearer $E2E_TOKEN" "$AGGREGATOR/v1/stats?region=150123&day=20261131") $(jq -r .error.field "$E2E_DIR/bad.json")"
+# /metrics: the county gauges (re-read every 5 s), labels down to the county only
+AGG_METRICS="http://127.0.0.1:$GRIDLINE_AGGREGATOR_HTTP_PORT/metrics"
+gauge_shown() { curl -s "$AGG_METRICS" | grep -qx 'gridline_appeals_open{county="150123",level="green"} 3'; }
+wait_until 15 gauge_shown
+check "/metrics: open appeals by county and level" gauge_shown
+check_eq "/metrics: overdue by county" 'gridline_appeals_overdue{county="150123"} 3' \
+  "$(curl -s "$AGG_METRICS" | grep '^gridline_appeals_overdue{')"
+check_eq "/metrics: no region label below the county" "" \
+  "$(curl -s "$AGG_METRICS" | grep -E '^gridline_appeals_[a-z]+\{' | grep -vE 'county="[0-9]{6}"[,}]')"
+if command -v promtool >/dev/null; then
+  curl -s "$AGG_METRICS" >"$E2E_DIR/metrics.txt"
+  check "promtool check metrics: clean" promtool check metrics <"$E2E_DIR/metrics.txt"
+fi
 check_counters
 recount() { "$BUILD/gridctl" recount "$@" >"$E2E_DIR/recount.out" 2>&1; }
 check "gridctl recount: no difference after the hand-made set" recount --region 150123
