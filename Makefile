@@ -161,6 +161,7 @@ bench: deps-bench
 	@MODE=gateway E2E_FSYNC=always bench/run.sh
 	@MODE=gateway E2E_FSYNC=everysec bench/run.sh
 	@bench/deadlines.sh
+	@bench/stats.sh
 	@bench/notifier.sh
 
 # make fuzz: every target for FUZZ_SECONDS; new inputs go to build-fuzz/corpus/<name> (not the
