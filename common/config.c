@@ -16,7 +16,7 @@
 #include "log.h"
 #include "url.h"
 
-typedef enum { S_STRING, S_INT, S_LONG, S_DURATION, S_BOOL } s_type_t;
+typedef enum { S_STRING, S_INT, S_LONG, S_DURATION, S_BOOL, S_RATIO } s_type_t;
 
 typedef struct {
     const char *name;
@@ -40,6 +40,12 @@ typedef struct {
 #define S_DUR(name, field, def, help)                                                              \
     {                                                                                              \
         name, S_DURATION, offsetof(config_t, field), def, 0, 0, help                               \
+    }
+
+/* A ratio (double) from 0 to 1: "0.85". */
+#define S_FRAC(name, field, def, help)                                                             \
+    {                                                                                              \
+        name, S_RATIO, offsetof(config_t, field), def, 0, 1, help                                  \
     }
 
 /* The one table of every scalar key. */
@@ -94,6 +100,18 @@ static const s_key_t s_keys[] = {
     S_NUM("aggregator.http_port", aggregator_http_port, "8083", 0, 65535, "aggregator HTTP port"),
     S_STR("aggregator.endpoint", aggregator_endpoint, "tcp://127.0.0.1:5573",
           "aggregator event endpoint"),
+    S_NUM("rankings.flags", rankings_flags, "3", 0, 1000,
+          "GET /v1/rankings: the top this many get red_flag, the bottom this many snail"),
+    S_NUM("rankings.min_appeals", rankings_min_appeals, "5", 0, 1000000,
+          "GET /v1/rankings: a unit with fewer appeals in the period is unranked"),
+    S_FRAC("rankings.threshold.response", rankings_threshold_response, "0.9",
+           "GET /v1/rankings: lagging below this response rate (0..1; 0: never)"),
+    S_FRAC("rankings.threshold.resolution", rankings_threshold_resolution, "0.8",
+           "lagging below this resolution rate (0..1; 0: never)"),
+    S_FRAC("rankings.threshold.satisfaction", rankings_threshold_satisfaction, "0.8",
+           "lagging below this satisfaction rate (0..1; 0: never)"),
+    S_FRAC("rankings.threshold.on_time", rankings_threshold_on_time, "0.8",
+           "lagging below this on-time rate (0..1; 0: never)"),
     S_NUM("outbox.resend_after_ms", outbox_resend_after_ms, "5000", 10, 3600000,
           "an unacknowledged event is sent again after this"),
     S_NUM("outbox.sweep_interval_ms", outbox_sweep_interval_ms, "1000", 10, 600000,
@@ -573,6 +591,16 @@ static int s_set(config_t *self, const s_key_t *key, const char *value, const ch
     }
     char *end = NULL;
     errno = 0;
+    if (key->type == S_RATIO) {
+        double r = strtod(value, &end);
+        /* digits and one point only: no "nan", "inf", hex or exponents */
+        if (!*value || *end || errno || strspn(value, "0123456789.") != strlen(value) ||
+            !(r >= 0 && r <= 1))
+            return s_fail(self, "%s%s: \"%s\" is not a number from 0 to 1", where, key->name,
+                          s_shown(value, shown));
+        *(double *)field = r;
+        return 0;
+    }
     long n = strtol(value, &end, 10);
     if (!*value || *end || errno || n < key->min || n > key->max) {
         if (key->type == S_LONG)
@@ -1048,6 +1076,8 @@ static void s_value(const config_t *self, const s_key_t *key, char *out, size_t 
         s_duration_text(*(const long *)field, out, size);
     } else if (key->type == S_BOOL) {
         snprintf(out, size, "%s", *(const int *)field ? "on" : "off");
+    } else if (key->type == S_RATIO) {
+        snprintf(out, size, "%.15g", *(const double *)field);
     } else {
         snprintf(out, size, "%ld", *(const long *)field);
     }

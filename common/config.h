@@ -111,6 +111,12 @@ typedef struct config {
     char *notifier_cors_origin; /* Access-Control-Allow-Origin of /v1/stream; "": none sent */
     int aggregator_http_port;
     char *aggregator_endpoint;
+    int rankings_flags;                   /* GET /v1/rankings: red flags and snails, each */
+    int rankings_min_appeals;             /* fewer appeals in the period: unranked */
+    double rankings_threshold_response;   /* lagging below this (0..1; 0: never) */
+    double rankings_threshold_resolution; /* the same for the resolution rate */
+    double rankings_threshold_satisfaction;
+    double rankings_threshold_on_time;
     int outbox_resend_after_ms;
     int outbox_sweep_interval_ms;
     int outbox_batch;

@@ -491,6 +491,61 @@ static void test_slot_threads(void **state)
     config_slot_destroy(&slot);
 }
 
+/* rankings.*: defaults, nested and dotted YAML, the environment, ratios refused out of 0..1. */
+static void test_rankings(void **state)
+{
+    config_t *cfg = config_new();
+    assert_int_equal(cfg->rankings_flags, 3);
+    assert_int_equal(cfg->rankings_min_appeals, 5);
+    assert_true(cfg->rankings_threshold_response == 0.9);
+    assert_true(cfg->rankings_threshold_resolution == 0.8);
+    assert_true(cfg->rankings_threshold_satisfaction == 0.8);
+    assert_true(cfg->rankings_threshold_on_time == 0.8);
+    config_destroy(&cfg);
+
+    cfg = s_load("rankings:\n  flags: 5\n  min_appeals: 10\n"
+                 "  threshold: {response: 0.95, resolution: 0.7}\n"
+                 "rankings.threshold.satisfaction: 0.75\n");
+    assert_int_equal(cfg->rankings_flags, 5);
+    assert_int_equal(cfg->rankings_min_appeals, 10);
+    assert_true(cfg->rankings_threshold_response == 0.95);
+    assert_true(cfg->rankings_threshold_resolution == 0.7);
+    assert_true(cfg->rankings_threshold_satisfaction == 0.75);
+    assert_true(cfg->rankings_threshold_on_time == 0.8);
+    char *env[] = {"GRIDLINE_RANKINGS_FLAGS=2", "GRIDLINE_RANKINGS_MIN_APPEALS=0",
+                   "GRIDLINE_RANKINGS_THRESHOLD_ON_TIME=1",
+                   "GRIDLINE_RANKINGS_THRESHOLD_RESPONSE=0", NULL};
+    assert_int_equal(config_apply_env(cfg, env), 0);
+    assert_int_equal(cfg->rankings_flags, 2);
+    assert_int_equal(cfg->rankings_min_appeals, 0);
+    assert_true(cfg->rankings_threshold_on_time == 1.0);
+    assert_true(cfg->rankings_threshold_response == 0.0);
+    char *bad[] = {"GRIDLINE_RANKINGS_THRESHOLD_RESOLUTION=80%", NULL};
+    assert_int_equal(config_apply_env(cfg, bad), -1);
+    assert_non_null(strstr(config_errstr(cfg), "GRIDLINE_RANKINGS_THRESHOLD_RESOLUTION: "
+                                               "rankings.threshold.resolution: \"80%\" is not a "
+                                               "number from 0 to 1"));
+    assert_true(cfg->rankings_threshold_resolution == 0.7);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    config_print(cfg, out);
+    fclose(out);
+    assert_non_null(strstr(text, "rankings.threshold.resolution = 0.7\n"));
+    assert_non_null(strstr(text, "rankings.flags = 2\n"));
+    free(text);
+    config_destroy(&cfg);
+
+    s_refuse("rankings: {threshold: {response: 1.5}}\n",
+             "t.yaml:1: rankings.threshold.response: \"1.5\" is not a number from 0 to 1");
+    s_refuse("rankings.threshold.on_time: -0.1\n", "is not a number from 0 to 1");
+    s_refuse("rankings.threshold.on_time: nan\n", "is not a number from 0 to 1");
+    s_refuse("rankings.threshold.on_time: 1e-1\n", "is not a number from 0 to 1");
+    s_refuse("rankings.threshold.on_time: \"\"\n", "is not a number from 0 to 1");
+    s_refuse("rankings: {flags: -1}\n", "rankings.flags: \"-1\" is not an integer (0..1000)");
+    s_refuse("rankings: {threshold: {overdue: 3}}\n", "rankings.threshold.overdue: unknown key");
+}
+
 static void test_set_print_and_help(void **state)
 {
     config_t *cfg = config_new();
@@ -581,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_references),
         cmocka_unit_test(test_slot_threads),
+        cmocka_unit_test(test_rankings),
         cmocka_unit_test(test_set_print_and_help),
         cmocka_unit_test(test_files),
     };
