@@ -32,7 +32,7 @@ for _ = 1, tonumber(ARGV[6]) do
   i = first + 2 * n
   local akey = 'appeal:' .. tag .. id
   local code, seq = APPLIED, 0
-  local was = redis.call('HMGET', akey, 'seq', 'status', 'level')
+  local was = redis.call('HMGET', akey, 'seq', 'status', 'level', 'region')
   local cur = tonumber(was[1] or 0)
   if member ~= '' then
     -- the trigger: its stored bytes first (one read), then its outbox entry, consumed by the
@@ -62,7 +62,7 @@ for _ = 1, tonumber(ARGV[6]) do
     local fields = {'seq', seq}
     for f = first, first + 2 * n - 1 do fields[#fields + 1] = ARGV[f] end
     redis.call('HSET', akey, unpack(fields))
-    gauge_move(tag, id, was[2], was[3], fields)
+    gauge_move(tag, (was[4] or '') .. '|' .. id, was[2], was[3], fields)
     redis.call('RPUSH', 'events:' .. tag .. id, blob)
     local next_member = id .. ':' .. seq
     for k = 4, #KEYS do redis.call('ZADD', KEYS[k], ARGV[3], next_member) end

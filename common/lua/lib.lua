@@ -76,11 +76,11 @@ end
 
 
 -- The county's current-state gauges, moved by a change of one appeal: gauge:{C} st:<status>
--- (every status) and lvl:<level> (open appeals), and open:{C}, the open appeals by their
--- level's resolve deadline (overdue now = ZCOUNT -inf now). fields: the {field, value, ...}
--- just written to the appeal's hash.
+-- (every status) and lvl:<level> (open appeals), and open:{C}, the open appeals
+-- ("<region>|<id>", so a township's are found by prefix) by their level's resolve deadline
+-- (overdue now = ZCOUNT -inf now). fields: the {field, value, ...} just written to the hash.
 local CLOSED_STATUS = {resolved = true, closed = true, invalid = true}
-local function gauge_move(tag, id, old_status, old_level, fields)
+local function gauge_move(tag, member, old_status, old_level, fields)
   local status, level, resolve = old_status, old_level, nil
   for f = 1, #fields - 1, 2 do
     local k = fields[f]
@@ -103,8 +103,8 @@ local function gauge_move(tag, id, old_status, old_level, fields)
     if is_open and level and level ~= '' then redis.call('HINCRBY', g, 'lvl:' .. level, 1) end
   end
   if not is_open then
-    redis.call('ZREM', o, id)
+    redis.call('ZREM', o, member)
   elseif resolve then
-    if resolve == '0' then redis.call('ZREM', o, id) else redis.call('ZADD', o, resolve, id) end
+    if resolve == '0' then redis.call('ZREM', o, member) else redis.call('ZADD', o, resolve, member) end
   end
 end

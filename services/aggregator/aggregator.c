@@ -174,11 +174,21 @@ void aggregator_handle(void *arg, const http_request_t *req, http_response_t *re
             return;
         }
     }
-    if (strcmp(req->path, "/v1/stats") == 0 && strcmp(req->method, "GET") == 0)
-        stats_get(self->service->regions, redis, req, res);
-    else
+    bool get = strcmp(req->method, "GET") == 0;
+    const region_table_t *regions = self->service->regions;
+    if (get && strcmp(req->path, "/v1/stats") == 0) {
+        stats_get(regions, redis, req, res);
+    } else if (get && strcmp(req->path, "/v1/stats.csv") == 0) {
+        stats_csv(regions, redis, req, res);
+    } else if (get && (strcmp(req->path, "/v1/rankings") == 0 ||
+                       strcmp(req->path, "/v1/rankings.csv") == 0)) {
+        config_t *cfg = service_config(self->service);
+        stats_rankings(cfg, regions, redis, req, res, strcmp(req->path, "/v1/rankings.csv") == 0);
+        config_release(&cfg);
+    } else {
         http_response_error(res, 404, "not_found", NULL,
-                            "see GET /v1/stats?region=PREFIX&day=YYYYMMDD");
+                            "see GET /v1/stats, /v1/stats.csv, /v1/rankings, /v1/rankings.csv");
+    }
 }
 
 void *aggregator_thread_new(void *arg)

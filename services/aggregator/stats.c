@@ -7,6 +7,9 @@
 
 #include "clock.h"
 #include "counts.h"
+#include "csv.h"
+#include "keys.h"
+#include "ranking.h"
 
 int stats_span(const http_request_t *req, http_response_t *res, char from[9], char to[9],
                bool *single)
@@ -208,4 +211,243 @@ void stats_get(const region_table_t *regions, rconn_t *redis, const http_request
     char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
     json_decref(out);
     http_response_json(res, 200, text);
+}
+
+static void s_csv_answer(http_response_t *res, csv_t *csv, const char *filename)
+{
+    if (!csv || csv_failed(csv)) {
+        csv_destroy(&csv);
+        http_response_error(res, 503, "unavailable", NULL, "out of memory");
+        return;
+    }
+    char disposition[128];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s\"", filename);
+    http_response_text(res, 200, "text/csv; charset=utf-8", csv_data(csv));
+    http_response_header(res, "Content-Disposition", disposition);
+    csv_destroy(&csv);
+}
+
+/* One CSV row of a stats row (the answer itself, a day or a child). */
+static void s_csv_stats_row(csv_t *csv, const char *region, const char *name, const char *day,
+                            const json_t *row)
+{
+    char cells[12][32];
+    const char *cell[12] = {region, name, day};
+    snprintf(cells[3], sizeof cells[3], "%lld",
+             (long long)json_integer_value(json_object_get(row, "appeals")));
+    cell[3] = cells[3];
+    static const char *levels[4] = {"green", "blue", "yellow", "red"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(cells[4 + i], sizeof cells[0], "%lld",
+                 (long long)json_integer_value(
+                     json_object_get(json_object_get(row, "by_level"), levels[i])));
+        cell[4 + i] = cells[4 + i];
+    }
+    static const char *rates[4] = {"response", "resolution", "satisfaction", "on_time"};
+    for (int i = 0; i < 4; i++) {
+        json_t *v =
+            json_object_get(json_object_get(json_object_get(row, "rates"), rates[i]), "value");
+        cells[8 + i][0] = '\0';
+        if (json_is_number(v))
+            snprintf(cells[8 + i], sizeof cells[0], "%.4f", json_number_value(v));
+        cell[8 + i] = cells[8 + i];
+    }
+    csv_row(csv, cell, 12);
+}
+
+void stats_csv(const region_table_t *regions, rconn_t *redis, const http_request_t *req,
+               http_response_t *res)
+{
+    json_t *out = s_answer(regions, redis, req, res);
+    if (!out)
+        return;
+    csv_t *csv = csv_new();
+    static const char *header[12] = {"region",   "name",       "day",          "appeals",
+                                     "green",    "blue",       "yellow",       "red",
+                                     "response", "resolution", "satisfaction", "on_time"};
+    if (csv)
+        csv_row(csv, header, 12);
+    const char *region = json_string_value(json_object_get(out, "region"));
+    const char *name = json_string_value(json_object_get(out, "name"));
+    json_t *days = json_object_get(out, "days"), *kids = json_object_get(out, "children");
+    const char *span = json_string_value(json_object_get(out, "day"));
+    char range[20];
+    if (!span) {
+        snprintf(range, sizeof range, "%s-%s", json_string_value(json_object_get(out, "from")),
+                 json_string_value(json_object_get(out, "to")));
+        span = range;
+    }
+    size_t i;
+    json_t *row;
+    if (csv && days) {
+        json_array_foreach(days, i, row)
+        {
+            s_csv_stats_row(csv, region, name, json_string_value(json_object_get(row, "day")), row);
+        }
+    } else if (csv && kids) {
+        json_array_foreach(kids, i, row)
+        {
+            s_csv_stats_row(csv, json_string_value(json_object_get(row, "region")),
+                            json_string_value(json_object_get(row, "name")), span, row);
+        }
+    } else if (csv) {
+        s_csv_stats_row(csv, region, name, span, out);
+    }
+    json_decref(out);
+    char filename[64];
+    snprintf(filename, sizeof filename, "gridline-stats-%s.csv", region);
+    s_csv_answer(res, csv, filename);
+}
+
+/* The units' overdue appeals now: open:{C} members "<region>|<id>" past their deadline, by
+ * prefix. 0, -1 Redis. */
+static int s_overdue(rconn_t *redis, const region_t **kids, size_t n, ranking_unit_t *units)
+{
+    char county[7] = "", key[KEYS_MAX];
+    redisReply *due = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (strncmp(kids[i]->code, county, 6) != 0) {
+            if (due)
+                freeReplyObject(due);
+            snprintf(county, sizeof county, "%.6s", kids[i]->code);
+            snprintf(key, sizeof key, "open:{%s}", county);
+            due =
+                rconn_command(redis, "ZRANGEBYSCORE %s -inf %lld", key, (long long)clock_wall_ms());
+            if (!due) {
+                rc = -1;
+                break;
+            }
+        }
+        size_t len = strlen(kids[i]->code);
+        for (size_t k = 0; due->type == REDIS_REPLY_ARRAY && k < due->elements; k++)
+            if (strncmp(due->element[k]->str, kids[i]->code, len) == 0)
+                units[i].num++;
+    }
+    if (due)
+        freeReplyObject(due);
+    return rc;
+}
+
+void stats_rankings(const config_t *config, const region_table_t *regions, rconn_t *redis,
+                    const http_request_t *req, http_response_t *res, bool csv)
+{
+    const char *region = http_request_arg(req, "region");
+    region = region && *region ? region : "15";
+    const region_t *known = NULL;
+    int level = region_query(regions, region, &known);
+    if (level < 0) {
+        bool invalid = level == REGION_QUERY_INVALID;
+        http_response_error(res, invalid ? 400 : 404, invalid ? "invalid" : "unknown_region",
+                            "region", "region '%.20s' is not a known division code", region);
+        return;
+    }
+    const char *child_arg = http_request_arg(req, "child_level");
+    region_level_t child;
+    if (child_arg && strcmp(child_arg, "township") == 0)
+        child = REGION_TOWNSHIP;
+    else if (child_arg && strcmp(child_arg, "village") == 0)
+        child = REGION_VILLAGE;
+    else {
+        http_response_error(res, 400, "invalid", "child_level",
+                            "child_level must be township or village");
+        return;
+    }
+    if ((int)child <= level) {
+        http_response_error(res, 400, "invalid", "child_level", "a %s has no %s beneath it",
+                            region_level_name((region_level_t)level), child_arg);
+        return;
+    }
+    const char *metric_arg = http_request_arg(req, "metric");
+    int metric = ranking_metric_parse(metric_arg ? metric_arg : "resolution_rate");
+    if (metric < 0) {
+        http_response_error(res, 400, "invalid", "metric",
+                            "metric must be resolution_rate, response_rate, satisfaction_rate, "
+                            "on_time_rate, overdue or appeals");
+        return;
+    }
+    const char *period = http_request_arg(req, "period");
+    char from[9], to[9];
+    if (period) {
+        if (http_request_arg(req, "from") || http_request_arg(req, "to") ||
+            http_request_arg(req, "day")) {
+            http_response_error(res, 400, "invalid", "period", "give period, or from and to");
+            return;
+        }
+        if (ranking_period_parse(period, from, to) != 0) {
+            http_response_error(res, 400, "invalid", "period",
+                                "period must be a month (2026-11), a quarter (2026-Q4) or a "
+                                "year (2026)");
+            return;
+        }
+    } else {
+        bool single;
+        if (stats_span(req, res, from, to, &single) != 0)
+            return;
+        if (!http_request_arg(req, "from") && !http_request_arg(req, "day")) {
+            /* no span given: this month so far */
+            memcpy(from, to, 6);
+            memcpy(from + 6, "01", 3);
+        }
+    }
+    size_t total = region_under(regions, region, child, NULL, 0);
+    const region_t **kids = calloc(total ? total : 1, sizeof *kids);
+    ranking_unit_t *units = calloc(total ? total : 1, sizeof *units);
+    char(*periods)[9] = calloc(COUNTS_MAX_DAYS, sizeof *periods);
+    size_t *reads = calloc(total ? total : 1, sizeof *reads);
+    int np = periods ? counts_periods(from, to, periods, COUNTS_MAX_DAYS) : -1;
+    bool failed = !kids || !units || !reads || np < 0;
+    size_t n = failed ? 0 : region_under(regions, region, child, kids, total);
+    for (size_t i = 0; i < n && !failed; i++)
+        failed = counts_append(redis, regions, kids[i]->code, periods, (size_t)np, &reads[i]) != 0;
+    for (size_t i = 0; i < n && !failed; i++) {
+        json_t *sums = json_object();
+        failed = counts_collect(redis, reads[i], sums) != 0;
+        ranking_unit_t *u = &units[i];
+        u->region = kids[i]->code;
+        u->name = kids[i]->name;
+        u->appeals = json_integer_value(json_object_get(sums, "ev:collected"));
+        static const struct {
+            ranking_metric_t metric;
+            const char *num, *den;
+        } fields[] = {{RANKING_RESPONSE_RATE, "r:ack_on_time", "r:assigned"},
+                      {RANKING_RESOLUTION_RATE, "r:fb_solved", "r:fb"},
+                      {RANKING_SATISFACTION_RATE, "r:fb_sat", "r:fb"},
+                      {RANKING_ON_TIME_RATE, "r:res_on_time", "r:assigned"},
+                      {RANKING_APPEALS, "ev:collected", NULL}};
+        for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+            if (fields[f].metric == (ranking_metric_t)metric) {
+                u->num = json_integer_value(json_object_get(sums, fields[f].num));
+                u->den =
+                    fields[f].den ? json_integer_value(json_object_get(sums, fields[f].den)) : 0;
+            }
+        json_decref(sums);
+    }
+    if (!failed && metric == RANKING_OVERDUE)
+        failed = s_overdue(redis, kids, n, units) != 0;
+    json_t *answer = NULL;
+    if (!failed) {
+        ranking_options_t opt;
+        ranking_options_from_config(&opt, (ranking_metric_t)metric, config);
+        answer = ranking_answer(region, child_arg, from, to, units, n, &opt);
+    }
+    free(kids);
+    free(units);
+    free(periods);
+    free(reads);
+    if (!answer) {
+        http_response_error(res, 503, "unavailable", NULL, "%s",
+                            failed ? rconn_errstr(redis) : "out of memory");
+        return;
+    }
+    if (csv) {
+        char filename[80];
+        snprintf(filename, sizeof filename, "gridline-rankings-%s-%s.csv", region, child_arg);
+        s_csv_answer(res, csv_rankings(answer), filename);
+    } else {
+        char *text = json_dumps(answer, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+                                            JSON_REAL_PRECISION(RANKING_REAL_PRECISION));
+        http_response_json(res, 200, text);
+    }
+    json_decref(answer);
 }

@@ -6,6 +6,7 @@
 #ifndef GRIDLINE_STATS_H
 #define GRIDLINE_STATS_H
 
+#include "config.h"
 #include "httpd.h"
 #include "rconn.h"
 #include "region.h"
@@ -18,5 +19,9 @@ void stats_get(const region_table_t *regions, rconn_t *redis, const http_request
                http_response_t *res);
 void stats_csv(const region_table_t *regions, rconn_t *redis, const http_request_t *req,
                http_response_t *res);
+/* GET /v1/rankings (JSON) and /v1/rankings.csv: the children of a region at child_level
+ * (township or village) ranked by a metric over a period (ranking.h does the ranking). */
+void stats_rankings(const config_t *config, const region_table_t *regions, rconn_t *redis,
+                    const http_request_t *req, http_response_t *res, bool csv);
 
 #endif

@@ -116,6 +116,36 @@ if command -v promtool >/dev/null; then
   curl -s "$AGG_METRICS" >"$E2E_DIR/metrics.txt"
   check "promtool check metrics: clean" promtool check metrics <"$E2E_DIR/metrics.txt"
 fi
+# ---- rankings of 和林格尔县's townships (the others have no appeal: unranked) ----
+rank_q() { curl -s -H "Authorization: Bearer $E2E_TOKEN" "$AGGREGATOR/v1/rankings?region=150123&child_level=township&from=$d0&to=$d3$1"; }
+check_eq "response rate: 城关镇 1 (red flag), 盛乐镇 0.2 (snail)" \
+  '[[1,"城关镇",1,"red_flag"],[2,"盛乐镇",0.2,"snail"]]' \
+  "$(rank_q '&metric=response_rate' | jq -c '[.ranked[] | [.rank, .name, .value, .flag]]')"
+check_eq "response rate: 盛乐镇 lags (below 0.9), for a reminder letter" '[["盛乐镇",0.9]]' \
+  "$(rank_q '&metric=response_rate' | jq -c '[.lagging[] | [.name, .threshold]]')"
+check_eq "the townships with no appeal are unranked (fewer than 5 appeals)" 'true' \
+  "$(rank_q '&metric=response_rate' | jq '(.unranked | length) > 0 and all(.unranked[]; .reason == "fewer than 5 appeals")')"
+check_eq "resolution rate (default metric): 城关镇 0.75; 盛乐镇 has no feedback: unranked" \
+  '[[[1,"城关镇",0.75]],"no feedback/assignments in the period"]' \
+  "$(rank_q '' | jq -c '[[.ranked[] | [.rank, .name, .value]], (.unranked[] | select(.name == "盛乐镇") | .reason)]')"
+check_eq "overdue, fewest first: 城关镇 0, 盛乐镇 3" '[[1,"城关镇",0],[2,"盛乐镇",3]]' \
+  "$(rank_q '&metric=overdue' | jq -c '[.ranked[] | [.rank, .name, .value]]')"
+check_eq "period=YYYY-MM names its days" "[\"${d0:0:6}01\"]" \
+  "$(curl -s -H "Authorization: Bearer $E2E_TOKEN" "$AGGREGATOR/v1/rankings?region=150123&child_level=township&period=${d0:0:4}-${d0:4:2}" | jq -c '[.from]')"
+check_eq "a township has no township beneath: 400 naming child_level" '400 child_level' \
+  "$(curl -s -o "$E2E_DIR/bad.json" -w '%{http_code}' -H "Authorization: Bearer $E2E_TOKEN" "$AGGREGATOR/v1/rankings?region=150123100&child_level=township") $(jq -r .error.field "$E2E_DIR/bad.json")"
+check_eq "an unknown metric: 400 naming metric" '400 metric' \
+  "$(curl -s -o "$E2E_DIR/bad.json" -w '%{http_code}' -H "Authorization: Bearer $E2E_TOKEN" "$AGGREGATOR/v1/rankings?region=150123&child_level=township&metric=speed") $(jq -r .error.field "$E2E_DIR/bad.json")"
+# ---- CSV for spreadsheets: UTF-8 with a BOM, CRLF ----
+curl -s -D "$E2E_DIR/csv.h" -o "$E2E_DIR/rank.csv" -H "Authorization: Bearer $E2E_TOKEN" \
+  "$AGGREGATOR/v1/rankings.csv?region=150123&child_level=township&from=$d0&to=$d3&metric=response_rate"
+check_eq "rankings.csv starts with the UTF-8 BOM" "efbbbf" "$(head -c 3 "$E2E_DIR/rank.csv" | od -An -tx1 | tr -d ' \n')"
+check_eq "rankings.csv: header, then 城关镇 first, CRLF" $'rank,region,name,value,num,den,appeals,flag\r|1,150123100,城关镇,1,5,5,5,red_flag\r' \
+  "$(tail -c +4 "$E2E_DIR/rank.csv" | head -n 2 | paste -sd'|')"
+check "rankings.csv is text/csv, an attachment" grep -qi '^content-disposition: attachment' "$E2E_DIR/csv.h"
+curl -s -o "$E2E_DIR/stats.csv" -H "Authorization: Bearer $E2E_TOKEN" "${STATS/stats?/stats.csv?}&by=child"
+check_eq "stats.csv by=child: 盛乐镇's row" "150123101,盛乐镇,$d0-$d3,5,5,1,0,0,0.2000,,,0.0000" \
+  "$(grep '^150123101,' "$E2E_DIR/stats.csv" | tr -d '\r')"
 check_counters
 recount() { "$BUILD/gridctl" recount "$@" >"$E2E_DIR/recount.out" 2>&1; }
 check "gridctl recount: no difference after the hand-made set" recount --region 150123

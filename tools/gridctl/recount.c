@@ -104,7 +104,7 @@ static int s_history(s_recount_t *self, const char *id, const redisReply *list)
 /* An appeal's state (HMGET status level resolve_deadline_ms) into the expected gauges. */
 static void s_state(s_recount_t *self, const char *id, const redisReply *st)
 {
-    if (st->type != REDIS_REPLY_ARRAY || st->elements != 3 ||
+    if (st->type != REDIS_REPLY_ARRAY || st->elements != 4 ||
         st->element[0]->type != REDIS_REPLY_STRING)
         return;
     const char *status = st->element[0]->str;
@@ -123,8 +123,12 @@ static void s_state(s_recount_t *self, const char *id, const redisReply *st)
             self->gauge, field,
             json_integer(json_integer_value(json_object_get(self->gauge, field)) + 1));
     }
-    if (open && resolve > 0)
-        json_object_set_new(self->open, id, json_integer(resolve));
+    if (open && resolve > 0) {
+        char member[64];
+        snprintf(member, sizeof member, "%s|%s",
+                 st->element[3]->type == REDIS_REPLY_STRING ? st->element[3]->str : "", id);
+        json_object_set_new(self->open, member, json_integer(resolve));
+    }
 }
 
 static void s_differ(s_recount_t *self, const char *key, const char *field, long long expected,
@@ -178,7 +182,7 @@ static int s_read_appeals(s_recount_t *self, rconn_t *redis)
             keys_events(ekey, self->county, id);
             keys_appeal(akey, self->county, id);
             if (rconn_append(redis, "LRANGE %s 0 -1", ekey) != 0 ||
-                rconn_append(redis, "HMGET %s status level resolve_deadline_ms", akey) != 0)
+                rconn_append(redis, "HMGET %s status level resolve_deadline_ms region", akey) != 0)
                 rc = -1;
         }
         for (size_t i = 0; i < n && rc == 0; i++) {
