@@ -182,6 +182,14 @@ check_counters() {
     [ -n "${ESC_EXPECT_TYPES:-}" ] && [[ " $ESC_EXPECT_TYPES " == *" $t "* ]] || continue
     check "scenario produced $t events (so the counter check covers them)" grep -q "^ev:$t " <<<"$exp"
   done
+  # every counter (cohort rates, durations, roll-ups) and the gauges, computed again
+  if "$BUILD/gridctl" recount --region "$COUNTY" >"$E2E_DIR/recount.out" 2>&1; then
+    echo "ok - gridctl recount --region $COUNTY: no difference"
+  else
+    echo "not ok - gridctl recount --region $COUNTY: no difference"
+    head -n 20 "$E2E_DIR/recount.out" | sed 's/^/#   /'
+    E2E_FAILED=1
+  fi
 }
 
 # The alerts the sink received for one appeal: "seq event level recipient0" lines by seq, one per

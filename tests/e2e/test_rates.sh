@@ -172,6 +172,8 @@ for id in "${burst[@]:0:10}"; do
 done
 for id in "${burst[@]:0:5}"; do act "$id" resolve '{"actor":"网格员","resolution":"好了"}' >/dev/null; done
 for id in "${burst[@]:0:3}"; do act "$id" feedback '{"actor":"居民","verdict":"unsatisfied"}' >/dev/null; done
+for id in "${burst[@]:10:3}"; do act "$id" transfer '{"actor":"网格员","department":"water"}' >/dev/null; done
+for id in "${burst[@]:13:3}"; do act "$id" escalate '{"actor":"网格员","reason":"需要上级"}' >/dev/null; done
 GRIDLINE_CLOCK_OFFSET_MS=$((30 * 3600 * 1000)) e2e_start_service aggregator
 quiet() { [ "$(rcli zcard 'outbox:{150123}:aggregator')" == 0 ] && [ "$(rcli zcard 'outbox:{150123}:router')" == 0 ]; }
 wait_until 30 quiet
