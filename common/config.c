@@ -94,6 +94,8 @@ static const s_key_t s_keys[] = {
     S_NUM("aggregator.http_port", aggregator_http_port, "8083", 0, 65535, "aggregator HTTP port"),
     S_STR("aggregator.endpoint", aggregator_endpoint, "tcp://127.0.0.1:5573",
           "aggregator event endpoint"),
+    S_STR("aggregator.dashboard_dir", aggregator_dashboard_dir, "build/dashboard",
+          "the files of GET /dashboard (make builds them there)"),
     S_NUM("outbox.resend_after_ms", outbox_resend_after_ms, "5000", 10, 3600000,
           "an unacknowledged event is sent again after this"),
     S_NUM("outbox.sweep_interval_ms", outbox_sweep_interval_ms, "1000", 10, 600000,

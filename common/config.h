@@ -111,6 +111,7 @@ typedef struct config {
     char *notifier_cors_origin; /* Access-Control-Allow-Origin of /v1/stream; "": none sent */
     int aggregator_http_port;
     char *aggregator_endpoint;
+    char *aggregator_dashboard_dir; /* GET /dashboard/<file> reads <file> here */
     int outbox_resend_after_ms;
     int outbox_sweep_interval_ms;
     int outbox_batch;
