@@ -12,7 +12,7 @@
   var LEVEL_ZH = { green: '绿', blue: '蓝', yellow: '黄', red: '红' };
   var LEVEL_COLOR = { green: '#27c46b', blue: '#2f7bff', yellow: '#f2c230', red: '#f0473e' };
   var CHANNEL_ZH = {
-    hotline: '12345热线', wechat: '微信', web: '网站', app: 'APP', visit: '来访',
+    hotline: '热线', wechat: '微信', web: '网站', app: 'APP', visit: '来访',
     meeting: '接访会', petition: '信访', camera: '视频巡查'
   };
   var CATEGORY_ZH = {
@@ -123,12 +123,14 @@
     RATES.forEach(function (r) { setText('rate-' + r.key, pct(rates[r.key])); });
     var c = chart('chart-rates');
     if (!c) return;
+    /* four gauges side by side: each at most a quarter of the width */
+    var radius = Math.max(20, Math.floor(Math.min(c.getWidth() / 8, c.getHeight() / 2) * 0.9));
     var series = RATES.map(function (r, i) {
       var v = isObj(rates[r.key]) ? rates[r.key].value : null;
       var has = isNum(v);
       var color = !has ? '#3a5a8c' : v >= 0.9 ? '#27c46b' : v >= 0.8 ? '#36c6ff' : v >= 0.6 ? '#f2c230' : '#f0473e';
       return {
-        type: 'gauge', center: [(12.5 + 25 * i) + '%', '58%'], radius: '88%', min: 0, max: 100,
+        type: 'gauge', center: [(12.5 + 25 * i) + '%', '55%'], radius: radius, min: 0, max: 100,
         startAngle: 210, endAngle: -30, splitNumber: 4,
         progress: { show: true, width: 10, itemStyle: { color: color } },
         axisLine: { lineStyle: { width: 10, color: [[1, 'rgba(58,90,140,0.45)']] } },
@@ -190,8 +192,10 @@
     c.setOption({
       color: ['#36c6ff', '#2f7bff', '#27c46b', '#f2c230', '#f0473e', '#a86bff', '#ff8a3d', '#5de0c0'],
       tooltip: { trigger: 'item' },
-      series: [{ type: 'pie', radius: ['38%', '68%'], center: ['50%', '54%'], data: data,
-        label: { color: '#d8e6ff', fontSize: 14, formatter: '{b}\n{c}' },
+      legend: { orient: 'vertical', right: 4, top: 'middle', itemWidth: 12, itemHeight: 12,
+        textStyle: { color: '#d8e6ff', fontSize: 14 } },
+      series: [{ type: 'pie', radius: ['34%', '62%'], center: ['38%', '52%'], data: data,
+        label: { color: '#d8e6ff', fontSize: 14, formatter: '{c}' },
         itemStyle: { borderColor: '#0e2042', borderWidth: 2 } }]
     }, true);
   }
