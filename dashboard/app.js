@@ -26,6 +26,10 @@
   var EVENT_ZH = {
     assigned: '新诉求', escalated: '升级', reopened: '重新办理', transferred: '转办', reminded: '催办'
   };
+  var REASON_ZH = {
+    ack_overdue: '受理超时', resolve_overdue: '办结超时', manual: '人工升级', unsatisfied: '群众不满意',
+    transfer: '转办', rule: '规则', routed: '分派'
+  };
   var RATES = [
     { key: 'response', zh: '响应率' }, { key: 'resolution', zh: '解决率' },
     { key: 'satisfaction', zh: '满意率' }, { key: 'on_time', zh: '按时办结率' }
@@ -130,14 +134,15 @@
       var has = isNum(v);
       var color = !has ? '#3a5a8c' : v >= 0.9 ? '#27c46b' : v >= 0.8 ? '#36c6ff' : v >= 0.6 ? '#f2c230' : '#f0473e';
       return {
-        type: 'gauge', center: [(12.5 + 25 * i) + '%', '55%'], radius: radius, min: 0, max: 100,
+        type: 'gauge', center: [(12.5 + 25 * i) + '%', '56%'], radius: radius, min: 0, max: 100,
         startAngle: 210, endAngle: -30, splitNumber: 4,
         progress: { show: true, width: 10, itemStyle: { color: color } },
         axisLine: { lineStyle: { width: 10, color: [[1, 'rgba(58,90,140,0.45)']] } },
         axisTick: { show: false }, splitLine: { show: false }, axisLabel: { show: false },
-        pointer: { show: false }, anchor: { show: false }, title: { show: false },
-        detail: { valueAnimation: false, offsetCenter: [0, '10%'], fontSize: 20, color: '#eaf3ff',
-          formatter: function () { return has ? (v * 100).toFixed(1) + '%' : DASH; } },
+        pointer: { show: false }, anchor: { show: false },
+        /* the name in the middle; the value is the text below (#rate-…), not drawn twice */
+        title: { show: true, offsetCenter: [0, '0%'], color: '#9fb4d8', fontSize: 15 },
+        detail: { show: false },
         data: [{ value: has ? v * 100 : 0, name: r.zh }]
       };
     });
@@ -192,10 +197,14 @@
     c.setOption({
       color: ['#36c6ff', '#2f7bff', '#27c46b', '#f2c230', '#f0473e', '#a86bff', '#ff8a3d', '#5de0c0'],
       tooltip: { trigger: 'item' },
-      legend: { orient: 'vertical', right: 4, top: 'middle', itemWidth: 12, itemHeight: 12,
-        textStyle: { color: '#d8e6ff', fontSize: 14 } },
-      series: [{ type: 'pie', radius: ['34%', '62%'], center: ['38%', '52%'], data: data,
-        label: { color: '#d8e6ff', fontSize: 14, formatter: '{c}' },
+      legend: { orient: 'vertical', right: 8, top: 'middle', itemWidth: 12, itemHeight: 12, itemGap: 12,
+        textStyle: { color: '#d8e6ff', fontSize: 15 },
+        formatter: function (name) {
+          for (var i = 0; i < data.length; i++) if (data[i].name === name) return name + '  ' + data[i].value;
+          return name;
+        } },
+      series: [{ type: 'pie', radius: ['32%', '60%'], center: ['32%', '52%'], data: data,
+        label: { show: false }, labelLine: { show: false },
         itemStyle: { borderColor: '#0e2042', borderWidth: 2 } }]
     }, true);
   }
@@ -234,7 +243,7 @@
     ol.appendChild(li('empty', [['', text || DASH]]));
   }
 
-  var FLAG_ZH = { red_flag: '🚩 红旗', snail: '🐌 蜗牛' };
+  var FLAG_ZH = { red_flag: '红旗', snail: '蜗牛' }; /* text: a wall PC may have no emoji font */
   function drawRanking(level, rankings, childStats) {
     var ol = $('ranking');
     if (!ol) return;
@@ -410,7 +419,7 @@
     var place = Array.isArray(a.region_names) ? a.region_names.slice(-2).join(' ') : (a.region || '');
     var level = LEVELS.indexOf(a.level) >= 0 ? a.level : '';
     var what = (EVENT_ZH[type] || type) + ' · ' + place + ' · ' + (CATEGORY_ZH[a.category] || a.category || '');
-    if (type === 'escalated' && a.reason) what += '（' + a.reason + '）';
+    if (type === 'escalated' && REASON_ZH[a.reason_code]) what += '（' + REASON_ZH[a.reason_code] + '）';
     var row = li(type, [['t', m ? m[1] : DASH], ['lv ' + level, LEVEL_ZH[level] || DASH], ['what', what]]);
     ul.insertBefore(row, ul.firstChild);
     while (ul.children.length > TICKER_MAX) ul.removeChild(ul.lastChild);
@@ -420,7 +429,10 @@
     if (!tickerOn) { setText('ticker-state', '已关闭'); return; }
     if (!token || typeof window.EventSource === 'undefined') { setText('ticker-state', DASH); return; }
     try {
-      var url = notifierBase.replace(/\/+$/, '') + '/v1/stream?' + q({ region: region, access_token: token });
+      /* the first connection starts 5 minutes back (stream ids are "<ms>-<seq>"), so a screen
+       * that was just switched on shows the latest; a reconnection resumes by Last-Event-ID */
+      var url = notifierBase.replace(/\/+$/, '') + '/v1/stream?' + q({ region: region,
+        access_token: token, last_event_id: String(Date.now() - 5 * 60 * 1000) });
       source = new window.EventSource(url);
       source.onopen = function () { setText('ticker-state', '已连接'); };
       source.onerror = function () { setText('ticker-state', '重连中…'); };
@@ -447,6 +459,7 @@
       Object.keys(charts).forEach(function (k) { safe('resize', function () { charts[k].resize(); }); });
     });
     if (typeof window.echarts === 'undefined') banner('图表库未加载（echarts.min.js）；数字仍会显示');
+    else document.body.className += ' has-charts';
     restartTicker();
     refresh();
     setInterval(refresh, REFRESH_MS);

@@ -4,6 +4,9 @@
 # a wall token (region 15, no actions, no contacts), shows the numbers /v1/stats answers: today's
 # appeals, and whichever of the month's rates and the current gauges (now) the API gives. A
 # 1920x1080 screenshot is a non-empty PNG (SCREENSHOT_OUT=path keeps a copy).
+# DASHBOARD_DEMO=1 (for docs/dashboard.png): short ladder clocks and demo traffic (loadgen in
+# 呼和浩特) while the screenshot is taken with the live ticker on, for real time rather than
+# virtual time (an open EventSource never lets virtual time run out).
 source "$(dirname "$0")/lib.sh"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROMIUM" ] || { echo "ok - dashboard rendered in a browser # SKIP no chromium"; exit 0; }
@@ -11,9 +14,16 @@ DASH_DIR=$BUILD/dashboard
 [ -f "$DASH_DIR/index.html" ] && [ -f "$DASH_DIR/echarts.min.js" ] ||
   { echo "not ok - $DASH_DIR has the page and echarts.min.js (make builds them)"; exit 1; }
 export GRIDLINE_AGGREGATOR_DASHBOARD_DIR=$DASH_DIR
+if [ -n "${DASHBOARD_DEMO:-}" ]; then
+  export GRIDLINE_LADDER_GREEN_ACK=4s GRIDLINE_LADDER_GREEN_RESOLVE=40s
+  export GRIDLINE_LADDER_BLUE_ACK=8s GRIDLINE_LADDER_BLUE_RESOLVE=60s
+  export GRIDLINE_LADDER_YELLOW_ACK=15s GRIDLINE_LADDER_YELLOW_RESOLVE=90s
+fi
 e2e_start_redis
 e2e_start_sink
 e2e_configure
+NOTIFIER="http://127.0.0.1:$GRIDLINE_NOTIFIER_HTTP_PORT"
+export GRIDLINE_NOTIFIER_CORS_ORIGIN=$AGGREGATOR # the page reads the notifier's stream
 e2e_start_services
 e2e_token_add wall wall-secret "" 15 "" 0 # the wall screen's: may not read contacts
 WALL=wall-secret
@@ -51,14 +61,18 @@ today=$(wcurl "$AGGREGATOR/v1/stats?region=15")
 day=$(jq -r .day <<<"$today")
 month=$(wcurl "$AGGREGATOR/v1/stats?region=15&from=${day:0:6}01&to=$day&by=day")
 check_eq "the wall token reads the province's counts" 6 "$(jq -r .appeals <<<"$today")"
+check_eq "the wall token opens the live stream in a URL, CORS for the page" "200 $AGGREGATOR" \
+  "$(command curl -s -D - -o /dev/null --max-time 2 -H "Origin: $AGGREGATOR" \
+    "$NOTIFIER/v1/stream?region=15&access_token=$WALL" | tr -d '\r' |
+    awk '/^HTTP/{c=$2} tolower($1)=="access-control-allow-origin:"{o=$2} END{print c, o}')"
 
 # --- the page in headless Chromium
-browse() { # URL, extra flags...: the page after its scripts ran (virtual time, not a timer)
+browse() { # URL, flags...: what headless Chromium made of the page (its output on stdout)
   local url=$1
   shift
-  timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+  TZ=Asia/Shanghai timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
     --no-first-run --user-data-dir="$E2E_DIR/chromium" --enable-logging=stderr --v=0 \
-    --virtual-time-budget=10000 "$@" "$url" 2>>"$E2E_DIR/chromium.log"
+    "$@" "$url" 2>>"$E2E_DIR/chromium.log"
 }
 text_of() { # ID: the text of the element with that id in the dumped DOM
   grep -o "id=\"$1\"[^>]*>[^<]*<" "$E2E_DIR/dom.html" | head -n1 | sed 's/.*>\([^<]*\)<$/\1/'
@@ -66,7 +80,7 @@ text_of() { # ID: the text of the element with that id in the dumped DOM
 # the API's rate as the page prints it (JavaScript's toFixed, one decimal), or —
 pct() { node -p "var v=$1; typeof v==='number' ? (v*100).toFixed(1)+'%' : '—'"; }
 PAGE="$AGGREGATOR/dashboard?token=$WALL&ticker=0"
-browse "$PAGE" --dump-dom >"$E2E_DIR/dom.html"
+browse "$PAGE" --virtual-time-budget=10000 --dump-dom >"$E2E_DIR/dom.html"
 check "the page finished a refresh" grep -q 'data-loaded="1"' "$E2E_DIR/dom.html"
 check_eq "today's appeals on the page = the API's" "$(jq -r .appeals <<<"$today")" "$(text_of today-appeals)"
 if jq -e .from <<<"$month" >/dev/null; then
@@ -93,15 +107,29 @@ done
 check "no script error on the page" bash -c "! grep -E 'Uncaught|dashboard: ' '$E2E_DIR/chromium.log'"
 
 # a township: the breadcrumb names every region above it (the page asks for their names)
-browse "$AGGREGATOR/dashboard/?token=$WALL&ticker=0&region=150123100" --dump-dom >"$E2E_DIR/dom2.html"
+browse "$AGGREGATOR/dashboard/?token=$WALL&ticker=0&region=150123100" --virtual-time-budget=10000 --dump-dom >"$E2E_DIR/dom2.html"
 check "a township's breadcrumb: 内蒙古自治区 › 呼和浩特市 › 和林格尔县 › 城关镇" \
   grep -qE '内蒙古自治区.*呼和浩特市.*和林格尔县.*城关镇' "$E2E_DIR/dom2.html"
 check_eq "the township's appeals today" "$(wcurl "$AGGREGATOR/v1/stats?region=150123100" | jq -r .appeals)" \
   "$(cp "$E2E_DIR/dom2.html" "$E2E_DIR/dom.html"; text_of today-appeals)"
-check_eq "no token: the page says so" 1 "$(browse "$AGGREGATOR/dashboard?ticker=0" --dump-dom | grep -c '缺少访问令牌')"
+check_eq "no token: the page says so" 1 "$(browse "$AGGREGATOR/dashboard?ticker=0" --virtual-time-budget=10000 --dump-dom | grep -c '缺少访问令牌')"
 
 # --- the screenshot
-browse "$PAGE" --screenshot="$E2E_DIR/dashboard.png" --window-size=1920,1080 --hide-scrollbars >/dev/null
+if [ -n "${DASHBOARD_DEMO:-}" ]; then
+  "$BUILD/gridline-loadgen" --url "$INTAKE" --count 400 --prefix 1501 --seed 10 --quiet >/dev/null
+  "$BUILD/gridline-loadgen" --url "$INTAKE" --rate 4 --duration 40 --prefix 1501 --seed 11 --quiet \
+    >/dev/null 2>&1 &
+  E2E_PIDS+=($!)
+  sleep 20 # let the ladder's clocks climb a few (a picture, not a check)
+  # a refresh done and the ticker showing at least 8 alerts
+  TZ=Asia/Shanghai node "$E2E_ROOT/tests/e2e/shot.js" "$CHROMIUM" \
+    "$AGGREGATOR/dashboard?token=$WALL&notifier=$NOTIFIER" "$E2E_DIR/dashboard.png" \
+    "document.body.dataset.loaded && document.querySelectorAll('#ticker li:not(.empty)').length >= 8" \
+    "$E2E_DIR/chromium-live" 2>>"$E2E_DIR/chromium.log"
+else
+  browse "$PAGE" --virtual-time-budget=10000 --screenshot="$E2E_DIR/dashboard.png" \
+    --window-size=1920,1080 --hide-scrollbars >/dev/null
+fi
 check "the screenshot is a non-empty PNG" bash -c \
   "[ \$(stat -c %s '$E2E_DIR/dashboard.png') -gt 10000 ] && [ \"\$(head -c 8 '$E2E_DIR/dashboard.png' | od -An -tx1 | tr -d ' ')\" == 89504e470d0a1a0a ]"
 [ -z "${SCREENSHOT_OUT:-}" ] || cp "$E2E_DIR/dashboard.png" "$SCREENSHOT_OUT"
