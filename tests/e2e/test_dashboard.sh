@@ -6,7 +6,8 @@
 # 1920x1080 screenshot is a non-empty PNG (SCREENSHOT_OUT=path keeps a copy).
 # DASHBOARD_DEMO=1 (for docs/dashboard.png): short ladder clocks and demo traffic (loadgen in
 # 呼和浩特) while the screenshot is taken with the live ticker on, for real time rather than
-# virtual time (an open EventSource never lets virtual time run out).
+# virtual time (an open EventSource never lets virtual time run out). The clocks then climb
+# while the checks run, so a level count may move between the API and the page: a picture mode.
 source "$(dirname "$0")/lib.sh"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$CHROMIUM" ] || { echo "ok - dashboard rendered in a browser # SKIP no chromium"; exit 0; }
