@@ -1,5 +1,5 @@
 # gridline: one non-recursive Makefile. Everything built lands in build/, runtime state in var/.
-#   make            build the four services, the tools and the unit tests
+#   make            build the four services, the tools, the unit tests and the dashboard's files
 #   make run        install what is missing, build, start Redis + services + demo traffic (Ctrl-C stops)
 #   make up / down  the same in the background, for scripts
 #   make test       build and run unit + end-to-end tests; last line "N passed, N failed"
@@ -64,8 +64,29 @@ FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/fuzz_%,$(FUZZ_NAMES))
 REPLAY_BINS := $(patsubst %,$(BUILD)/tests/test_fuzz_%,$(FUZZ_NAMES))
 FUZZ_SECONDS ?= 30
 
-.PHONY: all run up down test unit e2e deps clean lint bench format fuzz fuzz-build fuzz-merge
-all: $(SVC_BINS) $(TOOL_BINS) $(UNIT_BINS) $(REPLAY_BINS) $(TEST_TOOLS)
+# The wall screen (GET /dashboard on the aggregator): the committed sources in dashboard/ and
+# ECharts from npm (package-lock.json pins it), copied together into $(BUILD)/dashboard/.
+DASH_SRC   := $(wildcard dashboard/*)
+DASH_FILES := $(patsubst dashboard/%,$(BUILD)/dashboard/%,$(DASH_SRC)) $(BUILD)/dashboard/echarts.min.js
+
+.PHONY: all run up down test unit e2e deps clean lint bench format fuzz fuzz-build fuzz-merge dashboard
+all: $(SVC_BINS) $(TOOL_BINS) $(UNIT_BINS) $(REPLAY_BINS) $(TEST_TOOLS) $(DASH_FILES)
+
+dashboard: $(DASH_FILES)
+
+# npm ci only when node_modules is missing or older than the lock file (npm writes
+# node_modules/.package-lock.json on every install; touch marks this one as done).
+node_modules/.package-lock.json: package-lock.json package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(BUILD)/dashboard/echarts.min.js: node_modules/.package-lock.json
+	@mkdir -p $(dir $@)
+	cp node_modules/echarts/dist/echarts.min.js $@
+
+$(BUILD)/dashboard/%: dashboard/%
+	@mkdir -p $(dir $@)
+	cp $< $@
 
 # One run of protoc-c makes both files (&:), so make -j does not run it twice at once.
 $(BUILD)/gen/gridline.pb-c.c $(BUILD)/gen/gridline.pb-c.h &: proto/gridline.proto

@@ -100,6 +100,8 @@ static const s_key_t s_keys[] = {
     S_NUM("aggregator.http_port", aggregator_http_port, "8083", 0, 65535, "aggregator HTTP port"),
     S_STR("aggregator.endpoint", aggregator_endpoint, "tcp://127.0.0.1:5573",
           "aggregator event endpoint"),
+    S_STR("aggregator.dashboard_dir", aggregator_dashboard_dir, "build/dashboard",
+          "the files of GET /dashboard (make builds them there)"),
     S_NUM("rankings.flags", rankings_flags, "3", 0, 1000,
           "GET /v1/rankings: the top this many get red_flag, the bottom this many snail"),
     S_NUM("rankings.min_appeals", rankings_min_appeals, "5", 0, 1000000,

@@ -101,6 +101,15 @@ void http_response_text(http_response_t *res, int status, const char *content_ty
     res->content_type = content_type;
 }
 
+void http_response_bytes(http_response_t *res, int status, const char *content_type, char *body,
+                         size_t len)
+{
+    http_response_json(res, status, NULL);
+    res->body = body;
+    res->body_len = body ? len : 0;
+    res->content_type = content_type;
+}
+
 void http_response_error(http_response_t *res, int status, const char *code, const char *field,
                          const char *fmt, ...)
 {

@@ -115,6 +115,10 @@ const char *http_request_arg(const http_request_t *req, const char *name);
 void http_response_json(http_response_t *res, int status, char *body);
 void http_response_text(http_response_t *res, int status, const char *content_type,
                         const char *text);
+/* Any bytes (a file's, NULs allowed): takes ownership of body (malloc'd, len bytes); NULL body
+ * fails the response. content_type must outlive the response (a string literal). */
+void http_response_bytes(http_response_t *res, int status, const char *content_type, char *body,
+                         size_t len);
 void http_response_error(http_response_t *res, int status, const char *code, const char *field,
                          const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Whether the request's Content-Type is type (parameters such as "; charset=utf-8" allowed). */

@@ -86,6 +86,8 @@ else
 fi
 
 export GRIDLINE_CONFIG=$CONFIG GRIDLINE_REDIS_PORT=$REDIS_PORT
+# the page the aggregator serves at /dashboard, from this build (make copies it there)
+export GRIDLINE_AGGREGATOR_DASHBOARD_DIR=${GRIDLINE_AGGREGATOR_DASHBOARD_DIR:-$BUILD/dashboard}
 start sink "$BUILD/gridline-sink" --port "$SINK_PORT" --out "$LOGS/alerts.jsonl" --quiet
 for s in aggregator notifier router intake; do
   start "$s" "$BUILD/gridline-$s"
@@ -122,6 +124,8 @@ Demo appeals arrive at $RATE/s from several channels in 呼和浩特 (var/log/lo
     curl -s -H 'X-Api-Key: demo' http://127.0.0.1:$ROUTER_PORT/v1/directory
   Counts (province 15, city 1501, county 150123, township, village):
     curl -s -H 'X-Api-Key: demo' 'http://127.0.0.1:$AGG_PORT/v1/stats?region=150123'
+  The wall screen (大屏; token wall: region 15, no actions, no contacts), in a browser:
+    http://127.0.0.1:$AGG_PORT/dashboard?token=wall
   Alerts delivered to the demo webhooks:
     tail -f var/log/alerts.jsonl      (or curl -s http://127.0.0.1:$SINK_PORT/count)
   Health and metrics of each service:

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "dashboard.h"
 #include "event.h"
 #include "inbox.h"
 #include "keys.h"
@@ -159,6 +160,8 @@ void aggregator_handle(void *arg, const http_request_t *req, http_response_t *re
 {
     aggregator_t *self = arg;
     rconn_t *redis = req->thread;
+    if (dashboard_handle(self->service, req, res)) /* static files, no token */
+        return;
     if (strncmp(req->path, "/v1/", 4) == 0) {
         /* the intake issue's tokens: a token limited to a region reads counts within it */
         config_t *cfg = service_config(self->service);
