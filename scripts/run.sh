@@ -102,6 +102,8 @@ if ! healthy "http://127.0.0.1:$INTAKE_PORT/healthz" intake ||
   exit 1
 fi
 start loadgen "$BUILD/gridline-loadgen" --url "http://127.0.0.1:$INTAKE_PORT" --token demo --rate "$RATE" --prefix 1501 --quiet
+# the demo's grid workers and residents: acknowledge, resolve and give feedback on some of them
+start actor scripts/demo-actor.sh "http://127.0.0.1:$INTAKE_PORT" demo
 
 cat <<MSG
 
@@ -114,7 +116,8 @@ Demo appeals arrive at $RATE/s from several channels in 呼和浩特 (var/log/lo
       -d '{"channel":"hotline","region":"150123100001","category":"heating","description":"暖气不热，室温只有12度"}'
   Look at it (use the id it answered): its level, owner, clocks and history
     curl -s -H 'Authorization: Bearer demo' http://127.0.0.1:$INTAKE_PORT/v1/appeals/<id>
-  Nobody acts in the demo, so it climbs 绿 -> 蓝 -> 黄 -> 红 every 20-30 s, a new owner each
+  The demo's grid workers act on appeals elsewhere in 呼和浩特 (var/log/actor.log), not in
+  和林格尔县 (150123), so yours climbs 绿 -> 蓝 -> 黄 -> 红 every 20-30 s, a new owner each
   time (config/demo.yaml: ladder, directory). Act on it instead:
     curl -s -X POST http://127.0.0.1:$INTAKE_PORT/v1/appeals/<id>/acknowledge -H 'X-Api-Key: demo' \\
       -H 'Content-Type: application/json' -d '{"actor":"刘芳"}'

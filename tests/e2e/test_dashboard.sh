@@ -121,6 +121,9 @@ if [ -n "${DASHBOARD_DEMO:-}" ]; then
   "$BUILD/gridline-loadgen" --url "$INTAKE" --rate 4 --duration 40 --prefix 1501 --seed 11 --quiet \
     >/dev/null 2>&1 &
   E2E_PIDS+=($!)
+  # make run's grid workers and residents, so that the rates show something
+  "$E2E_ROOT/scripts/demo-actor.sh" "$INTAKE" "$E2E_TOKEN" 1 >/dev/null 2>&1 &
+  E2E_PIDS+=($!)
   sleep 20 # let the ladder's clocks climb a few (a picture, not a check)
   # a refresh done and the ticker showing at least 8 alerts
   TZ=Asia/Shanghai node "$E2E_ROOT/tests/e2e/shot.js" "$CHROMIUM" \
