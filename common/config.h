@@ -111,7 +111,7 @@ typedef struct config {
     char *notifier_cors_origin; /* Access-Control-Allow-Origin of /v1/stream; "": none sent */
     int aggregator_http_port;
     char *aggregator_endpoint;
-    char *aggregator_dashboard_dir; /* GET /dashboard/<file> reads <file> here */
+    char *aggregator_dashboard_dir;       /* GET /dashboard/<file> reads <file> here */
     int rankings_flags;                   /* GET /v1/rankings: red flags and snails, each */
     int rankings_min_appeals;             /* fewer appeals in the period: unranked */
     double rankings_threshold_response;   /* lagging below this (0..1; 0: never) */
