@@ -45,11 +45,16 @@ Gridline__Level appeal_level_next(Gridline__Level level)
 /* ---- statuses and transitions ---------------------------------------------------------- */
 
 static const char *s_statuses[APPEAL_STATUS_COUNT] = {
-    "collected", "assigned", "acknowledged", "resolved", "closed", "reopened",
+    "collected", "assigned", "acknowledged", "resolved", "closed",
+    "reopened",  "signed",   "returned",     "invalid",
 };
 
 #define S_BIT(s) (1u << (s))
-#define S_OPEN (S_BIT(APPEAL_ASSIGNED) | S_BIT(APPEAL_ACKNOWLEDGED) | S_BIT(APPEAL_REOPENED))
+/* working: with a unit that owes an answer; open: that, or back with the dispatcher */
+#define S_WORKING                                                                                  \
+    (S_BIT(APPEAL_ASSIGNED) | S_BIT(APPEAL_SIGNED) | S_BIT(APPEAL_ACKNOWLEDGED) |                  \
+     S_BIT(APPEAL_REOPENED))
+#define S_OPEN (S_WORKING | S_BIT(APPEAL_RETURNED))
 
 /* One row per action: its name, the statuses it is allowed from, the status after, the event
  * it records. KEEP: the status does not change. */
@@ -62,18 +67,38 @@ static const struct {
 } s_actions[APPEAL_ACTION_COUNT] = {
     [APPEAL_ASSIGN] = {"assign", S_BIT(APPEAL_COLLECTED), APPEAL_ASSIGNED,
                        GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED},
-    [APPEAL_ACKNOWLEDGE] = {"acknowledge", S_BIT(APPEAL_ASSIGNED) | S_BIT(APPEAL_REOPENED),
+    [APPEAL_ACKNOWLEDGE] = {"acknowledge",
+                            S_BIT(APPEAL_ASSIGNED) | S_BIT(APPEAL_REOPENED) | S_BIT(APPEAL_SIGNED),
                             APPEAL_ACKNOWLEDGED, GRIDLINE__EVENT_TYPE__EVENT_ACKNOWLEDGED},
-    [APPEAL_RESOLVE] = {"resolve", S_OPEN, APPEAL_RESOLVED, GRIDLINE__EVENT_TYPE__EVENT_RESOLVED},
+    [APPEAL_RESOLVE] = {"resolve", S_WORKING, APPEAL_RESOLVED,
+                        GRIDLINE__EVENT_TYPE__EVENT_RESOLVED},
     [APPEAL_FEEDBACK_GOOD] = {"feedback", S_BIT(APPEAL_RESOLVED), APPEAL_CLOSED,
                               GRIDLINE__EVENT_TYPE__EVENT_CLOSED},
     [APPEAL_FEEDBACK_BAD] = {"feedback", S_BIT(APPEAL_RESOLVED), APPEAL_REOPENED,
                              GRIDLINE__EVENT_TYPE__EVENT_REOPENED},
     [APPEAL_ESCALATE] = {"escalate", S_OPEN, APPEAL_ASSIGNED,
                          GRIDLINE__EVENT_TYPE__EVENT_ESCALATED},
-    [APPEAL_TRANSFER] = {"transfer", S_OPEN, APPEAL_ASSIGNED,
+    [APPEAL_TRANSFER] = {"transfer", S_WORKING, APPEAL_ASSIGNED,
                          GRIDLINE__EVENT_TYPE__EVENT_TRANSFERRED},
     [APPEAL_REMIND] = {"remind", S_OPEN, S_KEEP, GRIDLINE__EVENT_TYPE__EVENT_REMINDED},
+    [APPEAL_SIGN] = {"sign", S_BIT(APPEAL_ASSIGNED) | S_BIT(APPEAL_REOPENED), APPEAL_SIGNED,
+                     GRIDLINE__EVENT_TYPE__EVENT_SIGNED},
+    [APPEAL_RETURN] = {"return",
+                       S_BIT(APPEAL_ASSIGNED) | S_BIT(APPEAL_SIGNED) | S_BIT(APPEAL_ACKNOWLEDGED),
+                       APPEAL_RETURNED, GRIDLINE__EVENT_TYPE__EVENT_RETURNED},
+    [APPEAL_REASSIGN] = {"reassign", S_BIT(APPEAL_RETURNED), APPEAL_ASSIGNED,
+                         GRIDLINE__EVENT_TYPE__EVENT_REASSIGNED},
+    [APPEAL_ARBITRATE] = {"arbitrate", S_BIT(APPEAL_RETURNED), APPEAL_ASSIGNED,
+                          GRIDLINE__EVENT_TYPE__EVENT_ARBITRATED},
+    [APPEAL_REQUEST_EXTENSION] = {"request_extension", S_OPEN, S_KEEP,
+                                  GRIDLINE__EVENT_TYPE__EVENT_EXTENSION_REQUESTED},
+    [APPEAL_GRANT_EXTENSION] = {"grant_extension", S_OPEN, S_KEEP,
+                                GRIDLINE__EVENT_TYPE__EVENT_EXTENSION_GRANTED},
+    [APPEAL_REFUSE_EXTENSION] = {"refuse_extension", S_OPEN, S_KEEP,
+                                 GRIDLINE__EVENT_TYPE__EVENT_EXTENSION_REFUSED},
+    [APPEAL_URGE] = {"urge", S_OPEN, S_KEEP, GRIDLINE__EVENT_TYPE__EVENT_URGED},
+    [APPEAL_INVALIDATE] = {"invalidate", S_OPEN, APPEAL_INVALID,
+                           GRIDLINE__EVENT_TYPE__EVENT_INVALIDATED},
 };
 
 const char *appeal_status_name(appeal_status_t status)
@@ -147,6 +172,9 @@ bool appeal_field_is_integer(const char *field)
                                      APPEAL_F_ASSIGNED_AT_MS,
                                      APPEAL_F_FIRST_ACK_DEADLINE_MS,
                                      APPEAL_F_FIRST_RESOLVE_DEADLINE_MS,
+                                     APPEAL_F_RETURNS,
+                                     APPEAL_F_EXTENSION_UNTIL_MS,
+                                     APPEAL_F_URGES,
                                      APPEAL_F_ACKNOWLEDGED_AT_MS,
                                      APPEAL_F_RESOLVED_AT_MS};
     for (size_t i = 0; i < sizeof integers / sizeof integers[0]; i++)
@@ -167,7 +195,11 @@ const char *const appeal_state_fields[APPEAL_STATE_FIELDS] = {APPEAL_F_SEQ,
                                                               APPEAL_F_RESOLVE_DEADLINE_MS,
                                                               APPEAL_F_ASSIGNED_AT_MS,
                                                               APPEAL_F_FIRST_ACK_DEADLINE_MS,
-                                                              APPEAL_F_FIRST_RESOLVE_DEADLINE_MS};
+                                                              APPEAL_F_FIRST_RESOLVE_DEADLINE_MS,
+                                                              APPEAL_F_RETURNS,
+                                                              APPEAL_F_ARBITRATED,
+                                                              APPEAL_F_EXTENSION_UNTIL_MS,
+                                                              APPEAL_F_URGES};
 
 int appeal_state_fill(appeal_state_t *st, const char *id, const redisReply *r)
 {
@@ -194,6 +226,10 @@ int appeal_state_fill(appeal_state_t *st, const char *id, const redisReply *r)
     st->assigned_at_ms = strtoll(v[10], NULL, 10);
     st->first_ack_deadline_ms = strtoll(v[11], NULL, 10);
     st->first_resolve_deadline_ms = strtoll(v[12], NULL, 10);
+    st->returns = atoi(v[13]);
+    snprintf(st->arbitrated, sizeof st->arbitrated, "%s", v[14]);
+    st->extension_until_ms = strtoll(v[15], NULL, 10);
+    st->urges = atoi(v[16]);
     return 0;
 }
 

@@ -46,18 +46,30 @@ typedef enum {
     APPEAL_RESOLVED,
     APPEAL_CLOSED,
     APPEAL_REOPENED,
+    APPEAL_SIGNED,   /* signed for (签收) by its owner */
+    APPEAL_RETURNED, /* returned (退单): with its level's dispatcher */
+    APPEAL_INVALID,  /* an invalid call (无效诉求): kept, counted apart */
     APPEAL_STATUS_COUNT,
 } appeal_status_t;
 
 typedef enum {
-    APPEAL_ASSIGN = 0,    /* router: collected -> assigned */
-    APPEAL_ACKNOWLEDGE,   /* assigned, reopened -> acknowledged */
-    APPEAL_RESOLVE,       /* assigned, acknowledged, reopened -> resolved */
-    APPEAL_FEEDBACK_GOOD, /* resolved -> closed */
-    APPEAL_FEEDBACK_BAD,  /* resolved -> reopened (one level up) */
-    APPEAL_ESCALATE,      /* open, below red -> assigned one level up */
-    APPEAL_TRANSFER,      /* open -> assigned, same level */
-    APPEAL_REMIND,        /* open, at red -> unchanged (a missed clock re-alerts the owner) */
+    APPEAL_ASSIGN = 0,        /* router: collected -> assigned */
+    APPEAL_ACKNOWLEDGE,       /* assigned, reopened -> acknowledged */
+    APPEAL_RESOLVE,           /* assigned, acknowledged, reopened -> resolved */
+    APPEAL_FEEDBACK_GOOD,     /* resolved -> closed */
+    APPEAL_FEEDBACK_BAD,      /* resolved -> reopened (one level up) */
+    APPEAL_ESCALATE,          /* open, below red -> assigned one level up */
+    APPEAL_TRANSFER,          /* open -> assigned, same level */
+    APPEAL_REMIND,            /* open, at red -> unchanged (a missed clock re-alerts the owner) */
+    APPEAL_SIGN,              /* assigned, reopened -> signed */
+    APPEAL_RETURN,            /* assigned, signed, acknowledged -> returned (the dispatcher's) */
+    APPEAL_REASSIGN,          /* returned -> assigned, another department */
+    APPEAL_ARBITRATE,         /* returned -> assigned, the ruled department: no second return */
+    APPEAL_REQUEST_EXTENSION, /* open -> unchanged, an extension pending */
+    APPEAL_GRANT_EXTENSION,   /* open with one pending -> unchanged, the resolve deadline moved */
+    APPEAL_REFUSE_EXTENSION,  /* open with one pending -> unchanged */
+    APPEAL_URGE,              /* open -> unchanged (the N-th: escalated, reason urged) */
+    APPEAL_INVALIDATE,        /* open -> invalid */
     APPEAL_ACTION_COUNT,
 } appeal_action_t;
 
@@ -67,7 +79,8 @@ int appeal_status_parse(const char *name); /* -1 if unknown */
 bool appeal_channel_known(const char *channel);
 const char *appeal_action_name(appeal_action_t action);
 int appeal_action_parse(const char *name); /* -1 if unknown */
-/* Open: assigned, acknowledged or reopened (someone owes the resident an answer). */
+/* Open: assigned, signed, acknowledged, reopened or returned (someone owes the resident an
+ * answer). */
 bool appeal_status_open(appeal_status_t status);
 /* 0 and *next set if action is allowed from status (escalate at red is not), else -1. */
 int appeal_transition(appeal_status_t status, Gridline__Level level, appeal_action_t action,
@@ -89,6 +102,12 @@ Gridline__EventType appeal_action_event(appeal_action_t action);
 /* the deadlines set at the first assignment: the response and on-time rates' yardstick */
 #define APPEAL_F_FIRST_ACK_DEADLINE_MS "first_ack_deadline_ms"
 #define APPEAL_F_FIRST_RESOLVE_DEADLINE_MS "first_resolve_deadline_ms"
+/* the work-order steps: returns so far, the department a ruling (arbitrate) bound, a pending
+ * extension's requested resolve deadline (0: none), urges so far */
+#define APPEAL_F_RETURNS "returns"
+#define APPEAL_F_ARBITRATED "arbitrated_department"
+#define APPEAL_F_EXTENSION_UNTIL_MS "extension_until_ms"
+#define APPEAL_F_URGES "urges"
 #define APPEAL_F_ACKNOWLEDGED_AT_MS "acknowledged_at_ms"
 #define APPEAL_F_RESOLVED_AT_MS "resolved_at_ms"
 #define APPEAL_F_RESOLUTION "resolution"
@@ -131,10 +150,14 @@ typedef struct {
     int64_t assigned_at_ms; /* first assignment, 0 before */
     int64_t first_ack_deadline_ms;
     int64_t first_resolve_deadline_ms;
+    int returns;
+    char arbitrated[65];
+    int64_t extension_until_ms;
+    int urges;
 } appeal_state_t;
 
 /* The hash fields of appeal_state_t, in the order appeal_state_fill reads them. */
-#define APPEAL_STATE_FIELDS 13
+#define APPEAL_STATE_FIELDS 17
 extern const char *const appeal_state_fields[APPEAL_STATE_FIELDS];
 /* Fills state from the values of appeal_state_fields (an HMGET's array). 0, or -1 when the
  * appeal does not exist (or the reply is not such an array). */

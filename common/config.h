@@ -124,6 +124,8 @@ typedef struct config {
     long ladder_ack_ms[CONFIG_LEVELS];     /* by level (1 green .. 4 red) */
     long ladder_resolve_ms[CONFIG_LEVELS]; /* by level */
     long ladder_remind_ms;                 /* ladder.red.remind */
+    int workorder_max_returns;             /* one more return climbs a level (returned_too_often) */
+    int workorder_urge_escalate_after;     /* the N-th urge climbs a level (urged); 0: never */
     long clock_offset_ms;
     int clock_tz_offset_min;
     int auth_required;   /* 0 / 1 */

@@ -4,9 +4,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *s_types[] = {"unset",       "collected", "assigned", "acknowledged",
-                                "escalated",   "resolved",  "feedback", "reopened",
-                                "transferred", "closed",    "reminded"};
+static const char *s_types[] = {"unset",
+                                "collected",
+                                "assigned",
+                                "acknowledged",
+                                "escalated",
+                                "resolved",
+                                "feedback",
+                                "reopened",
+                                "transferred",
+                                "closed",
+                                "reminded",
+                                "signed",
+                                "returned",
+                                "reassigned",
+                                "arbitrated",
+                                "extension_requested",
+                                "extension_granted",
+                                "extension_refused",
+                                "urged",
+                                "invalidated",
+                                "warned"};
 static const char *s_verdicts[] = {"unset", "satisfied", "basically_satisfied", "unsatisfied"};
 static const char *s_levels[] = {"unset", "green", "blue", "yellow", "red"};
 

@@ -28,6 +28,26 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     appeal_action_t action = in->action;
     if (st->status == APPEAL_COLLECTED && action != APPEAL_ASSIGN)
         return LIFECYCLE_NOT_ASSIGNED;
+    const char *reason_code = in->reason_code;
+    /* a return past workorder.max_returns, or the N-th urge, climbs one level instead */
+    if (action == APPEAL_RETURN && st->returns + 1 > config->workorder_max_returns &&
+        st->level < GRIDLINE__LEVEL__LEVEL_RED &&
+        !(*st->arbitrated && strcmp(st->arbitrated, st->department) == 0)) {
+        action = APPEAL_ESCALATE;
+        reason_code = "returned_too_often";
+    }
+    if (action == APPEAL_URGE && config->workorder_urge_escalate_after > 0 &&
+        st->urges + 1 >= config->workorder_urge_escalate_after &&
+        st->level < GRIDLINE__LEVEL__LEVEL_RED && appeal_status_open(st->status)) {
+        action = APPEAL_ESCALATE;
+        reason_code = "urged";
+    }
+    /* a unit bound by a ruling cannot return the order again */
+    if (action == APPEAL_RETURN && *st->arbitrated && strcmp(st->arbitrated, st->department) == 0)
+        return LIFECYCLE_INVALID_STATE;
+    if ((action == APPEAL_GRANT_EXTENSION || action == APPEAL_REFUSE_EXTENSION) &&
+        st->extension_until_ms <= 0)
+        return LIFECYCLE_INVALID_STATE;
     appeal_status_t next;
     if (appeal_transition(st->status, st->level, action, &next) != 0)
         return LIFECYCLE_INVALID_STATE;
@@ -83,6 +103,46 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
         out->ack_deadline_ms = 0;
         resolve = now + config->ladder_remind_ms;
         break;
+    case APPEAL_SIGN: /* the sign-for is the response: the acknowledge clock stops */
+        ack = APPEAL_CLOCK_REMOVE;
+        out->ack_deadline_ms = 0;
+        break;
+    case APPEAL_RETURN: /* to the level's dispatcher; the resolve clock runs on */
+        ack = APPEAL_CLOCK_REMOVE;
+        out->ack_deadline_ms = 0;
+        snprintf(out->assignee, sizeof out->assignee, "dispatcher:%s",
+                 appeal_level(st->level) ? appeal_level(st->level)->name : "green");
+        break;
+    case APPEAL_REASSIGN:
+    case APPEAL_ARBITRATE: {
+        const char *dept = in->department && *in->department
+                               ? routing_department(config, in->department)
+                           : action == APPEAL_ARBITRATE ? st->department
+                                                        : NULL;
+        if (!dept)
+            return LIFECYCLE_UNKNOWN_DEPARTMENT;
+        snprintf(out->department, sizeof out->department, "%s", dept);
+        new_owner = true;
+        long ack_ms, resolve_ms;
+        routing_clocks(config, st->category, out->level, &ack_ms, &resolve_ms);
+        ack = out->ack_deadline_ms = now + ack_ms;
+        break;
+    }
+    case APPEAL_REQUEST_EXTENSION:
+    case APPEAL_REFUSE_EXTENSION:
+    case APPEAL_URGE:
+        break;
+    case APPEAL_GRANT_EXTENSION: {
+        int64_t until = in->until_ms > 0 ? in->until_ms : st->extension_until_ms;
+        resolve = out->resolve_deadline_ms = until;
+        if (st->level >= GRIDLINE__LEVEL__LEVEL_RED)
+            supervise = until;
+        break;
+    }
+    case APPEAL_INVALIDATE:
+        ack = resolve = supervise = APPEAL_CLOCK_REMOVE;
+        out->ack_deadline_ms = out->resolve_deadline_ms = 0;
+        break;
     default:
         return LIFECYCLE_INVALID_STATE;
     }
@@ -108,7 +168,7 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     e.token = (char *)(in->token ? in->token : "");
     e.at_ms = now;
     e.reason = (char *)(in->reason ? in->reason : "");
-    e.reason_code = (char *)(in->reason_code ? in->reason_code : "");
+    e.reason_code = (char *)(reason_code ? reason_code : "");
     e.region = (char *)st->region;
     e.channel = (char *)st->channel;
     e.category = (char *)st->category;
@@ -123,6 +183,12 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     e.verdict = in->verdict;
     e.solved = in->solved;
     e.assigned_at_ms = action == APPEAL_ASSIGN ? now : st->assigned_at_ms;
+    if (action == APPEAL_REQUEST_EXTENSION)
+        e.until_ms = in->until_ms;
+    if (action == APPEAL_GRANT_EXTENSION)
+        e.until_ms = out->resolve_deadline_ms;
+    if (action == APPEAL_SIGN) /* the response, for the response rate */
+        e.on_time = st->first_ack_deadline_ms > 0 && now <= st->first_ack_deadline_ms;
     if (action == APPEAL_ACKNOWLEDGE)
         e.on_time = st->first_ack_deadline_ms > 0 && now <= st->first_ack_deadline_ms;
     if (action == APPEAL_RESOLVE)
@@ -136,7 +202,7 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     size_t n = 0;
     int t = 0;
     s_str(out, &n, APPEAL_F_STATUS, appeal_status_name(out->status));
-    if (new_owner || out->level != st->level) {
+    if (new_owner || out->level != st->level || action == APPEAL_RETURN) {
         s_str(out, &n, APPEAL_F_LEVEL, appeal_level(out->level)->name);
         s_str(out, &n, APPEAL_F_ASSIGNEE, out->assignee);
         s_str(out, &n, APPEAL_F_DEPARTMENT, out->department);
@@ -158,6 +224,16 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     }
     if (action == APPEAL_FEEDBACK_GOOD || action == APPEAL_FEEDBACK_BAD)
         s_str(out, &n, APPEAL_F_VERDICT, event_verdict_name(in->verdict));
+    if (in->action == APPEAL_RETURN) /* also the return that climbed instead */
+        s_num(out, &n, &t, APPEAL_F_RETURNS, st->returns + 1);
+    if (action == APPEAL_ARBITRATE)
+        s_str(out, &n, APPEAL_F_ARBITRATED, out->department);
+    if (action == APPEAL_REQUEST_EXTENSION)
+        s_num(out, &n, &t, APPEAL_F_EXTENSION_UNTIL_MS, in->until_ms);
+    if (action == APPEAL_GRANT_EXTENSION || action == APPEAL_REFUSE_EXTENSION)
+        s_num(out, &n, &t, APPEAL_F_EXTENSION_UNTIL_MS, 0);
+    if (in->action == APPEAL_URGE) /* also the urge that climbed instead */
+        s_num(out, &n, &t, APPEAL_F_URGES, st->urges + 1);
 
     out->change = (appeal_change_t){
         .id = st->id,
@@ -198,6 +274,15 @@ int lifecycle_status_after(const Gridline__Event *e)
         return APPEAL_CLOSED;
     case GRIDLINE__EVENT_TYPE__EVENT_REOPENED:
         return APPEAL_REOPENED;
+    case GRIDLINE__EVENT_TYPE__EVENT_SIGNED:
+        return APPEAL_SIGNED;
+    case GRIDLINE__EVENT_TYPE__EVENT_RETURNED:
+        return APPEAL_RETURNED;
+    case GRIDLINE__EVENT_TYPE__EVENT_REASSIGNED:
+    case GRIDLINE__EVENT_TYPE__EVENT_ARBITRATED:
+        return APPEAL_ASSIGNED;
+    case GRIDLINE__EVENT_TYPE__EVENT_INVALIDATED:
+        return APPEAL_INVALID;
     default:
         return -1;
     }

@@ -40,6 +40,7 @@ typedef struct {
     Gridline__Verdict verdict;
     Gridline__Answer solved;
     Gridline__Level level; /* assign: the starting level (unset: green) */
+    int64_t until_ms;      /* request_extension (required), grant_extension (0: the requested) */
 } lifecycle_input_t;
 
 typedef enum {

@@ -68,6 +68,8 @@ int tally_event(const Gridline__Event *e, tally_t *t)
     }
     if (e->verdict)
         s_field(t, "fb:", event_verdict_name(e->verdict));
+    if (type == GRIDLINE__EVENT_TYPE__EVENT_RETURNED && e->department && *e->department)
+        s_field(t, "ret:", e->department);
     s_field(t, "ev:", event_type_name(type));
 
     if (e->assigned_at_ms <= 0)
@@ -77,8 +79,14 @@ int tally_event(const Gridline__Event *e, tally_t *t)
     int64_t took_s = (e->at_ms - e->assigned_at_ms) / 1000;
     switch (type) {
     case GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED:
-        snprintf(t->cohort_fields[t->ncohort_fields++], sizeof t->cohort_fields[0], "r:assigned");
+        t->slot = "agg_asg";
+        s_slot_field(t, "r:assigned", "");
         break;
+    case GRIDLINE__EVENT_TYPE__EVENT_INVALIDATED:
+        t->slot = "agg_inv";
+        s_slot_field(t, "r:invalid", "");
+        break;
+    case GRIDLINE__EVENT_TYPE__EVENT_SIGNED:
     case GRIDLINE__EVENT_TYPE__EVENT_ACKNOWLEDGED:
         t->slot = "agg_ack";
         s_slot_field(t, "r:ack", "");
@@ -144,9 +152,6 @@ int tally_apply_append(rconn_t *redis, argv_t *a, const char *county, int64_t no
             argv_add(a, t->fields[k]);
         argv_add(a, t->cohort_day);
         argv_add(a, t->cohort_month);
-        argv_add_int(a, (long long)t->ncohort_fields);
-        for (size_t k = 0; k < t->ncohort_fields; k++)
-            argv_add(a, t->cohort_fields[k]);
         argv_add(a, t->slot ? t->slot : "");
         argv_add(a, t->slot_latest ? "max" : "min");
         argv_add_int(a, (long long)t->seq);

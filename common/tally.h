@@ -13,12 +13,16 @@
  *   fb:<verdict>     +1 per feedback (closed or reopened) by verdict
  *   ev:<type>        +1 for every event (ev:collected is the number of appeals)
  * On the cohort day (the local day of the appeal's first assignment, Event.assigned_at_ms):
- *   r:assigned                          +1 on the first assignment
- *   slot agg_ack (first by seq):        r:ack, r:ack_on_time, dack:<bucket>
+ *   slot agg_asg (first by seq):        r:assigned
+ *   slot agg_ack (first by seq):        r:ack, r:ack_on_time, dack:<bucket> (acknowledged or
+ *                                       signed: a sign-for is the response)
  *   slot agg_res (first by seq):        r:res, r:res_on_time, dres:<bucket>
  *   slot agg_fb  (latest by seq):       r:fb, r:fb_sat, r:fb_solved
+ *   slot agg_inv (invalidated):         r:invalid; and every other slot of the appeal taken back
+ *                                       for good (an invalid call is out of the rates)
  * A slot holds one event per appeal (its seq and fields are kept in the appeal's hash, field
  * named after the slot): a better event for it takes the old one's fields back.
+ * Also on the event's day: ret:<department> per return (returns per unit).
  * City and province figures are sums over their counties, made when read. */
 #ifndef GRIDLINE_TALLY_H
 #define GRIDLINE_TALLY_H
@@ -45,9 +49,7 @@ typedef struct {
     char fields[TALLY_FIELDS][64];
     size_t nfields;
     char cohort_day[9], cohort_month[7]; /* "" when the event has no cohort */
-    char cohort_fields[2][16];
-    size_t ncohort_fields;
-    const char *slot; /* "agg_ack", "agg_res", "agg_fb", or NULL */
+    const char *slot; /* "agg_asg", "agg_ack", "agg_res", "agg_fb", "agg_inv", or NULL */
     bool slot_latest; /* the highest seq holds the slot (else the lowest) */
     uint32_t seq;
     char slot_fields[TALLY_SLOT_FIELDS][24];

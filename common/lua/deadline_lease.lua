@@ -18,10 +18,13 @@ for _, m in ipairs(due) do
   local id, clock = bar and string.sub(m, 1, bar - 1), bar and string.sub(m, bar + 1)
   local state = id and redis.call('HMGET', 'appeal:' .. tag .. id, 'seq', 'status', 'level',
     'region', 'channel', 'category', 'department', 'assignee', 'ack_deadline_ms',
-    'resolve_deadline_ms', 'assigned_at_ms', 'first_ack_deadline_ms', 'first_resolve_deadline_ms')
+    'resolve_deadline_ms', 'assigned_at_ms', 'first_ack_deadline_ms',
+    'first_resolve_deadline_ms', 'returns', 'arbitrated_department', 'extension_until_ms', 'urges')
   local status = state and state[2]
-  local open = status == 'assigned' or status == 'acknowledged' or status == 'reopened'
-  if not open or (clock == 'ack' and status == 'acknowledged') then
+  local open = status == 'assigned' or status == 'acknowledged' or status == 'reopened' or
+    status == 'signed' or status == 'returned'
+  local answered = status == 'acknowledged' or status == 'signed' or status == 'returned'
+  if not open or (clock == 'ack' and answered) then
     redis.call('ZREM', KEYS[1], m)
   else
     redis.call('ZADD', KEYS[1], ARGV[3], m)

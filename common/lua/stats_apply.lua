@@ -4,11 +4,13 @@
 -- KEYS  1 outbox:{C}:aggregator
 -- ARGV  1 county  2 max tries  3 now ms  4 number of events, then per event: member, the
 --       event bytes as received, appeal id, r, r regions, day, month, n, n fields (the
---       event's day), cohort day ("" none), cohort month, m, m cohort fields, slot ("" none),
---       "min" | "max" (which seq holds the slot), seq, the slot's fields joined by ","
+--       event's day), cohort day ("" none), cohort month, slot ("" none), "min" | "max"
+--       (which seq holds the slot), seq, the slot's fields joined by ","
 -- Every field is added to stats:{C}:<period>:<region> for each region and for the day and
--- its month. A slot (one per appeal, in the appeal's hash: "<seq>|<fields>") is taken by the
--- lowest (min) or highest (max) seq: a better event takes the old one's fields back.
+-- its month; the slot's to the cohort day and month. A slot (one per appeal, in the appeal's
+-- hash: "<seq>|<fields>") is taken by the lowest (min) or highest (max) seq: a better event
+-- takes the old one's fields back. agg_inv (an invalid call) takes every other slot's fields
+-- back for good: after it, no slot of the appeal counts.
 -- -> {code, code, ...} one per event (codes in lib.lua)
 local tag = '{' .. ARGV[1] .. '}:'
 local acc, order, out = {}, {}, {}
@@ -37,18 +39,24 @@ for e = 1, tonumber(ARGV[4]) do
   local fields_at = i + 3
   i = fields_at + nf
   local cohort = {ARGV[i], ARGV[i + 1]}
-  local nc = tonumber(ARGV[i + 2])
-  local cohort_at = i + 3
-  i = cohort_at + nc
+  i = i + 2
   local slot, mode, seq, slot_fields = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
   i = i + 4
   local code = consume(tag, 'aggregator', KEYS[1], member, received, ARGV[2], ARGV[3])
   if code == APPLIED then
     for f = fields_at, fields_at + nf - 1 do add(regions, periods, ARGV[f], 1) end
-    if cohort[1] ~= '' then
-      for f = cohort_at, cohort_at + nc - 1 do add(regions, cohort, ARGV[f], 1) end
+    if cohort[1] ~= '' and slot ~= '' then
+      local akey = 'appeal:' .. tag .. id
+      if redis.call('HEXISTS', akey, 'agg_inv') == 1 then
+        slot = '' -- invalid: out of the rates for good
+      elseif slot == 'agg_inv' then
+        for _, s in ipairs({'agg_asg', 'agg_ack', 'agg_res', 'agg_fb'}) do
+          local held = redis.call('HGET', akey, s)
+          local held_fields = held and string.match(held, '^%d+|(.*)$')
+          if held_fields then each_field(held_fields, function(f) add(regions, cohort, f, -1) end) end
+        end
+      end
       if slot ~= '' then
-        local akey = 'appeal:' .. tag .. id
         local held = redis.call('HGET', akey, slot)
         local take = true
         if held then

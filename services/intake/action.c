@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "event.h"
 #include "jsonbody.h"
 
@@ -25,6 +26,15 @@ static const struct {
     {"feedback", APPEAL_FEEDBACK_GOOD, {"verdict", "satisfied", "solved", "comment"}},
     {"escalate", APPEAL_ESCALATE, {"reason", NULL}},
     {"transfer", APPEAL_TRANSFER, {"department", "reason", NULL}},
+    {"sign", APPEAL_SIGN, {NULL}},
+    {"return", APPEAL_RETURN, {"reason", NULL}},
+    {"reassign", APPEAL_REASSIGN, {"department", NULL}},
+    {"arbitrate", APPEAL_ARBITRATE, {"department", NULL}},
+    {"request_extension", APPEAL_REQUEST_EXTENSION, {"reason", "until", NULL}},
+    {"grant_extension", APPEAL_GRANT_EXTENSION, {"until", NULL}},
+    {"refuse_extension", APPEAL_REFUSE_EXTENSION, {"reason", NULL}},
+    {"urge", APPEAL_URGE, {NULL}},
+    {"invalidate", APPEAL_INVALIDATE, {"reason", NULL}},
 };
 #define S_ACTIONS (sizeof s_actions / sizeof s_actions[0])
 
@@ -35,6 +45,53 @@ static int s_known(json_t *root, size_t a, rules_error_t *err)
     for (size_t i = 0; i < 4 && s_actions[a].fields[i]; i++)
         known[n++] = s_actions[a].fields[i];
     return jsonbody_known(root, known, n, err);
+}
+
+/* A code from a closed list, required. */
+static int s_code(json_t *root, const char *field, const char *const *codes, const char **out,
+                  rules_error_t *err)
+{
+    if (jsonbody_string(root, field, true, 40, out, err) != 0)
+        return -1;
+    for (size_t i = 0; codes[i]; i++)
+        if (strcmp(codes[i], *out) == 0)
+            return 0;
+    char list[200] = "";
+    size_t used = 0;
+    for (size_t i = 0; codes[i]; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", codes[i]);
+    rules_fail(err, 400, "invalid", field, "%s must be one of %s", field, list);
+    return -1;
+}
+
+/* until: a local date (the end of that day: 24:00 local) or an RFC 3339 time, in the future. */
+static int s_until(json_t *root, bool required, int64_t *until, rules_error_t *err)
+{
+    const char *text = NULL;
+    if (jsonbody_string(root, "until", required, 40, &text, err) != 0)
+        return -1;
+    if (!text)
+        return 0;
+    int y, m, d, used = 0;
+    if (strlen(text) == 10 && sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &used) == 3 && used == 10) {
+        char iso[40];
+        snprintf(iso, sizeof iso, "%sT00:00:00+00:00", text);
+        int64_t ms;
+        if (rules_parse_time(iso, &ms) != 0) {
+            rules_fail(err, 400, "invalid", "until",
+                       "until must be a date (2026-12-01) or an "
+                       "RFC 3339 time");
+            return -1;
+        }
+        *until = ms + 86400000LL - (int64_t)clock_tz_offset_min() * 60000;
+    } else if (rules_time("until", text, until, err) != 0) {
+        return -1;
+    }
+    if (*until <= clock_wall_ms()) {
+        rules_fail(err, 400, "invalid", "until", "until must be in the future");
+        return -1;
+    }
+    return 0;
 }
 
 static int s_feedback(action_t *self, rules_error_t *err)
@@ -87,7 +144,8 @@ action_t *action_parse(const char *name, const char *body, size_t len, rules_err
     if (a == S_ACTIONS) {
         rules_fail(err, 404, "not_found", "action",
                    "no action '%.40s'; actions: acknowledge, resolve, feedback, escalate, "
-                   "transfer",
+                   "transfer, sign, return, reassign, arbitrate, request_extension, "
+                   "grant_extension, refuse_extension, urge, invalidate",
                    name);
         return NULL;
     }
@@ -133,6 +191,43 @@ action_t *action_parse(const char *name, const char *body, size_t len, rules_err
             goto fail;
         in->reason_code = "transfer";
         break;
+    case APPEAL_RETURN: {
+        static const char *const reasons[] = {"wrong_area", "unclear_ownership",
+                                              "overlapping_duties", "other", NULL};
+        if (s_code(root, "reason", reasons, &in->reason_code, err) != 0)
+            goto fail;
+        if (!in->note || !*in->note) { /* the explanation is required here */
+            rules_fail(err, 400, "missing", "note", "a return needs its explanation in note");
+            goto fail;
+        }
+        break;
+    }
+    case APPEAL_REASSIGN:
+    case APPEAL_ARBITRATE:
+        if (jsonbody_string(root, "department", in->action == APPEAL_REASSIGN, 64, &in->department,
+                            err) != 0)
+            goto fail;
+        break;
+    case APPEAL_REQUEST_EXTENSION:
+        if (jsonbody_string(root, "reason", true, 500, &in->reason, err) != 0 ||
+            s_until(root, true, &in->until_ms, err) != 0)
+            goto fail;
+        break;
+    case APPEAL_GRANT_EXTENSION:
+        if (s_until(root, false, &in->until_ms, err) != 0)
+            goto fail;
+        break;
+    case APPEAL_REFUSE_EXTENSION:
+        if (jsonbody_string(root, "reason", false, 500, &in->reason, err) != 0)
+            goto fail;
+        break;
+    case APPEAL_INVALIDATE: {
+        static const char *const reasons[] = {"harassment", "duplicate", "out_of_scope",
+                                              "test",       "other",     NULL};
+        if (s_code(root, "reason", reasons, &in->reason_code, err) != 0)
+            goto fail;
+        break;
+    }
     default:
         break;
     }

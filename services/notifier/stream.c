@@ -19,6 +19,8 @@ bool stream_carries(Gridline__EventType type)
     case GRIDLINE__EVENT_TYPE__EVENT_REOPENED:
     case GRIDLINE__EVENT_TYPE__EVENT_TRANSFERRED:
     case GRIDLINE__EVENT_TYPE__EVENT_REMINDED:
+    case GRIDLINE__EVENT_TYPE__EVENT_RETURNED:
+    case GRIDLINE__EVENT_TYPE__EVENT_URGED:
         return true;
     default:
         return false;

@@ -129,9 +129,23 @@ static const char *s_level_zh(const char *level)
 static const char *s_event_zh(const char *event)
 {
     static const char *names[][2] = {
-        {"assigned", "已派单"},    {"escalated", "已升级"},   {"reopened", "已重开"},
-        {"transferred", "已转办"}, {"reminded", "催办"},      {"resolved", "已办结"},
-        {"closed", "已关闭"},      {"invalidated", "已作废"},
+        {"assigned", "已派单"},
+        {"escalated", "已升级"},
+        {"reopened", "已重开"},
+        {"transferred", "已转办"},
+        {"reminded", "督办提醒"},
+        {"resolved", "已办结"},
+        {"closed", "已关闭"},
+        {"invalidated", "无效诉求"},
+        {"signed", "已签收"},
+        {"returned", "已退单"},
+        {"reassigned", "已改派"},
+        {"arbitrated", "已终审派单"},
+        {"extension_requested", "申请延期"},
+        {"extension_granted", "同意延期"},
+        {"extension_refused", "不予延期"},
+        {"urged", "催办"},
+        {"warned", "即将超期预警"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(event, names[i][0]) == 0)

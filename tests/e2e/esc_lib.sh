@@ -51,7 +51,9 @@ events_len_at_least() { [ "$(events_len "$1")" -ge "$2" ]; }
 # 16 note, 17 resolution, 18 verdict, 19 solved, 20 comment, 21 ack_deadline_ms.
 ESC_LUA_DECODE='
 local types = {[0]="unset","collected","assigned","acknowledged","escalated","resolved",
-  "feedback","reopened","transferred","closed","reminded"}
+  "feedback","reopened","transferred","closed","reminded","signed","returned","reassigned",
+  "arbitrated","extension_requested","extension_granted","extension_refused","urged",
+  "invalidated","warned"}
 local levels = {[0]="", "green","blue","yellow","red"}
 local verdicts = {[0]="", "satisfied","basically_satisfied","unsatisfied"}
 local function varint(s, i)

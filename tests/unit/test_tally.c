@@ -73,8 +73,9 @@ static void test_assigned_counts_level_grid_and_cohort(void **state)
     assert_true(s_has(&t, "ev:assigned"));
     assert_false(s_has(&t, "ev:collected"));
     assert_string_equal(t.cohort_day, "20261124");
-    assert_int_equal(t.ncohort_fields, 1);
-    assert_string_equal(t.cohort_fields[0], "r:assigned");
+    assert_string_equal(t.slot, "agg_asg");
+    assert_int_equal(t.nslot_fields, 1);
+    assert_string_equal(t.slot_fields[0], "r:assigned");
 }
 
 static void test_escalation_by_reason_and_level(void **state)

@@ -62,9 +62,10 @@ static void s_add_all(s_recount_t *self, const tally_t *t, const char *day, cons
 /* One appeal's history (an LRANGE reply) into the expected counters. 0, -1 unreadable. */
 static int s_history(s_recount_t *self, const char *id, const redisReply *list)
 {
-    tally_t slots[3] = {0};
-    bool held[3] = {false, false, false};
-    static const char *names[3] = {"agg_ack", "agg_res", "agg_fb"};
+    enum { S_SLOTS = 5 };
+    tally_t slots[S_SLOTS] = {0};
+    bool held[S_SLOTS] = {false};
+    static const char *names[S_SLOTS] = {"agg_asg", "agg_ack", "agg_res", "agg_fb", "agg_inv"};
     for (size_t i = 0; i < list->elements; i++) {
         const redisReply *raw = list->element[i];
         Gridline__Event *e = event_unpack((const uint8_t *)raw->str, raw->len);
@@ -77,10 +78,7 @@ static int s_history(s_recount_t *self, const char *id, const redisReply *list)
             self->result->events++;
             for (size_t f = 0; f < t.nfields; f++)
                 s_add_all(self, &t, t.day, t.month, t.fields[f]);
-            if (*t.cohort_day)
-                for (size_t f = 0; f < t.ncohort_fields; f++)
-                    s_add_all(self, &t, t.cohort_day, t.cohort_month, t.cohort_fields[f]);
-            for (int s = 0; s < 3 && *t.cohort_day && t.slot; s++) {
+            for (int s = 0; s < S_SLOTS && *t.cohort_day && t.slot; s++) {
                 if (strcmp(t.slot, names[s]) != 0)
                     continue;
                 bool better =
@@ -94,8 +92,9 @@ static int s_history(s_recount_t *self, const char *id, const redisReply *list)
         }
         event_free(&e);
     }
-    for (int s = 0; s < 3; s++)
-        for (size_t f = 0; held[s] && f < slots[s].nslot_fields; f++)
+    /* an invalid call: its other slots are out of the rates */
+    for (int s = 0; s < S_SLOTS; s++)
+        for (size_t f = 0; held[s] && (!held[4] || s == 4) && f < slots[s].nslot_fields; f++)
             s_add_all(self, &slots[s], slots[s].cohort_day, slots[s].cohort_month,
                       slots[s].slot_fields[f]);
     return 0;

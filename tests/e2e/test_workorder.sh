@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The 12345 work-order steps (issue 11), with real processes: sign-for, return and its reasons,
+# reassign, arbitration (then a second return refused), an order returned too often climbing by
+# itself, extensions granted and refused, urging (the N-th climbs), invalid calls left out of the
+# rates; every wrong-state step 409 with nothing changed, 400s naming the field; the counters
+# recounted with no difference.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/esc_lib.sh"
+e2e_start_redis
+e2e_configure
+export GRIDLINE_LADDER_GREEN_ACK=2h GRIDLINE_LADDER_GREEN_RESOLVE=3d
+export GRIDLINE_WORKORDER_MAX_RETURNS=2 GRIDLINE_WORKORDER_URGE_ESCALATE_AFTER=3
+e2e_start_services
+
+ids=()
+for i in 1 2 3 4 5 6 7; do ids+=("$(new_appeal 150123100001 heating hotline)"); done
+A() { echo "${ids[$(($1 - 1))]}"; }
+wait_until 15 all_assigned 7
+check "seven orders assigned" all_assigned 7
+step() { # ID ACTION JSON -> the HTTP status
+  code_of "$(act "$@")"
+}
+ev() { col 2 "$(last_event "$1")"; }
+rc() { col 5 "$(last_event "$1")"; }
+
+# ---- sign-for (签收), then acknowledge ----
+a=$(A 1)
+check_eq "sign: 200" 200 "$(step "$a" sign '{"actor":"网格员 王芳"}')"
+check_eq "signed: status and event" "signed signed" "$(hfield "$a" status) $(ev "$a")"
+check_eq "signed: the acknowledge clock stopped" "" "$(rcli zscore "deadline:{150123}" "$a|ack")"
+check_eq "sign twice: 409" 409 "$(step "$a" sign '{"actor":"网格员 王芳"}')"
+check_eq "acknowledge after sign: 200" 200 "$(step "$a" acknowledge '{"actor":"网格员 王芳"}')"
+
+# ---- return (退单), reassign, return, arbitrate (终审), a second return refused ----
+b=$(A 2)
+check_eq "return without its explanation: 400 naming note" "400 note" \
+  "$(res=$(act "$b" return '{"actor":"供热站","reason":"wrong_area"}'); echo "$(code_of "$res") $(body_of "$res" | jq -r .error.field)")"
+check_eq "return with an unknown reason: 400 naming reason" "400 reason" \
+  "$(res=$(act "$b" return '{"actor":"供热站","reason":"lazy","note":"x"}'); echo "$(code_of "$res") $(body_of "$res" | jq -r .error.field)")"
+check_eq "return: 200" 200 "$(step "$b" return '{"actor":"供热站","reason":"wrong_area","note":"该户不在本站供热范围"}')"
+check_eq "returned: with the level's dispatcher" "returned dispatcher:green wrong_area" \
+  "$(hfield "$b" status) $(hfield "$b" assignee) $(rc "$b")"
+check_eq "return of a returned order: 409" 409 "$(step "$b" return '{"actor":"x","reason":"other","note":"x"}')"
+check_eq "acknowledge of a returned order: 409" 409 "$(step "$b" acknowledge '{"actor":"x"}')"
+check_eq "reassign without department: 400" 400 "$(step "$b" reassign '{"actor":"派单员"}')"
+check_eq "reassign to water: 200" 200 "$(step "$b" reassign '{"actor":"派单员","department":"water"}')"
+dept_b=$(hfield "$b" department)
+check_eq "reassigned: assigned, to water's department, event reassigned" "assigned reassigned" "$(hfield "$b" status) $(ev "$b")"
+check "reassigned: not heating's department any more" test "$dept_b" != heating
+check_eq "arbitrate an assigned order: 409" 409 "$(step "$b" arbitrate '{"actor":"派单员"}')"
+check_eq "the new unit returns it: 200" 200 "$(step "$b" return '{"actor":"水务","reason":"overlapping_duties","note":"应由供热站处理"}')"
+check_eq "arbitrate (no department: the returning unit): 200" 200 "$(step "$b" arbitrate '{"actor":"中心主任"}')"
+check_eq "arbitrated: assigned to the returning unit, bound" "assigned $dept_b $dept_b arbitrated" \
+  "$(hfield "$b" status) $(hfield "$b" department) $(hfield "$b" arbitrated_department) $(ev "$b")"
+before=$(snapshot "$b")
+check_eq "a second return after the ruling: 409" 409 "$(step "$b" return '{"actor":"水务","reason":"other","note":"还是不归我们"}')"
+check_eq "... and nothing changed" "$before" "$(snapshot "$b")"
+
+# ---- returned too often: the third return climbs one level by itself ----
+c=$(A 3)
+step "$c" return '{"actor":"u1","reason":"wrong_area","note":"1"}' >/dev/null
+step "$c" reassign '{"actor":"派单员","department":"water"}' >/dev/null
+step "$c" return '{"actor":"u2","reason":"unclear_ownership","note":"2"}' >/dev/null
+step "$c" reassign '{"actor":"派单员","department":"power"}' >/dev/null
+check_eq "a third return (max 2): 200" 200 "$(step "$c" return '{"actor":"u3","reason":"other","note":"3"}')"
+check_eq "... climbs to blue: escalated, returned_too_often" "blue escalated returned_too_often 3" \
+  "$(hfield "$c" level) $(ev "$c") $(rc "$c") $(hfield "$c" returns)"
+
+# ---- extensions (延期) ----
+d=$(A 4)
+until_day=$(TZ=Asia/Shanghai date -d '+10 days' +%F)
+until_ms=$(($(TZ=Asia/Shanghai date -d "$until_day +1 day" +%s) * 1000))
+check_eq "grant with nothing pending: 409" 409 "$(step "$d" grant_extension '{"actor":"中心"}')"
+check_eq "request with a past until: 400 naming until" "400 until" \
+  "$(res=$(act "$d" request_extension '{"actor":"u","reason":"缺配件","until":"2020-01-01"}'); echo "$(code_of "$res") $(body_of "$res" | jq -r .error.field)")"
+check_eq "request_extension to a date: 200" 200 "$(step "$d" request_extension "{\"actor\":\"供热站\",\"reason\":\"等配件\",\"until\":\"$until_day\"}")"
+check_eq "pending: the end of that local day; status unchanged" "$until_ms assigned" "$(hfield "$d" extension_until_ms) $(hfield "$d" status)"
+check_eq "grant_extension: 200" 200 "$(step "$d" grant_extension '{"actor":"中心"}')"
+check_eq "granted: the resolve deadline and its clock moved; nothing pending" "$until_ms $until_ms 0" \
+  "$(hfield "$d" resolve_deadline_ms) $(rcli zscore "deadline:{150123}" "$d|resolve") $(hfield "$d" extension_until_ms)"
+check_eq "request again, then refuse: 200 200" "200 200" \
+  "$(step "$d" request_extension "{\"actor\":\"供热站\",\"reason\":\"再等等\",\"until\":\"$(TZ=Asia/Shanghai date -d '+20 days' +%F)\"}") $(step "$d" refuse_extension '{"actor":"中心","reason":"不予延期"}')"
+check_eq "refused: deadline kept, nothing pending, event" "$until_ms 0 extension_refused" \
+  "$(hfield "$d" resolve_deadline_ms) $(hfield "$d" extension_until_ms) $(ev "$d")"
+check_eq "refuse with nothing pending: 409" 409 "$(step "$d" refuse_extension '{"actor":"中心"}')"
+
+# ---- urging (催办): the third climbs ----
+e=$(A 5)
+check_eq "urge, urge: 200 200" "200 200" "$(step "$e" urge '{"actor":"市民热线"}') $(step "$e" urge '{"actor":"市民热线"}')"
+check_eq "two urges: still green, urged" "green urged 2" "$(hfield "$e" level) $(ev "$e") $(hfield "$e" urges)"
+check_eq "the third urge: 200" 200 "$(step "$e" urge '{"actor":"市民热线"}')"
+check_eq "... climbs to blue: escalated, urged" "blue escalated urged 3" "$(hfield "$e" level) $(ev "$e") $(rc "$e") $(hfield "$e" urges)"
+
+# ---- invalid calls (无效诉求) ----
+f=$(A 6)
+check_eq "invalidate with an unknown reason: 400 naming reason" "400 reason" \
+  "$(res=$(act "$f" invalidate '{"actor":"话务员","reason":"boring"}'); echo "$(code_of "$res") $(body_of "$res" | jq -r .error.field)")"
+step "$f" acknowledge '{"actor":"网格员"}' >/dev/null
+check_eq "invalidate (acknowledged before): 200" 200 "$(step "$f" invalidate '{"actor":"话务员","reason":"harassment","note":"骚扰电话"}')"
+check_eq "invalid: status, clocks gone" "invalid  " \
+  "$(hfield "$f" status) $(rcli zscore "deadline:{150123}" "$f|ack") $(rcli zscore "deadline:{150123}" "$f|resolve")"
+check_eq "acting on an invalid order: 409" 409 "$(step "$f" resolve '{"actor":"x","resolution":"x"}')"
+check_eq "an unknown action: 404" 404 "$(step "$f" teleport '{"actor":"x"}')"
+
+# ---- counted: invalid calls apart and out of the rates; returns per unit ----
+today=$(TZ=Asia/Shanghai date +%Y%m%d)
+sq() { curl -s -H "Authorization: Bearer $E2E_TOKEN" "$AGGREGATOR/v1/stats?region=150123&day=$today" | jq -c "$1"; }
+counted() { [ "$(sq '.by_event.invalidated // 0')" == 1 ] && [ "$(sq '.by_event.urged // 0')" == 2 ]; }
+wait_until 15 counted
+check_eq "events counted: signed 1, returned 4 (the third of c climbed instead), reassigned 3, arbitrated 1, urged 2, invalidated 1" \
+  '[1,4,3,1,2,1,1,1]' "$(sq '[.by_event.signed, .by_event.returned, .by_event.reassigned, .by_event.arbitrated, .by_event.urged, .by_event.invalidated, .by_event.extension_granted, .by_event.extension_refused]')"
+check_eq "escalations by reason: returned_too_often 1, urged 1" '{"returned_too_often":1,"urged":1}' \
+  "$(sq '.escalations.by_reason' | jq -cS .)"
+# seven assigned, one invalid: six in the rates; a (signed) and f (invalid) answered in time: 1/6
+check_eq "response rate: the invalid call left out (1 of 6: the sign-for counts)" \
+  '{"num":1,"den":6,"value":0.1667}' "$(sq .rates.response)"
+check_eq "now: one invalid, kept" 1 "$(sq '.now.by_status.invalid')"
+check_eq "returns counted per unit: heating's (b and c once each)" 2 "$(rcli hget "stats:{150123}:$today:150123" ret:heating)"
+check "gridctl recount: no difference" "$BUILD/gridctl" recount --region 150123
+exit 0
