@@ -99,6 +99,8 @@ static const struct {
     [APPEAL_URGE] = {"urge", S_OPEN, S_KEEP, GRIDLINE__EVENT_TYPE__EVENT_URGED},
     [APPEAL_INVALIDATE] = {"invalidate", S_OPEN, APPEAL_INVALID,
                            GRIDLINE__EVENT_TYPE__EVENT_INVALIDATED},
+    [APPEAL_CLOSE_NO_FEEDBACK] = {"close_no_feedback", S_BIT(APPEAL_RESOLVED), APPEAL_CLOSED,
+                                  GRIDLINE__EVENT_TYPE__EVENT_CLOSED},
 };
 
 const char *appeal_status_name(appeal_status_t status)

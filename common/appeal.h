@@ -70,6 +70,7 @@ typedef enum {
     APPEAL_REFUSE_EXTENSION,  /* open with one pending -> unchanged */
     APPEAL_URGE,              /* open -> unchanged (the N-th: escalated, reason urged) */
     APPEAL_INVALIDATE,        /* open -> invalid */
+    APPEAL_CLOSE_NO_FEEDBACK, /* resolved -> closed by time, verdict no_feedback (the router) */
     APPEAL_ACTION_COUNT,
 } appeal_action_t;
 

@@ -25,7 +25,8 @@ static const char *s_types[] = {"unset",
                                 "urged",
                                 "invalidated",
                                 "warned"};
-static const char *s_verdicts[] = {"unset", "satisfied", "basically_satisfied", "unsatisfied"};
+static const char *s_verdicts[] = {"unset", "satisfied", "basically_satisfied", "unsatisfied",
+                                   "no_feedback"};
 static const char *s_levels[] = {"unset", "green", "blue", "yellow", "red"};
 
 #define S_COUNT(a) (int)(sizeof(a) / sizeof((a)[0]))

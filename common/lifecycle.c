@@ -77,10 +77,16 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
         out->ack_deadline_ms = 0;
         break;
     case APPEAL_RESOLVE:
-        ack = resolve = supervise = APPEAL_CLOCK_REMOVE;
+        ack = supervise = APPEAL_CLOCK_REMOVE;
         out->ack_deadline_ms = out->resolve_deadline_ms = 0;
+        /* the resolve clock now waits for the call-back: past callback.close_after with no
+         * feedback the router closes the order (no_feedback) */
+        resolve = config->callback_close_after_ms > 0 ? now + config->callback_close_after_ms
+                                                      : APPEAL_CLOCK_REMOVE;
         break;
     case APPEAL_FEEDBACK_GOOD:
+    case APPEAL_CLOSE_NO_FEEDBACK:
+        resolve = APPEAL_CLOCK_REMOVE;
         break;
     case APPEAL_FEEDBACK_BAD:
     case APPEAL_ESCALATE:
@@ -180,7 +186,9 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     e.note = (char *)(in->note ? in->note : "");
     e.resolution = (char *)(in->resolution ? in->resolution : "");
     e.comment = (char *)(in->comment ? in->comment : "");
-    e.verdict = in->verdict;
+    e.verdict =
+        action == APPEAL_CLOSE_NO_FEEDBACK ? GRIDLINE__VERDICT__VERDICT_NO_FEEDBACK : in->verdict;
+    e.feedback_channel = (char *)(in->feedback_channel ? in->feedback_channel : "");
     e.solved = in->solved;
     e.assigned_at_ms = action == APPEAL_ASSIGN ? now : st->assigned_at_ms;
     if (action == APPEAL_REQUEST_EXTENSION)
@@ -224,6 +232,8 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     }
     if (action == APPEAL_FEEDBACK_GOOD || action == APPEAL_FEEDBACK_BAD)
         s_str(out, &n, APPEAL_F_VERDICT, event_verdict_name(in->verdict));
+    if (action == APPEAL_CLOSE_NO_FEEDBACK)
+        s_str(out, &n, APPEAL_F_VERDICT, "no_feedback");
     if (in->action == APPEAL_RETURN) /* also the return that climbed instead */
         s_num(out, &n, &t, APPEAL_F_RETURNS, st->returns + 1);
     if (action == APPEAL_ARBITRATE)

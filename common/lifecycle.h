@@ -41,6 +41,7 @@ typedef struct {
     Gridline__Answer solved;
     Gridline__Level level; /* assign: the starting level (unset: green) */
     int64_t until_ms;      /* request_extension (required), grant_extension (0: the requested) */
+    const char *feedback_channel; /* feedback: phone | sms, or NULL */
 } lifecycle_input_t;
 
 typedef enum {

@@ -103,8 +103,8 @@ int tally_event(const Gridline__Event *e, tally_t *t)
         break;
     case GRIDLINE__EVENT_TYPE__EVENT_CLOSED:
     case GRIDLINE__EVENT_TYPE__EVENT_REOPENED:
-        if (!e->verdict)
-            break; /* a reopening by the router, not a feedback */
+        if (!e->verdict || e->verdict == GRIDLINE__VERDICT__VERDICT_NO_FEEDBACK)
+            break; /* not a resident's feedback: out of the rates */
         t->slot = "agg_fb";
         t->slot_latest = true;
         s_slot_field(t, "r:fb", "");

@@ -24,7 +24,9 @@ for _, m in ipairs(due) do
   local open = status == 'assigned' or status == 'acknowledged' or status == 'reopened' or
     status == 'signed' or status == 'returned'
   local answered = status == 'acknowledged' or status == 'signed' or status == 'returned'
-  if not open or (clock == 'ack' and answered) then
+  -- a resolved order's resolve clock waits for its call-back (callback.close_after)
+  if status == 'resolved' and clock == 'resolve' then open = true end
+  if not open or (clock == 'ack' and (answered or status == 'resolved')) then
     redis.call('ZREM', KEYS[1], m)
   else
     redis.call('ZADD', KEYS[1], ARGV[3], m)

@@ -78,7 +78,8 @@ end
 -- The county's current-state gauges, moved by a change of one appeal: gauge:{C} st:<status>
 -- (every status) and lvl:<level> (open appeals), and open:{C}, the open appeals
 -- ("<region>|<id>", so a township's are found by prefix) by their level's resolve deadline
--- (overdue now = ZCOUNT -inf now). fields: the {field, value, ...} just written to the hash.
+-- (overdue now = ZCOUNT -inf now), and callback:{C}, the resolved ones by resolution time.
+-- fields: the {field, value, ...} just written to the hash.
 local CLOSED_STATUS = {resolved = true, closed = true, invalid = true}
 local function gauge_move(tag, member, old_status, old_level, fields)
   local status, level, resolve = old_status, old_level, nil
@@ -101,6 +102,19 @@ local function gauge_move(tag, member, old_status, old_level, fields)
       redis.call('HINCRBY', g, 'lvl:' .. old_level, -1)
     end
     if is_open and level and level ~= '' then redis.call('HINCRBY', g, 'lvl:' .. level, 1) end
+  end
+  -- callback:{C}: resolved orders waiting for their call-back (回访), by resolution time
+  if status ~= old_status and (status == 'resolved' or old_status == 'resolved') then
+    local cb = 'callback:' .. slot
+    if status == 'resolved' then
+      local at = nil
+      for f = 1, #fields - 1, 2 do
+        if fields[f] == 'resolved_at_ms' then at = fields[f + 1] end
+      end
+      redis.call('ZADD', cb, at or 0, member)
+    else
+      redis.call('ZREM', cb, member)
+    end
   end
   if not is_open then
     redis.call('ZREM', o, member)

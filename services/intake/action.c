@@ -19,11 +19,11 @@ struct action {
 static const struct {
     const char *name;
     appeal_action_t action;
-    const char *fields[4];
+    const char *fields[5];
 } s_actions[] = {
     {"acknowledge", APPEAL_ACKNOWLEDGE, {NULL}},
     {"resolve", APPEAL_RESOLVE, {"resolution", NULL}},
-    {"feedback", APPEAL_FEEDBACK_GOOD, {"verdict", "satisfied", "solved", "comment"}},
+    {"feedback", APPEAL_FEEDBACK_GOOD, {"verdict", "satisfied", "solved", "comment", "channel"}},
     {"escalate", APPEAL_ESCALATE, {"reason", NULL}},
     {"transfer", APPEAL_TRANSFER, {"department", "reason", NULL}},
     {"sign", APPEAL_SIGN, {NULL}},
@@ -40,9 +40,9 @@ static const struct {
 
 static int s_known(json_t *root, size_t a, rules_error_t *err)
 {
-    const char *known[6] = {"actor", "note"};
+    const char *known[7] = {"actor", "note"};
     size_t n = 2;
-    for (size_t i = 0; i < 4 && s_actions[a].fields[i]; i++)
+    for (size_t i = 0; i < 5 && s_actions[a].fields[i]; i++)
         known[n++] = s_actions[a].fields[i];
     return jsonbody_known(root, known, n, err);
 }
@@ -110,7 +110,7 @@ static int s_feedback(action_t *self, rules_error_t *err)
     }
     if (verdict) {
         int v = event_verdict_parse(verdict);
-        if (v < 0) {
+        if (v < 0 || v == GRIDLINE__VERDICT__VERDICT_NO_FEEDBACK) { /* that one is time's */
             rules_fail(err, 400, "invalid", "verdict",
                        "verdict must be satisfied, basically_satisfied or unsatisfied");
             return -1;
@@ -124,6 +124,10 @@ static int s_feedback(action_t *self, rules_error_t *err)
                    "verdict (satisfied, basically_satisfied, unsatisfied) is required");
         return -1;
     }
+    static const char *const channels[] = {"phone", "sms", NULL};
+    if (json_object_get(self->root, "channel") &&
+        s_code(self->root, "channel", channels, &in->feedback_channel, err) != 0)
+        return -1;
     in->solved = solved < 0   ? GRIDLINE__ANSWER__ANSWER_UNSET
                  : solved > 0 ? GRIDLINE__ANSWER__ANSWER_YES
                               : GRIDLINE__ANSWER__ANSWER_NO;

@@ -10,6 +10,7 @@
 #include "appeal.h"
 #include "auth.h"
 #include "batch.h"
+#include "callback.h"
 #include "contact.h"
 #include "clock.h"
 #include "collector.h"
@@ -237,6 +238,13 @@ static json_t *s_event_json(const Gridline__Event *e)
         json_object_set_new(o, "solved", json_boolean(e->solved == GRIDLINE__ANSWER__ANSWER_YES));
     if (*e->comment)
         json_object_set_new(o, "comment", json_string(e->comment));
+    if (*e->feedback_channel)
+        json_object_set_new(o, "channel", json_string(e->feedback_channel));
+    if (e->until_ms > 0) {
+        char until[40];
+        clock_iso(e->until_ms, until);
+        json_object_set_new(o, "until", json_string(until));
+    }
     if (e->ack_deadline_ms) {
         clock_iso(e->ack_deadline_ms, deadline);
         json_object_set_new(o, "ack_deadline", json_string(deadline));
@@ -525,6 +533,8 @@ void intake_handle(void *arg, const http_request_t *req, http_response_t *res)
         /* Open311 takes its key as api_key and keeps its reads public: its own checks */
         if (auth_host(cfg, req, res) == 0)
             open311_handle(collector, cfg, self->service->regions, req, res);
+    } else if (strcmp(req->path, "/v1/callbacks/due") == 0 && strcmp(req->method, "GET") == 0) {
+        callback_due(cfg, collector_redis(collector), self->service->regions, &tok, req, res);
     } else if (strcmp(req->path, "/v1/appeals") == 0) {
         if (strcmp(req->method, "POST") == 0)
             s_post_appeal(self, collector, cfg, &tok, req, res);

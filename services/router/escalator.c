@@ -117,6 +117,11 @@ static void s_decide(escalator_t *self, const config_t *cfg, s_county_t *c, long
             .reason = reason,
             .reason_code = ack ? "ack_overdue" : "resolve_overdue",
         };
+        if (st->status == APPEAL_RESOLVED) { /* the call-back's time ran out */
+            input.action = APPEAL_CLOSE_NO_FEEDBACK;
+            input.reason = "no call-back reached the resident by callback.close_after";
+            input.reason_code = "no_feedback";
+        }
         if (lifecycle_decide(cfg, self->directory, st, &input, now, &c->steps[c->count]) !=
             LIFECYCLE_OK)
             continue; /* the lease script dropped clocks that do not run: not reached */

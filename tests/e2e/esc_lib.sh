@@ -55,7 +55,7 @@ local types = {[0]="unset","collected","assigned","acknowledged","escalated","re
   "arbitrated","extension_requested","extension_granted","extension_refused","urged",
   "invalidated","warned"}
 local levels = {[0]="", "green","blue","yellow","red"}
-local verdicts = {[0]="", "satisfied","basically_satisfied","unsatisfied"}
+local verdicts = {[0]="", "satisfied","basically_satisfied","unsatisfied","no_feedback"}
 local function varint(s, i)
   local n, m = 0, 1
   while true do

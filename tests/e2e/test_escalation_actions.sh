@@ -170,7 +170,8 @@ bad_act "resolution too long" "$a1" resolve "{\"actor\":\"x\",\"resolution\":\"$
 res=$(act "$a1" resolve "${BODY[resolve]}")
 check_eq "resolve: 200 resolved, no clock running" "200 resolved false false" \
   "$(code_of "$res") $(answer "$res" '"\(.status) \(has("ack_deadline")) \(has("resolve_deadline"))"')"
-check_eq "resolved appeal left the deadline set" "" "$(deadline_members "$a1")"
+# its resolve clock now waits for the call-back (callback.close_after, 7d by default)
+check_eq "resolved: only its call-back clock left in the deadline set" "$a1|resolve" "$(deadline_members "$a1" | cut -f1)"
 check_eq "resolved event keeps the resolution" "resolved 已更换阀门，暖气恢复" "$(last_event "$a1" | cut -f2,12 | tr '\t' ' ')"
 for a in acknowledge resolve escalate transfer; do wrong_state "$a1" "$a"; done
 bad_act "feedback without verdict" "$a1" feedback "$ACTOR" 400 missing verdict

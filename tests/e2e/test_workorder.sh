@@ -10,13 +10,14 @@ e2e_start_redis
 e2e_configure
 export GRIDLINE_LADDER_GREEN_ACK=2h GRIDLINE_LADDER_GREEN_RESOLVE=3d
 export GRIDLINE_WORKORDER_MAX_RETURNS=2 GRIDLINE_WORKORDER_URGE_ESCALATE_AFTER=3
+export GRIDLINE_CALLBACK_DUE_AFTER=1s GRIDLINE_CALLBACK_CLOSE_AFTER=1h
 e2e_start_services
 
 ids=()
-for i in 1 2 3 4 5 6 7; do ids+=("$(new_appeal 150123100001 heating hotline)"); done
+for i in 1 2 3 4 5 6 7 8; do ids+=("$(new_appeal 150123100001 heating hotline)"); done
 A() { echo "${ids[$(($1 - 1))]}"; }
-wait_until 15 all_assigned 7
-check "seven orders assigned" all_assigned 7
+wait_until 15 all_assigned 8
+check "eight orders assigned" all_assigned 8
 step() { # ID ACTION JSON -> the HTTP status
   code_of "$(act "$@")"
 }
@@ -102,6 +103,34 @@ check_eq "invalid: status, clocks gone" "invalid  " \
 check_eq "acting on an invalid order: 409" 409 "$(step "$f" resolve '{"actor":"x","resolution":"x"}')"
 check_eq "an unknown action: 404" 404 "$(step "$f" teleport '{"actor":"x"}')"
 
+# ---- call-backs (回访): listed when due, answered by phone; one closing by itself ----
+h=$(A 7)
+step "$h" acknowledge '{"actor":"网格员"}' >/dev/null
+check_eq "resolve: 200" 200 "$(step "$h" resolve '{"actor":"网格员","resolution":"已修复"}')"
+due() { curl -s -H "Authorization: Bearer $E2E_TOKEN" "$INTAKE/v1/callbacks/due?region=150123" | jq -r '.callbacks[].id'; }
+listed() { due | grep -qx "$1"; }
+wait_until 10 listed "$h"
+check "GET /v1/callbacks/due lists it once callback.due_after (1 s) has passed" listed "$h"
+check_eq "a call-back channel other than phone or sms: 400 naming channel" "400 channel" \
+  "$(res=$(act "$h" feedback '{"actor":"回访员","verdict":"satisfied","channel":"fax"}'); echo "$(code_of "$res") $(body_of "$res" | jq -r .error.field)")"
+check_eq "a resident cannot give no_feedback: 400 naming verdict" "400 verdict" \
+  "$(res=$(act "$h" feedback '{"actor":"回访员","verdict":"no_feedback"}'); echo "$(code_of "$res") $(body_of "$res" | jq -r .error.field)")"
+check_eq "feedback by phone: 200" 200 "$(step "$h" feedback '{"actor":"回访员","verdict":"satisfied","channel":"phone"}')"
+check_eq "the call-back's channel is in its event" phone \
+  "$(curl -s -H "Authorization: Bearer $E2E_TOKEN" "$INTAKE/v1/appeals/$h" | jq -r '.events[-1].channel')"
+check "answered: no longer listed" bash -c "! curl -s -H 'Authorization: Bearer $E2E_TOKEN' '$INTAKE/v1/callbacks/due?region=150123' | grep -q '$h'"
+check_eq "closed: its call-back clock gone" "" "$(rcli zscore "deadline:{150123}" "$h|resolve")"
+# an order resolved under callback.close_after 2 s closes by itself, verdict no_feedback
+e2e_kill intake TERM
+GRIDLINE_CALLBACK_CLOSE_AFTER=2s e2e_start_service intake
+g=$(A 8)
+step "$g" acknowledge '{"actor":"网格员"}' >/dev/null
+step "$g" resolve '{"actor":"网格员","resolution":"已修复"}' >/dev/null
+wait_until 20 status_is "$g" closed
+check_eq "no call-back within callback.close_after: closed by the router, no_feedback" \
+  "closed closed no_feedback router" \
+  "$(hfield "$g" status) $(ev "$g") $(col 6 "$(last_event "$g")") $(col 7 "$(last_event "$g")")"
+
 # ---- counted: invalid calls apart and out of the rates; returns per unit ----
 today=$(TZ=Asia/Shanghai date +%Y%m%d)
 sq() { curl -s -H "Authorization: Bearer $E2E_TOKEN" "$AGGREGATOR/v1/stats?region=150123&day=$today" | jq -c "$1"; }
@@ -111,9 +140,12 @@ check_eq "events counted: signed 1, returned 4 (the third of c climbed instead),
   '[1,4,3,1,2,1,1,1]' "$(sq '[.by_event.signed, .by_event.returned, .by_event.reassigned, .by_event.arbitrated, .by_event.urged, .by_event.invalidated, .by_event.extension_granted, .by_event.extension_refused]')"
 check_eq "escalations by reason: returned_too_often 1, urged 1" '{"returned_too_often":1,"urged":1}' \
   "$(sq '.escalations.by_reason' | jq -cS .)"
-# seven assigned, one invalid: six in the rates; a (signed) and f (invalid) answered in time: 1/6
-check_eq "response rate: the invalid call left out (1 of 6: the sign-for counts)" \
-  '{"num":1,"den":6,"value":0.1667}' "$(sq .rates.response)"
+# eight assigned, one invalid: seven in the rates; answered in time: a (signed), h, g (f is
+# invalid)
+check_eq "response rate: the invalid call left out (3 of 7: the sign-for counts)" \
+  '{"num":3,"den":7,"value":0.4286}' "$(sq .rates.response)"
+check_eq "satisfaction: h's call-back counts, g's no_feedback does not" \
+  '{"num":1,"den":1,"value":1}' "$(sq .rates.satisfaction)"
 check_eq "now: one invalid, kept" 1 "$(sq '.now.by_status.invalid')"
 check_eq "returns counted per unit: heating's (b and c once each)" 2 "$(rcli hget "stats:{150123}:$today:150123" ret:heating)"
 check "gridctl recount: no difference" "$BUILD/gridctl" recount --region 150123

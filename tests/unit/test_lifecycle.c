@@ -85,7 +85,9 @@ static void test_acknowledge_and_resolve(void **state)
     assert_int_equal(s_decide(state, &st, APPEAL_RESOLVE, &s), LIFECYCLE_OK);
     assert_int_equal(s.status, APPEAL_RESOLVED);
     assert_int_equal(s.change.ack_due, APPEAL_CLOCK_REMOVE);
-    assert_int_equal(s.change.resolve_due, APPEAL_CLOCK_REMOVE);
+    /* the resolve clock now waits for the call-back: callback.close_after (7d) */
+    assert_int_equal(s.change.resolve_due, NOW + 7LL * 86400000);
+    assert_int_equal(s.resolve_deadline_ms, 0);
     assert_int_equal(s.change.supervise, APPEAL_CLOCK_REMOVE);
     lifecycle_step_fini(&s);
 }
