@@ -42,6 +42,12 @@ typedef struct {
         name, S_DURATION, offsetof(config_t, field), def, 0, 0, help                               \
     }
 
+/* The same where 0 ("0", "0s", ...) means off. */
+#define S_DUR0(name, field, def, help)                                                             \
+    {                                                                                              \
+        name, S_DURATION, offsetof(config_t, field), def, 1, 0, help                               \
+    }
+
 /* A ratio (double) from 0 to 1: "0.85". */
 #define S_FRAC(name, field, def, help)                                                             \
     {                                                                                              \
@@ -135,10 +141,13 @@ static const s_key_t s_keys[] = {
           "an order returned more often than this climbs one level (returned_too_often)"),
     S_NUM("workorder.urge_escalate_after", workorder_urge_escalate_after, "3", 0, 100,
           "the N-th urge of an open order climbs one level (urged); 0: never"),
+    S_DUR0("workorder.repeat_window", workorder_repeat_window_ms, "3d",
+           "a resident's call again (same phone, village, category) within this urges the open "
+           "order instead of opening one; 0: off"),
     S_DUR("callback.due_after", callback_due_after_ms, "1d",
           "a resolved order is listed for its call-back (GET /v1/callbacks/due) after this"),
-    S_DUR("callback.close_after", callback_close_after_ms, "7d",
-          "a resolved order with no feedback after this closes, verdict no_feedback; 0: never"),
+    S_DUR0("callback.close_after", callback_close_after_ms, "7d",
+           "a resolved order with no feedback after this closes, verdict no_feedback; 0: never"),
     S_NUM("clock.tz_offset_min", clock_tz_offset_min, "480", -720, 840,
           "local time offset from UTC in minutes (days are local)"),
     S_STR("http.allowed_hosts", allowed_hosts, "",
@@ -591,7 +600,9 @@ static int s_set(config_t *self, const s_key_t *key, const char *value, const ch
     }
     if (key->type == S_DURATION) {
         long ms = 0;
-        if (config_parse_duration(value, &ms) != 0)
+        bool zero =
+            key->min == 1 && value[0] == '0' && (!value[1] || isalpha((unsigned char)value[1]));
+        if (!zero && config_parse_duration(value, &ms) != 0)
             return s_fail(self,
                           "%s%s: \"%s\" is not a duration (a number and ms, s, m, h or d: "
                           "\"90s\", \"2h\"; at most 366d)",

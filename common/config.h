@@ -126,8 +126,9 @@ typedef struct config {
     long ladder_remind_ms;                 /* ladder.red.remind */
     int workorder_max_returns;             /* one more return climbs a level (returned_too_often) */
     int workorder_urge_escalate_after;     /* the N-th urge climbs a level (urged); 0: never */
-    long callback_due_after_ms;            /* resolved this long ago: on GET /v1/callbacks/due */
-    long callback_close_after_ms; /* resolved this long with no feedback: closed; 0 never */
+    long workorder_repeat_window_ms; /* a call again within this urges the open order; 0 off */
+    long callback_due_after_ms;      /* resolved this long ago: on GET /v1/callbacks/due */
+    long callback_close_after_ms;    /* resolved this long with no feedback: closed; 0 never */
     long clock_offset_ms;
     int clock_tz_offset_min;
     int auth_required;   /* 0 / 1 */

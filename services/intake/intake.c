@@ -30,7 +30,7 @@ struct intake {
     service_t *service;
     collector_t *sweeper; /* the main thread's: the outbox sweeps */
     gateway_t *gateway;   /* the ZeroMQ door (its own thread), NULL when off */
-    metric_t *created, *replayed, *duplicate, *invalid, *unavailable;
+    metric_t *created, *replayed, *duplicate, *invalid, *unavailable, *urged;
 };
 
 void *intake_thread_new(void *arg)
@@ -63,6 +63,7 @@ intake_t *intake_new(service_t *service)
     self->duplicate = metrics_register(METRIC_COUNTER, name, "result=\"duplicate\"", help);
     self->invalid = metrics_register(METRIC_COUNTER, name, "result=\"invalid\"", help);
     self->unavailable = metrics_register(METRIC_COUNTER, name, "result=\"unavailable\"", help);
+    self->urged = metrics_register(METRIC_COUNTER, name, "result=\"urged\"", help);
     if (gateway_start(service, &self->gateway) != 0)
         intake_destroy(&self);
     return self;
@@ -122,6 +123,57 @@ static void s_channel_of(rconn_t *redis, const char *id, char *out, size_t size)
         freeReplyObject(r);
 }
 
+/* repeat:{C}:<phone>|<village>|<category>: the open order a resident's earlier call made */
+static void s_repeat_key(char *key, size_t size, const Gridline__Appeal *a)
+{
+    snprintf(key, size, "repeat:{%.6s}:%s|%.12s|%s", a->region, a->contact->phone, a->region,
+             a->category);
+}
+
+/* A resident calling again about an order still open (same phone, village and category within
+ * workorder.repeat_window) urges it instead of opening a new one. 1 answered (200, "urged"),
+ * 0 go on and create. */
+static int s_repeat_call(intake_t *self, collector_t *collector, const config_t *cfg,
+                         const auth_token_t *tok, const Gridline__Appeal *a, const char *idem,
+                         const char *fingerprint, http_response_t *res)
+{
+    if (cfg->workorder_repeat_window_ms <= 0 || !a->contact || !a->contact->phone ||
+        !*a->contact->phone)
+        return 0;
+    char key[KEYS_MAX], id[KEYS_ID_MAX];
+    s_repeat_key(key, sizeof key, a);
+    redisReply *r = rconn_command(collector_redis(collector), "GET %s", key);
+    bool found = r && r->type == REDIS_REPLY_STRING && r->len < sizeof id;
+    if (found)
+        snprintf(id, sizeof id, "%s", r->str);
+    if (r)
+        freeReplyObject(r);
+    if (!found)
+        return 0;
+    char note[120];
+    snprintf(note, sizeof note, "the resident called again (%.32s)", a->channel);
+    lifecycle_input_t in = {
+        .action = APPEAL_URGE, .actor = "resident", .note = note, .reason_code = "repeat_call"};
+    collector_acted_t acted;
+    collector_act_result_t rc =
+        collector_act(collector, cfg, tok->region, id, &in, idem, fingerprint, &acted);
+    if (rc != COLLECTOR_ACTED && rc != COLLECTOR_REPLAYED)
+        return 0; /* closed since, or anything else: a new order */
+    metric_add(self->urged, 1);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "id", id, "result", "urged", "status",
+                          appeal_status_name(acted.status), "level", event_level_name(acted.level),
+                          "assignee", acted.assignee, "seq", (int)acted.seq);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    http_response_json(res, 200, text);
+    char location[128];
+    snprintf(location, sizeof location, "/v1/appeals/%s", id);
+    http_response_header(res, "Location", location);
+    if (rc == COLLECTOR_REPLAYED)
+        http_response_header(res, "Idempotent-Replayed", "true");
+    return 1;
+}
+
 static void s_post_appeal(intake_t *self, collector_t *collector, const config_t *cfg,
                           const auth_token_t *tok, const http_request_t *req, http_response_t *res)
 {
@@ -156,12 +208,27 @@ static void s_post_appeal(intake_t *self, collector_t *collector, const config_t
     }
     char fingerprint[17], id[KEYS_ID_MAX];
     submission_fingerprint_of(sub, fingerprint);
+    if (s_repeat_call(self, collector, cfg, tok, parsed, idem, fingerprint, res)) {
+        submission_destroy(&sub);
+        return;
+    }
     appeal_create_result_t result =
         collector_submit(collector, cfg, parsed, tok->name, idem, fingerprint, id);
     switch (result) {
     case APPEAL_CREATED:
         metric_add(self->created, 1);
         s_created(res, id, false);
+        if (cfg->workorder_repeat_window_ms > 0 && parsed->contact && parsed->contact->phone &&
+            *parsed->contact->phone) {
+            /* after the store, not in its step: an intake that dies in between costs only this
+             * order's matching of later calls */
+            char key[KEYS_MAX];
+            s_repeat_key(key, sizeof key, parsed);
+            redisReply *r = rconn_command(collector_redis(collector), "SET %s %s PX %lld", key, id,
+                                          (long long)cfg->workorder_repeat_window_ms);
+            if (r)
+                freeReplyObject(r);
+        }
         break;
     case APPEAL_REPLAYED:
         metric_add(self->replayed, 1);

@@ -195,6 +195,9 @@ e2e_configure() {
   INTAKE="http://127.0.0.1:$GRIDLINE_INTAKE_HTTP_PORT"
   AGGREGATOR="http://127.0.0.1:$GRIDLINE_AGGREGATOR_HTTP_PORT"
   E2E_CONFIG="$E2E_DIR/gridline.yaml"
+  # most tests post the same resident's appeal again and again on purpose: a repeat call urging
+  # the open order (workorder.repeat_window) is off unless a test turns it on
+  export GRIDLINE_WORKORDER_REPEAT_WINDOW=${GRIDLINE_WORKORDER_REPEAT_WINDOW:-0}
   cat >"$E2E_CONFIG" <<YAML
 directory:
   - {department: heating, region: "150123", assignee: "和林格尔县供热公司"}

@@ -148,5 +148,28 @@ check_eq "satisfaction: h's call-back counts, g's no_feedback does not" \
   '{"num":1,"den":1,"value":1}' "$(sq .rates.satisfaction)"
 check_eq "now: one invalid, kept" 1 "$(sq '.now.by_status.invalid')"
 check_eq "returns counted per unit: heating's (b and c once each)" 2 "$(rcli hget "stats:{150123}:$today:150123" ret:heating)"
+# ---- a repeat call (same phone, village, category) urges the open order ----
+e2e_kill intake TERM
+GRIDLINE_WORKORDER_REPEAT_WINDOW=1h e2e_start_service intake
+call() { # PHONE CATEGORY -> "STATUS BODY"
+  post_appeal "{\"channel\":\"hotline\",\"region\":\"150123100002\",\"category\":\"$2\",\"description\":\"楼道灯不亮\",\"reporter\":{\"name\":\"赵六\",\"phone\":\"$1\"}}"
+}
+first=$(call 13900001111 city)
+check_eq "the first call: 201, a new order" 201 "$(code_of "$first")"
+r=$(body_of "$first" | jq -r .id)
+wait_until 10 status_is "$r" assigned
+again=$(call 13900001111 city)
+check_eq "the same resident again: 200, urged, naming the open order" "200 urged $r" \
+  "$(code_of "$again") $(body_of "$again" | jq -r '"\(.result) \(.id)"')"
+check_eq "no new order stored; an urged event on the open one" "$(appeal_count) urged repeat_call" \
+  "$(($(appeal_count))) $(ev "$r") $(rc "$r")"
+check_eq "another category: a new order" 201 "$(code_of "$(call 13900001111 water)")"
+check_eq "another resident: a new order" 201 "$(code_of "$(call 13900002222 city)")"
+call 13900001111 city >/dev/null
+check_eq "the third call: urged again, still green" "green urged 2" "$(hfield "$r" level) $(ev "$r") $(hfield "$r" urges)"
+call 13900001111 city >/dev/null
+check_eq "the fourth call, the third urge (urge_escalate_after 3): climbs to blue" "blue escalated urged" \
+  "$(hfield "$r" level) $(ev "$r") $(rc "$r")"
+
 check "gridctl recount: no difference" "$BUILD/gridctl" recount --region 150123
 exit 0
