@@ -16,7 +16,7 @@
 #include "log.h"
 #include "url.h"
 
-typedef enum { S_STRING, S_INT, S_LONG, S_DURATION, S_BOOL, S_RATIO } s_type_t;
+typedef enum { S_STRING, S_INT, S_LONG, S_DURATION, S_CLOCK, S_BOOL, S_RATIO } s_type_t;
 
 typedef struct {
     const char *name;
@@ -25,34 +25,32 @@ typedef struct {
     const char *fallback;
     long min, max;
     const char *help;
+    size_t wd_offset; /* S_CLOCK: the int field of working days (offset: the long ms field) */
 } s_key_t;
 
-#define S_STR(name, field, def, help)                                                              \
+/* One key (designated, so that a field only some types use may be left out). */
+#define S_KEY(n, t, off, def, lo, hi, h)                                                           \
     {                                                                                              \
-        name, S_STRING, offsetof(config_t, field), def, 0, 0, help                                 \
+        .name = n, .type = t, .offset = off, .fallback = def, .min = lo, .max = hi, .help = h      \
     }
-#define S_NUM(name, field, def, lo, hi, help)                                                      \
-    {                                                                                              \
-        name, S_INT, offsetof(config_t, field), def, lo, hi, help                                  \
-    }
+#define S_STR(n, field, def, h) S_KEY(n, S_STRING, offsetof(config_t, field), def, 0, 0, h)
+#define S_NUM(n, field, def, lo, hi, h) S_KEY(n, S_INT, offsetof(config_t, field), def, lo, hi, h)
 
 /* A duration (long milliseconds): "500ms", "90s", "30m", "2h", "1d". */
-#define S_DUR(name, field, def, help)                                                              \
+#define S_DUR(n, field, def, h) S_KEY(n, S_DURATION, offsetof(config_t, field), def, 0, 0, h)
+
+/* A clock of the ladder: a duration into field##_ms, or working days ("5wd") into field##_wd. */
+#define S_CLK(n, field, index, def, h)                                                             \
     {                                                                                              \
-        name, S_DURATION, offsetof(config_t, field), def, 0, 0, help                               \
+        .name = n, .type = S_CLOCK, .offset = offsetof(config_t, field##_ms[index]),               \
+        .fallback = def, .help = h, .wd_offset = offsetof(config_t, field##_wd[index])             \
     }
 
 /* The same where 0 ("0", "0s", ...) means off. */
-#define S_DUR0(name, field, def, help)                                                             \
-    {                                                                                              \
-        name, S_DURATION, offsetof(config_t, field), def, 1, 0, help                               \
-    }
+#define S_DUR0(n, field, def, h) S_KEY(n, S_DURATION, offsetof(config_t, field), def, 1, 0, h)
 
 /* A ratio (double) from 0 to 1: "0.85". */
-#define S_FRAC(name, field, def, help)                                                             \
-    {                                                                                              \
-        name, S_RATIO, offsetof(config_t, field), def, 0, 1, help                                  \
-    }
+#define S_FRAC(n, field, def, h) S_KEY(n, S_RATIO, offsetof(config_t, field), def, 0, 1, h)
 
 /* The one table of every scalar key. */
 static const s_key_t s_keys[] = {
@@ -125,18 +123,21 @@ static const s_key_t s_keys[] = {
     S_NUM("outbox.sweep_interval_ms", outbox_sweep_interval_ms, "1000", 10, 600000,
           "how often outboxes are swept"),
     S_NUM("outbox.batch", outbox_batch, "256", 1, 100000, "events per batch and per county sweep"),
-    S_DUR("ladder.green.ack", ladder_ack_ms[1], "1h", "green: acknowledge within"),
-    S_DUR("ladder.green.resolve", ladder_resolve_ms[1], "1d", "green: resolve within"),
-    S_DUR("ladder.blue.ack", ladder_ack_ms[2], "2h", "blue: acknowledge within"),
-    S_DUR("ladder.blue.resolve", ladder_resolve_ms[2], "2d", "blue: resolve within"),
-    S_DUR("ladder.yellow.ack", ladder_ack_ms[3], "4h", "yellow: acknowledge within"),
-    S_DUR("ladder.yellow.resolve", ladder_resolve_ms[3], "3d", "yellow: resolve within"),
-    S_DUR("ladder.red.ack", ladder_ack_ms[4], "8h", "red: acknowledge within"),
-    S_DUR("ladder.red.resolve", ladder_resolve_ms[4], "5d", "red: resolve within"),
+    S_CLK("ladder.green.ack", ladder_ack, 1, "1h", "green: acknowledge within (2h, or 1wd)"),
+    S_CLK("ladder.green.resolve", ladder_resolve, 1, "1d", "green: resolve within (1d, or 5wd)"),
+    S_CLK("ladder.blue.ack", ladder_ack, 2, "2h", "blue: acknowledge within"),
+    S_CLK("ladder.blue.resolve", ladder_resolve, 2, "2d", "blue: resolve within"),
+    S_CLK("ladder.yellow.ack", ladder_ack, 3, "4h", "yellow: acknowledge within"),
+    S_CLK("ladder.yellow.resolve", ladder_resolve, 3, "3d", "yellow: resolve within"),
+    S_CLK("ladder.red.ack", ladder_ack, 4, "8h", "red: acknowledge within"),
+    S_CLK("ladder.red.resolve", ladder_resolve, 4, "5d", "red: resolve within"),
     S_DUR("ladder.red.remind", ladder_remind_ms, "1d",
           "red: a missed clock reminds the owner again this often until resolved"),
-    {"clock.offset_ms", S_LONG, offsetof(config_t, clock_offset_ms), "0", LONG_MIN, LONG_MAX,
-     "shift of the wall clock (tests)"},
+    S_STR("calendar.file", calendar_file, "data/calendar-cn.csv",
+          "holidays and make-up working days (CSV) for clocks in working days (5wd); "
+          "empty: Monday..Friday"),
+    S_KEY("clock.offset_ms", S_LONG, offsetof(config_t, clock_offset_ms), "0", LONG_MIN, LONG_MAX,
+          "shift of the wall clock (tests)"),
     S_NUM("workorder.max_returns", workorder_max_returns, "2", 0, 100,
           "an order returned more often than this climbs one level (returned_too_often)"),
     S_NUM("workorder.urge_escalate_after", workorder_urge_escalate_after, "3", 0, 100,
@@ -155,20 +156,20 @@ static const s_key_t s_keys[] = {
           "others get 421, against DNS rebinding"),
     S_NUM("auth.rate", auth_rate, "200", 0, 1000000,
           "API requests per second per token, all instances together (0: no limit)"),
-    {"auth.required", S_BOOL, offsetof(config_t, auth_required), "on", 0, 1,
-     "every API request needs a token (off: only for a closed lab)"},
+    S_KEY("auth.required", S_BOOL, offsetof(config_t, auth_required), "on", 0, 1,
+          "every API request needs a token (off: only for a closed lab)"),
     S_STR("open311.jurisdiction_id", open311_jurisdiction_id, "",
           "Open311 jurisdiction_id requests must name (empty: not checked)"),
     S_STR("open311.channel", open311_channel, "web",
           "channel of Open311 requests whose token has not exactly one channel"),
-    {"open311.public_reads", S_BOOL, offsetof(config_t, open311_public_reads), "on", 0, 1,
-     "Open311 GET endpoints readable without a token (never showing contacts)"},
+    S_KEY("open311.public_reads", S_BOOL, offsetof(config_t, open311_public_reads), "on", 0, 1,
+          "Open311 GET endpoints readable without a token (never showing contacts)"),
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys[0])
 
 /* ---- list sections --------------------------------------------------------------------- */
 
-typedef enum { FT_STRING, FT_INT, FT_BOOL, FT_DURATION } f_type_t;
+typedef enum { FT_STRING, FT_INT, FT_BOOL, FT_DURATION, FT_CLOCK } f_type_t;
 
 /* A validator of one string field: NULL if value is acceptable, else what it must be. */
 typedef const char *(f_check_fn)(const char *value);
@@ -176,7 +177,8 @@ typedef const char *(f_check_fn)(const char *value);
 /* One field of a list element. Strings never contain control characters (CR, LF, ...). */
 typedef struct {
     const char *name;
-    f_type_t type;        /* FT_STRING: char *, FT_INT: int, FT_BOOL: bool, FT_DURATION: long */
+    f_type_t type;        /* FT_STRING: char *, FT_INT: int, FT_BOOL: bool, FT_DURATION: long,
+                             FT_CLOCK: long ms at offset, int working days at wd_offset */
     bool required;        /* else absent = fallback */
     size_t offset;        /* in the element struct */
     size_t max_len;       /* FT_STRING: most bytes */
@@ -185,6 +187,7 @@ typedef struct {
     const char *fallback; /* when absent and not required; NULL: "", 0, false */
     bool secret;          /* printed as *** */
     bool url;             /* printed as scheme://host/path: a query may hold a credential */
+    size_t wd_offset;     /* FT_CLOCK: the int field of working days */
 } f_field_t;
 
 /* One list section: its name, its element struct and where the array and count live. */
@@ -227,6 +230,12 @@ typedef struct {
 #define F_DUR(T, f)                                                                                \
     {                                                                                              \
         .name = #f, .type = FT_DURATION, .required = OPTIONAL, .offset = offsetof(T, f##_ms)       \
+    }
+/* A clock field: a duration into f##_ms or working days ("5wd") into f##_wd (absent = 0, 0). */
+#define F_CLK(T, f)                                                                                \
+    {                                                                                              \
+        .name = #f, .type = FT_CLOCK, .required = OPTIONAL, .offset = offsetof(T, f##_ms),         \
+        .wd_offset = offsetof(T, f##_wd)                                                           \
     }
 /* A section: config_t's array and count fields, element struct, field table, unique field. */
 #define F_SECTION(items, count, T, table, uniq)                                                    \
@@ -334,8 +343,8 @@ static const f_field_t s_category_fields[] = {
     F_STR(config_category_t, name, REQUIRED, 32, s_check_slug),
     F_STR(config_category_t, department, REQUIRED, 64, NULL),
     F_STR(config_category_t, label, OPTIONAL, 128, NULL),
-    F_DUR(config_category_t, ack),
-    F_DUR(config_category_t, resolve),
+    F_CLK(config_category_t, ack),
+    F_CLK(config_category_t, resolve),
 };
 static const f_field_t s_directory_fields[] = {
     F_STR(config_directory_entry_t, department, REQUIRED, 64, s_check_department),
@@ -537,6 +546,39 @@ int config_parse_duration(const char *text, long *ms)
     return -1;
 }
 
+int config_parse_clock(const char *text, long *ms, int *wd)
+{
+    size_t len = text ? strlen(text) : 0;
+    if (len > 2 && strcmp(text + len - 2, "wd") == 0) {
+        if (!isdigit((unsigned char)*text) || strspn(text, "0123456789") != len - 2 || len > 6)
+            return -1;
+        long n = strtol(text, NULL, 10);
+        if (n < 1 || n > CONFIG_WD_MAX)
+            return -1;
+        *wd = (int)n;
+        *ms = 0;
+        return 0;
+    }
+    long v = 0;
+    if (config_parse_duration(text, &v) != 0)
+        return -1;
+    *ms = v;
+    *wd = 0;
+    return 0;
+}
+
+/* A clock as written: "5wd", or s_duration_text; "" when neither is set. */
+static void s_duration_text(long ms, char *out, size_t size);
+static void s_clock_text(long ms, int wd, char *out, size_t size)
+{
+    if (wd)
+        snprintf(out, size, "%dwd", wd);
+    else if (ms)
+        s_duration_text(ms, out, size);
+    else
+        snprintf(out, size, "%s", "");
+}
+
 /* The largest whole unit: 90000 -> "90s", 7200000 -> "2h". */
 static void s_duration_text(long ms, char *out, size_t size)
 {
@@ -605,9 +647,22 @@ static int s_set(config_t *self, const s_key_t *key, const char *value, const ch
         if (!zero && config_parse_duration(value, &ms) != 0)
             return s_fail(self,
                           "%s%s: \"%s\" is not a duration (a number and ms, s, m, h or d: "
-                          "\"90s\", \"2h\"; at most 366d)",
-                          where, key->name, s_shown(value, shown));
+                          "\"90s\", \"2h\"; at most 366d%s)",
+                          where, key->name, s_shown(value, shown),
+                          strstr(value, "wd") ? "; working days only for the ladder's clocks" : "");
         *(long *)field = ms;
+        return 0;
+    }
+    if (key->type == S_CLOCK) {
+        long ms = 0;
+        int wd = 0;
+        if (config_parse_clock(value, &ms, &wd) != 0)
+            return s_fail(self,
+                          "%s%s: \"%s\" is not a duration (a number and ms, s, m, h or d: "
+                          "\"90s\", \"2h\"; at most 366d) or working days (\"5wd\", 1..%d)",
+                          where, key->name, s_shown(value, shown), CONFIG_WD_MAX);
+        *(long *)field = ms;
+        *(int *)((char *)self + key->wd_offset) = wd;
         return 0;
     }
     char *end = NULL;
@@ -658,6 +713,7 @@ static void s_free(config_t *self)
             free(*(char **)((char *)self + s_keys[i].offset));
     for (size_t i = 0; i < F_SECTION_COUNT; i++)
         s_free_section(self, &s_sections[i]);
+    calendar_destroy(&self->calendar);
     for (size_t i = 0; i < priv->error_count; i++)
         free(priv->errors[i]);
     free(priv->errors);
@@ -715,6 +771,19 @@ const char *const *config_errors(const config_t *self, size_t *count)
     if (count)
         *count = priv->error_count;
     return (const char *const *)priv->errors;
+}
+
+int config_load_calendar(config_t *self)
+{
+    s_begin(self);
+    calendar_destroy(&self->calendar);
+    if (!self->calendar_file || !*self->calendar_file)
+        return 0;
+    char err[400];
+    self->calendar = calendar_load(self->calendar_file, err, sizeof err);
+    if (!self->calendar)
+        return s_fail(self, "calendar.file: %s", err);
+    return s_end(self);
 }
 
 int config_set(config_t *self, const char *key, const char *value)
@@ -785,6 +854,16 @@ static int s_field(s_walk_t *w, const f_field_t *f, void *elem, const char *valu
             return s_fail(self, "%s:%d: %s.%s: \"%s\" is not a duration (\"90s\", \"30m\", \"2h\")",
                           w->origin, line, at, f->name, s_shown(value, shown));
         *(long *)target = ms;
+    } else if (f->type == FT_CLOCK) {
+        long ms = 0;
+        int wd = 0;
+        if (*value && config_parse_clock(value, &ms, &wd) != 0)
+            return s_fail(self,
+                          "%s:%d: %s.%s: \"%s\" is not a duration (\"90s\", \"30m\", \"2h\") or "
+                          "working days (\"5wd\", 1..%d)",
+                          w->origin, line, at, f->name, s_shown(value, shown), CONFIG_WD_MAX);
+        *(long *)target = ms;
+        *(int *)((char *)elem + f->wd_offset) = wd;
     } else {
         static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no",
                                                                                "off"};
@@ -854,6 +933,7 @@ static void s_element(s_walk_t *w, const f_section_t *sec, size_t index, yaml_no
                                : field->type == FT_STRING   ? ""
                                : field->type == FT_INT      ? "0"
                                : field->type == FT_DURATION ? ""
+                               : field->type == FT_CLOCK    ? ""
                                                             : "false";
         s_field(w, field, elem, fallback, s_line(item), at);
     }
@@ -1071,6 +1151,7 @@ int config_check(const char *path, char *const *envp, FILE *out, FILE *err)
     if (path && *path)
         config_load_file(self, path);
     config_apply_env(self, envp);
+    config_load_calendar(self);
     size_t count = 0;
     const char *const *errors = config_errors(self, &count);
     for (size_t i = 0; i < count; i++)
@@ -1095,6 +1176,9 @@ static void s_value(const config_t *self, const s_key_t *key, char *out, size_t 
         snprintf(out, size, "%d", *(const int *)field);
     } else if (key->type == S_DURATION) {
         s_duration_text(*(const long *)field, out, size);
+    } else if (key->type == S_CLOCK) {
+        s_clock_text(*(const long *)field, *(const int *)((const char *)self + key->wd_offset), out,
+                     size);
     } else if (key->type == S_BOOL) {
         snprintf(out, size, "%s", *(const int *)field ? "on" : "off");
     } else if (key->type == S_RATIO) {
@@ -1141,6 +1225,11 @@ void config_print(const config_t *self, FILE *out)
                     char d[32];
                     s_duration_text(*(const long *)v, d, sizeof d);
                     fprintf(out, "%s", *(const long *)v ? d : "\"\"");
+                } else if (field->type == FT_CLOCK) {
+                    char d[32];
+                    s_clock_text(*(const long *)v, *(const int *)(elem + field->wd_offset), d,
+                                 sizeof d);
+                    fprintf(out, "%s", *d ? d : "\"\"");
                 } else if (field->type == FT_BOOL)
                     fprintf(out, "%s", *(const bool *)v ? "true" : "false");
                 else if (field->secret && **(char *const *)v)

@@ -6,6 +6,9 @@
  * Environment beats file beats default. Anything unknown or out of range is refused, naming
  * the origin, the line and the key.
  *
+ * Clocks of the ladder (and a category's) may be in working days ("5wd"): config_parse_clock,
+ * calendar.file, config_load_calendar.
+ *
  * Lists (categories, directory, subscriptions) are declared in a second table in config.c:
  * the section name, the element struct, and per field its name, type, whether it is required,
  * its longest length and a validator. Every element is checked field by field; an unknown field
@@ -29,12 +32,22 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "calendar.h"
+
+/* The ladder's clocks (ladder.<level>.ack / .resolve, and a category's ack / resolve) are
+ * written either as a duration ("30m", "2h", "1d": around the clock) or in working days
+ * ("5wd": calendar.h). Each is two fields: <clock>_ms and <clock>_wd, at most one of them
+ * non-zero. routing_deadlines turns them into deadlines. */
+#define CONFIG_WD_MAX 250 /* about a year of working days */
+
 typedef struct {
     char *name;       /* "heating" */
     char *department; /* "heating" */
     char *label;      /* "供暖" */
-    long ack_ms;      /* 0: the ladder's; else the acknowledge deadline at every level */
-    long resolve_ms;  /* 0: the ladder's; else the resolve deadline at every level */
+    long ack_ms;      /* 0 and ack_wd 0: the ladder's; else the acknowledge clock at every level */
+    int ack_wd;       /* working days */
+    long resolve_ms;  /* 0 and resolve_wd 0: the ladder's; else the resolve clock at every level */
+    int resolve_wd;
 } config_category_t;
 
 typedef struct {
@@ -121,14 +134,17 @@ typedef struct config {
     int outbox_resend_after_ms;
     int outbox_sweep_interval_ms;
     int outbox_batch;
-    long ladder_ack_ms[CONFIG_LEVELS];     /* by level (1 green .. 4 red) */
+    long ladder_ack_ms[CONFIG_LEVELS];     /* by level (1 green .. 4 red); 0 if in working days */
+    int ladder_ack_wd[CONFIG_LEVELS];      /* working days; 0 if in ms */
     long ladder_resolve_ms[CONFIG_LEVELS]; /* by level */
-    long ladder_remind_ms;                 /* ladder.red.remind */
-    int workorder_max_returns;             /* one more return climbs a level (returned_too_often) */
-    int workorder_urge_escalate_after;     /* the N-th urge climbs a level (urged); 0: never */
-    long workorder_repeat_window_ms; /* a call again within this urges the open order; 0 off */
-    long callback_due_after_ms;      /* resolved this long ago: on GET /v1/callbacks/due */
-    long callback_close_after_ms;    /* resolved this long with no feedback: closed; 0 never */
+    int ladder_resolve_wd[CONFIG_LEVELS];
+    long ladder_remind_ms; /* ladder.red.remind */
+    char *calendar_file; /* calendar.file: holidays and make-up working days; "" = weekends only */
+    int workorder_max_returns;         /* one more return climbs a level (returned_too_often) */
+    int workorder_urge_escalate_after; /* the N-th urge climbs a level (urged); 0: never */
+    long workorder_repeat_window_ms;   /* a call again within this urges the open order; 0 off */
+    long callback_due_after_ms;        /* resolved this long ago: on GET /v1/callbacks/due */
+    long callback_close_after_ms;      /* resolved this long with no feedback: closed; 0 never */
     long clock_offset_ms;
     int clock_tz_offset_min;
     int auth_required;   /* 0 / 1 */
@@ -148,6 +164,8 @@ typedef struct config {
     size_t rule_count;
     config_token_t *tokens;
     size_t token_count;
+    /* calendar.file as config_load_calendar read it; NULL: not loaded, or calendar.file "" */
+    calendar_t *calendar;
     char errstr[512]; /* see config_errstr */
 } config_t;
 
@@ -167,6 +185,11 @@ int config_load_string(config_t *self, const char *yaml, const char *origin);
 /* GRIDLINE_* variables of envp; unknown ones are an error, except GRIDLINE_CONFIG and
  * GRIDLINE_TOKEN (a client's token: gridctl's and loadgen's, never a service's). */
 int config_apply_env(config_t *self, char *const *envp);
+/* Loads calendar.file into self->calendar (after the file and the environment, which may name
+ * it; "" = none). A file that cannot be read or parsed is an error like any other, naming its
+ * line. Services, --check-config and --print-config call it; a config that never does has no
+ * calendar (working days are then Monday..Friday). 0 / -1. */
+int config_load_calendar(config_t *self);
 /* One scalar by its dotted name, checked like the file. */
 int config_set(config_t *self, const char *key, const char *value);
 /* The first error of the last call that failed ("" if none did). */
@@ -187,6 +210,9 @@ const config_category_t *config_category(const config_t *self, const char *name)
 bool config_department_known(const config_t *self, const char *department);
 /* "500ms", "90s", "30m", "2h", "1d" into milliseconds (1 ms .. 366 days). 0 / -1. */
 int config_parse_duration(const char *text, long *ms);
+/* A clock: a duration (*ms set, *wd 0) or working days "5wd" (*wd 1..CONFIG_WD_MAX, *ms 0).
+ * 0 / -1 (nothing set). */
+int config_parse_clock(const char *text, long *ms, int *wd);
 
 /* A holder of the current snapshot, shared by threads (a mutex guards the pointer). */
 typedef struct config_slot config_slot_t;

@@ -99,9 +99,8 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
             return LIFECYCLE_UNKNOWN_DEPARTMENT;
         snprintf(out->department, sizeof out->department, "%s", dept);
         new_owner = true;
-        long ack_ms, resolve_ms;
-        routing_clocks(config, st->category, out->level, &ack_ms, &resolve_ms);
-        ack = out->ack_deadline_ms = now + ack_ms;
+        routing_deadlines(config, st->category, out->level, now, &out->ack_deadline_ms, NULL);
+        ack = out->ack_deadline_ms;
         break;
     }
     case APPEAL_REMIND:
@@ -129,9 +128,8 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
             return LIFECYCLE_UNKNOWN_DEPARTMENT;
         snprintf(out->department, sizeof out->department, "%s", dept);
         new_owner = true;
-        long ack_ms, resolve_ms;
-        routing_clocks(config, st->category, out->level, &ack_ms, &resolve_ms);
-        ack = out->ack_deadline_ms = now + ack_ms;
+        routing_deadlines(config, st->category, out->level, now, &out->ack_deadline_ms, NULL);
+        ack = out->ack_deadline_ms;
         break;
     }
     case APPEAL_REQUEST_EXTENSION:
@@ -155,10 +153,10 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     if (new_owner)
         routing_owner(config, directory, out->department, out->level, st->region, out->assignee);
     if (new_clocks) {
-        long ack_ms, resolve_ms;
-        routing_clocks(config, st->category, out->level, &ack_ms, &resolve_ms);
-        ack = out->ack_deadline_ms = now + ack_ms;
-        resolve = out->resolve_deadline_ms = now + resolve_ms;
+        routing_deadlines(config, st->category, out->level, now, &out->ack_deadline_ms,
+                          &out->resolve_deadline_ms);
+        ack = out->ack_deadline_ms;
+        resolve = out->resolve_deadline_ms;
         /* on the list at red; below red it was never on it (levels only climb) */
         supervise =
             out->level >= GRIDLINE__LEVEL__LEVEL_RED ? out->resolve_deadline_ms : APPEAL_CLOCK_KEEP;

@@ -115,17 +115,33 @@ void routing_owner(const config_t *config, const directory_t *directory, const c
     }
 }
 
-void routing_clocks(const config_t *config, const char *category, Gridline__Level level,
-                    long *ack_ms, long *resolve_ms)
+/* The deadline of one clock (ms or wd) started at now. */
+static int64_t s_deadline(const config_t *config, int64_t now, long ms, int wd)
+{
+    if (wd > 0)
+        return calendar_add_workdays(config->calendar, now, wd, config->clock_tz_offset_min);
+    return now + ms;
+}
+
+void routing_deadlines(const config_t *config, const char *category, Gridline__Level level,
+                       int64_t now_ms, int64_t *ack_deadline_ms, int64_t *resolve_deadline_ms)
 {
     int i = level >= GRIDLINE__LEVEL__LEVEL_GREEN && level <= GRIDLINE__LEVEL__LEVEL_RED
                 ? (int)level
                 : GRIDLINE__LEVEL__LEVEL_GREEN;
-    *ack_ms = config->ladder_ack_ms[i];
-    *resolve_ms = config->ladder_resolve_ms[i];
+    long ack_ms = config->ladder_ack_ms[i], resolve_ms = config->ladder_resolve_ms[i];
+    int ack_wd = config->ladder_ack_wd[i], resolve_wd = config->ladder_resolve_wd[i];
     const config_category_t *cat = category ? config_category(config, category) : NULL;
-    if (cat && cat->ack_ms)
-        *ack_ms = cat->ack_ms;
-    if (cat && cat->resolve_ms)
-        *resolve_ms = cat->resolve_ms;
+    if (cat && (cat->ack_ms || cat->ack_wd)) {
+        ack_ms = cat->ack_ms;
+        ack_wd = cat->ack_wd;
+    }
+    if (cat && (cat->resolve_ms || cat->resolve_wd)) {
+        resolve_ms = cat->resolve_ms;
+        resolve_wd = cat->resolve_wd;
+    }
+    if (ack_deadline_ms)
+        *ack_deadline_ms = s_deadline(config, now_ms, ack_ms, ack_wd);
+    if (resolve_deadline_ms)
+        *resolve_deadline_ms = s_deadline(config, now_ms, resolve_ms, resolve_wd);
 }

@@ -8,13 +8,16 @@
  *    level), else for ("*", level); API entries (directory.h) override the configuration's
  *    entry with the same (department, level, region). No entry: the level's own unit,
  *    grid-worker:<grid or village>, village:<12 digits>, township:<9>, county:<6>.
- *  - routing_clocks: the acknowledge and resolve durations of a level (config ladder), or the
- *    category's when the catalogue gives its own (emergencies shorter).
+ *  - routing_deadlines: when the acknowledge and resolve clocks of a level (config ladder), or
+ *    the category's when the catalogue gives its own (emergencies shorter), started now, fall
+ *    due: now + the duration, or for a clock in working days ("5wd") 24:00 local time on the
+ *    N-th working day after today (config->calendar, config->clock_tz_offset_min; calendar.h).
  * O(rules) and O(directory) per call: fine for the hundreds of entries a county has. */
 #ifndef GRIDLINE_ROUTING_H
 #define GRIDLINE_ROUTING_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "directory.h"
@@ -41,8 +44,9 @@ const char *routing_department(const config_t *config, const char *name);
 void routing_owner(const config_t *config, const directory_t *directory, const char *department,
                    Gridline__Level level, const char *region, char *out);
 
-/* The clocks of an appeal of category at level, in ms. */
-void routing_clocks(const config_t *config, const char *category, Gridline__Level level,
-                    long *ack_ms, long *resolve_ms);
+/* The deadlines (unix ms) of the clocks of an appeal of category at level started at now_ms.
+ * Either out pointer may be NULL. */
+void routing_deadlines(const config_t *config, const char *category, Gridline__Level level,
+                       int64_t now_ms, int64_t *ack_deadline_ms, int64_t *resolve_deadline_ms);
 
 #endif

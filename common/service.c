@@ -39,7 +39,7 @@ config_t *service_config(service_t *self)
     return self->slot ? config_slot_get(self->slot) : config_ref(self->config);
 }
 
-/* The defaults, the file, the environment: the same steps as at start. */
+/* The defaults, the file, the environment, the calendar: the same steps as at start. */
 static config_t *s_load(const char *path, bool *bad)
 {
     config_t *cfg = config_new();
@@ -47,6 +47,7 @@ static config_t *s_load(const char *path, bool *bad)
         return NULL;
     *bad = path && *path && config_load_file(cfg, path) != 0;
     *bad |= config_apply_env(cfg, environ) != 0;
+    *bad |= config_load_calendar(cfg) != 0; /* calendar.file, read again on every reload */
     return cfg;
 }
 

@@ -3,10 +3,10 @@
  * service_start parses the command line (--help, --config FILE, --print-config, --version,
  * --check-config FILE: config_check and exit),
  * loads the configuration (the file named by --config or $GRIDLINE_CONFIG, then GRIDLINE_*
- * environment overrides), sets up logging and the clock, loads the region table, and
- * installs SIGTERM/SIGINT handlers that only raise a flag: the main loop sees it, finishes
- * what it holds, and returns. service_main does all of it for a service described by a
- * service_def_t: its main.c is that description. */
+ * environment overrides, then the working-day calendar of calendar.file), sets up logging and the
+ * clock, loads the region table, and installs SIGTERM/SIGINT handlers that only raise a flag: the
+ * main loop sees it, finishes what it holds, and returns. service_main does all of it for a service
+ * described by a service_def_t: its main.c is that description. */
 #ifndef GRIDLINE_SERVICE_H
 #define GRIDLINE_SERVICE_H
 
@@ -38,9 +38,9 @@ bool service_stopping(void);
 /* A reference to the current configuration (release it with config_release): what a reload
  * may change is read from it, per request or per batch. */
 config_t *service_config(service_t *self);
-/* Reads the file and the environment again: on success the new snapshot replaces the current
- * one ("configuration reloaded"); on any error every error is logged, "configuration refused",
- * and the current one stays. 0 / -1. service_main calls it on SIGHUP. */
+/* Reads the file, the environment and the calendar file again: on success the new snapshot replaces
+ * the current one ("configuration reloaded"); on any error every error is logged, "configuration
+ * refused", and the current one stays. 0 / -1. service_main calls it on SIGHUP. */
 int service_reload(service_t *self);
 /* A Redis connection as the configuration says, with gridline's scripts (prepared). NULL on
  * OOM. */

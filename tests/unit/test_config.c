@@ -251,6 +251,110 @@ static void test_ladder_rules_directory(void **state)
     config_destroy(&cfg);
 }
 
+/* Clocks in working days: "5wd" for the ladder's ack/resolve and a category's, beside durations;
+ * printed back as written; other durations refuse them. */
+static void test_working_day_clocks(void **state)
+{
+    long ms = -1;
+    int wd = -1;
+    assert_int_equal(config_parse_clock("5wd", &ms, &wd), 0);
+    assert_int_equal(wd, 5);
+    assert_int_equal(ms, 0);
+    assert_int_equal(config_parse_clock("250wd", &ms, &wd), 0);
+    assert_int_equal(wd, 250);
+    assert_int_equal(config_parse_clock("2h", &ms, &wd), 0);
+    assert_int_equal(ms, 7200000);
+    assert_int_equal(wd, 0);
+    const char *bad[] = {"",     "wd",   "0wd",   "251wd", "-1wd",       "5 wd", "5.5wd", "5WD",
+                         "5wdx", "+5wd", "05wd0", "1w",    "99999999wd", "wd5",  "2h5wd"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (config_parse_clock(bad[i], &ms, &wd) != -1)
+            fail_msg("\"%s\" accepted", bad[i]);
+    /* a plain duration is still only a duration */
+    assert_int_equal(config_parse_duration("5wd", &ms), -1);
+
+    config_t *cfg = s_load("ladder:\n"
+                           "  green: {ack: 1wd, resolve: 5wd}\n"
+                           "  blue.resolve: 15wd\n"
+                           "categories:\n"
+                           "  - {name: fire, department: fire-rescue, ack: 5m, resolve: 2h}\n"
+                           "  - {name: water, department: water-supply, resolve: 24h}\n"
+                           "  - {name: city, department: city-management, resolve: 5wd}\n"
+                           "  - {name: land, department: natural-resources, ack: 1wd, "
+                           "resolve: 15wd}\n");
+    assert_int_equal(cfg->ladder_ack_wd[1], 1);
+    assert_int_equal(cfg->ladder_ack_ms[1], 0);
+    assert_int_equal(cfg->ladder_resolve_wd[1], 5);
+    assert_int_equal(cfg->ladder_resolve_wd[2], 15);
+    assert_int_equal(cfg->ladder_ack_ms[2], 2 * 3600000); /* the default, untouched */
+    assert_int_equal(cfg->ladder_ack_wd[2], 0);
+    assert_int_equal(config_category(cfg, "water")->resolve_ms, 24 * 3600000);
+    assert_int_equal(config_category(cfg, "water")->resolve_wd, 0);
+    assert_int_equal(config_category(cfg, "city")->resolve_wd, 5);
+    assert_int_equal(config_category(cfg, "city")->resolve_ms, 0);
+    assert_int_equal(config_category(cfg, "city")->ack_wd, 0);
+    assert_int_equal(config_category(cfg, "land")->ack_wd, 1);
+    assert_int_equal(config_category(cfg, "land")->resolve_wd, 15);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    config_print(cfg, out);
+    fclose(out);
+    assert_non_null(strstr(text, "ladder.green.ack = 1wd\n"));
+    assert_non_null(strstr(text, "ladder.green.resolve = 5wd\n"));
+    assert_non_null(strstr(text, "ladder.blue.ack = 2h\n"));
+    assert_non_null(strstr(text, "ladder.blue.resolve = 15wd\n"));
+    assert_non_null(strstr(text, "calendar.file = data/calendar-cn.csv\n"));
+    assert_non_null(strstr(text, "name: \"water\", department: \"water-supply\", label: \"\", "
+                                 "ack: \"\", resolve: 1d}"));
+    assert_non_null(strstr(text, "name: \"city\", department: \"city-management\", label: "
+                                 "\"\", ack: \"\", resolve: 5wd}"));
+    assert_non_null(strstr(text, "ack: 1wd, resolve: 15wd}"));
+    /* what is printed loads back to the same */
+    config_t *again = config_new();
+    char line[256];
+    FILE *in = fmemopen(text, len, "r");
+    while (fgets(line, sizeof line, in)) {
+        char *eq = strstr(line, " = ");
+        if (eq && strncmp(line, "ladder.", 7) == 0) {
+            *eq = '\0';
+            eq[3 + strcspn(eq + 3, "\n")] = '\0';
+            assert_int_equal(config_set(again, line, eq + 3), 0);
+        }
+    }
+    fclose(in);
+    free(text);
+    assert_int_equal(again->ladder_resolve_wd[2], 15);
+    assert_int_equal(again->ladder_ack_wd[1], 1);
+    assert_int_equal(again->ladder_ack_ms[1], 0);
+    config_destroy(&again);
+
+    /* the environment beats the file, in either direction, leaving one of ms and wd */
+    char *env[] = {"GRIDLINE_LADDER_GREEN_RESOLVE=36h", "GRIDLINE_LADDER_RED_RESOLVE=10wd", NULL};
+    assert_int_equal(config_apply_env(cfg, env), 0);
+    assert_int_equal(cfg->ladder_resolve_ms[1], 36 * 3600000);
+    assert_int_equal(cfg->ladder_resolve_wd[1], 0);
+    assert_int_equal(cfg->ladder_resolve_wd[4], 10);
+    assert_int_equal(cfg->ladder_resolve_ms[4], 0);
+    char *bad_env[] = {"GRIDLINE_LADDER_RED_ACK=0wd", NULL};
+    assert_int_equal(config_apply_env(cfg, bad_env), -1);
+    assert_non_null(strstr(config_errstr(cfg), "GRIDLINE_LADDER_RED_ACK: ladder.red.ack: \"0wd\" "
+                                               "is not a duration"));
+    assert_non_null(strstr(config_errstr(cfg), "or working days (\"5wd\", 1..250)"));
+    config_destroy(&cfg);
+
+    s_refuse("ladder:\n  green: {resolve: 300wd}\n",
+             "t.yaml:2: ladder.green.resolve: \"300wd\" is not a duration");
+    s_refuse("categories:\n  - {name: city, department: city-management, resolve: 5 wd}\n",
+             "t.yaml:2: categories[0].resolve: \"5 wd\" is not a duration (\"90s\", \"30m\", "
+             "\"2h\") or working days (\"5wd\", 1..250)");
+    /* working days are for the ladder's clocks only */
+    s_refuse("ladder.red.remind: 1wd\n",
+             "t.yaml:1: ladder.red.remind: \"1wd\" is not a duration (a number and ms, s, m, h or "
+             "d: \"90s\", \"2h\"; at most 366d; working days only for the ladder's clocks)");
+    s_refuse("notifier.max_age: 2wd\n", "working days only for the ladder's clocks");
+}
+
 /* Every error of a file, not only the first, each with file:line: key. */
 static void test_all_errors_reported(void **state)
 {
@@ -633,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_subscription_names),
         cmocka_unit_test(test_all_errors_reported),
         cmocka_unit_test(test_ladder_rules_directory),
+        cmocka_unit_test(test_working_day_clocks),
         cmocka_unit_test(test_check),
         cmocka_unit_test(test_references),
         cmocka_unit_test(test_slot_threads),

@@ -125,15 +125,16 @@ static void test_departments_and_clocks(void **state)
     assert_string_equal(routing_department(*state, "water-supply"), "water-supply");
     assert_string_equal(routing_department(*state, "water"), "water-supply");
     assert_null(routing_department(*state, "weather"));
-    long ack, resolve;
-    routing_clocks(*state, "heating", GRIDLINE__LEVEL__LEVEL_GREEN, &ack, &resolve);
-    assert_int_equal(ack, 90000);
-    assert_int_equal(resolve, 86400000);
-    routing_clocks(*state, "heating", GRIDLINE__LEVEL__LEVEL_BLUE, &ack, &resolve);
-    assert_int_equal(ack, 2 * 3600000);
-    routing_clocks(*state, "fire", GRIDLINE__LEVEL__LEVEL_RED, &ack, &resolve);
-    assert_int_equal(ack, 5 * 60000);
-    assert_int_equal(resolve, 2 * 3600000);
+    const int64_t now = 1770000000000LL;
+    int64_t ack, resolve;
+    routing_deadlines(*state, "heating", GRIDLINE__LEVEL__LEVEL_GREEN, now, &ack, &resolve);
+    assert_int_equal(ack - now, 90000);
+    assert_int_equal(resolve - now, 86400000);
+    routing_deadlines(*state, "heating", GRIDLINE__LEVEL__LEVEL_BLUE, now, &ack, NULL);
+    assert_int_equal(ack - now, 2 * 3600000);
+    routing_deadlines(*state, "fire", GRIDLINE__LEVEL__LEVEL_RED, now, &ack, &resolve);
+    assert_int_equal(ack - now, 5 * 60000);
+    assert_int_equal(resolve - now, 2 * 3600000);
 }
 
 int main(void)
