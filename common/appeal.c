@@ -101,6 +101,7 @@ static const struct {
                            GRIDLINE__EVENT_TYPE__EVENT_INVALIDATED},
     [APPEAL_CLOSE_NO_FEEDBACK] = {"close_no_feedback", S_BIT(APPEAL_RESOLVED), APPEAL_CLOSED,
                                   GRIDLINE__EVENT_TYPE__EVENT_CLOSED},
+    [APPEAL_WARN] = {"warn", S_OPEN, S_KEEP, GRIDLINE__EVENT_TYPE__EVENT_WARNED},
 };
 
 const char *appeal_status_name(appeal_status_t status)
@@ -542,6 +543,16 @@ appeal_create_result_t appeal_create(rconn_t *redis, const appeal_create_t *in,
 
 /* ---- appeal_advance -------------------------------------------------------------------- */
 
+int64_t appeal_change_earliest(const appeal_change_t *c)
+{
+    const int64_t times[] = {c->ack_due, c->resolve_due, c->ack_warn, c->resolve_warn};
+    int64_t earliest = 0;
+    for (size_t i = 0; i < 4; i++)
+        if (times[i] > 0 && (earliest == 0 || times[i] < earliest))
+            earliest = times[i];
+    return earliest;
+}
+
 int appeal_advance_append(rconn_t *redis, argv_t *a, const appeal_batch_t *batch,
                           const appeal_change_t *changes, size_t count)
 {
@@ -577,10 +588,15 @@ int appeal_advance_append(rconn_t *redis, argv_t *a, const appeal_batch_t *batch
         argv_addn(a, c->received ? (const char *)c->received : "",
                   c->received ? c->received_len : 0);
         argv_addn(a, c->event, c->event_len);
+        /* a clock's op: "" keep, "0" remove (with its warning), "<due>[:<warn>]" set, ":0"
+         * keep it and drop its warning */
         const int64_t clocks[] = {c->ack_due, c->resolve_due, c->supervise};
+        const int64_t warns[] = {c->ack_warn, c->resolve_warn, 0};
         for (size_t k = 0; k < 3; k++) {
             if (clocks[k] < 0)
-                argv_add(a, "");
+                argv_add(a, warns[k] == APPEAL_WARN_DROP ? ":0" : "");
+            else if (clocks[k] > 0 && warns[k] > 0)
+                argv_addf(a, "%lld:%lld", (long long)clocks[k], (long long)warns[k]);
             else
                 argv_add_int(a, clocks[k]);
         }

@@ -71,6 +71,7 @@ typedef enum {
     APPEAL_URGE,              /* open -> unchanged (the N-th: escalated, reason urged) */
     APPEAL_INVALIDATE,        /* open -> invalid */
     APPEAL_CLOSE_NO_FEEDBACK, /* resolved -> closed by time, verdict no_feedback (the router) */
+    APPEAL_WARN,              /* open -> unchanged: a clock is near (the router), once a clock */
     APPEAL_ACTION_COUNT,
 } appeal_action_t;
 
@@ -232,6 +233,7 @@ void appeal_create_call_fini(appeal_create_call_t *call);
 /* A clock of a change: keep it as it is, remove it, or set it to a time (unix ms > 0). */
 #define APPEAL_CLOCK_KEEP (-1)
 #define APPEAL_CLOCK_REMOVE 0
+#define APPEAL_WARN_DROP (-2)
 
 /* One change of one appeal: its next event, the hash fields it sets, its deadline. */
 typedef struct {
@@ -242,9 +244,13 @@ typedef struct {
     uint32_t expected_seq; /* the appeal's seq the change was decided on */
     const uint8_t *event;  /* the new event, packed, seq = expected_seq + 1 */
     size_t event_len;
-    int64_t ack_due;        /* the acknowledge clock: APPEAL_CLOCK_KEEP, _REMOVE, or when */
-    int64_t resolve_due;    /* the resolve clock */
-    int64_t supervise;      /* the supervision list (red): keep, remove, or its deadline */
+    int64_t ack_due;     /* the acknowledge clock: APPEAL_CLOCK_KEEP, _REMOVE, or when */
+    int64_t resolve_due; /* the resolve clock */
+    int64_t supervise;   /* the supervision list (red): keep, remove, or its deadline */
+    /* the warnings (预警) before the two clocks: with a clock set, when its warning fires (0:
+     * none); with it kept, APPEAL_WARN_DROP removes the warning alone. A removed clock takes
+     * its warning with it. */
+    int64_t ack_warn, resolve_warn;
     const char *idem_key;   /* an Idempotency-Key to remember with the change, or NULL */
     const char *idem_value; /* "<id>|<fingerprint>|#": # becomes the new seq */
     int idem_ttl_s;
@@ -261,6 +267,8 @@ typedef struct {
     int64_t resend_at_ms;
 } appeal_batch_t;
 
+/* The earliest time a change's clocks or warnings fall due (for the deadline index), 0 none. */
+int64_t appeal_change_earliest(const appeal_change_t *change);
 /* Appends one appeal_advance call for changes of one county (with the pending-index marks
  * of its outboxes). 0, or -1 (Redis down, out of memory). Read its outcomes with
  * appeal_advance_read, in order with other pipelined calls. scratch is reused storage. */

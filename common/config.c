@@ -131,6 +131,9 @@ static const s_key_t s_keys[] = {
     S_CLK("ladder.yellow.resolve", ladder_resolve, 3, "3d", "yellow: resolve within"),
     S_CLK("ladder.red.ack", ladder_ack, 4, "8h", "red: acknowledge within"),
     S_CLK("ladder.red.resolve", ladder_resolve, 4, "5d", "red: resolve within"),
+    S_DUR0("ladder.warn_before", ladder_warn_before_ms, "0",
+           "the owner is warned (a warned event) this long before each clock falls due; 0: no "
+           "warnings"),
     S_DUR("ladder.red.remind", ladder_remind_ms, "1d",
           "red: a missed clock reminds the owner again this often until resolved"),
     S_STR("calendar.file", calendar_file, "data/calendar-cn.csv",

@@ -138,7 +138,8 @@ typedef struct config {
     int ladder_ack_wd[CONFIG_LEVELS];      /* working days; 0 if in ms */
     long ladder_resolve_ms[CONFIG_LEVELS]; /* by level */
     int ladder_resolve_wd[CONFIG_LEVELS];
-    long ladder_remind_ms; /* ladder.red.remind */
+    long ladder_remind_ms;      /* ladder.red.remind */
+    long ladder_warn_before_ms; /* a warning (预警) this long before each clock; 0: none */
     char *calendar_file; /* calendar.file: holidays and make-up working days; "" = weekends only */
     int workorder_max_returns;         /* one more return climbs a level (returned_too_often) */
     int workorder_urge_escalate_after; /* the N-th urge climbs a level (urged); 0: never */

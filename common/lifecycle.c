@@ -135,6 +135,7 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     case APPEAL_REQUEST_EXTENSION:
     case APPEAL_REFUSE_EXTENSION:
     case APPEAL_URGE:
+    case APPEAL_WARN:
         break;
     case APPEAL_GRANT_EXTENSION: {
         int64_t until = in->until_ms > 0 ? in->until_ms : st->extension_until_ms;
@@ -243,6 +244,17 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     if (in->action == APPEAL_URGE) /* also the urge that climbed instead */
         s_num(out, &n, &t, APPEAL_F_URGES, st->urges + 1);
 
+    /* warnings (ladder.warn_before) before the clocks set now; a warning given is dropped */
+    int64_t ack_warn = 0, resolve_warn = 0, before = config->ladder_warn_before_ms;
+    if (before > 0 && ack > 0 && ack - before > now)
+        ack_warn = ack - before;
+    if (before > 0 && resolve > 0 && action != APPEAL_REMIND && action != APPEAL_RESOLVE &&
+        resolve - before > now)
+        resolve_warn = resolve - before;
+    if (action == APPEAL_WARN) {
+        bool on_ack = reason_code && strcmp(reason_code, "ack_due_soon") == 0;
+        *(on_ack ? &ack_warn : &resolve_warn) = APPEAL_WARN_DROP;
+    }
     out->change = (appeal_change_t){
         .id = st->id,
         .expected_seq = st->seq,
@@ -251,6 +263,8 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
         .ack_due = ack,
         .resolve_due = resolve,
         .supervise = supervise,
+        .ack_warn = ack_warn,
+        .resolve_warn = resolve_warn,
         .fields = out->fields,
         .field_count = n,
     };

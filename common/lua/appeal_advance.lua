@@ -18,9 +18,24 @@
 local tag = '{' .. ARGV[1] .. '}:'
 local out = {}
 local i = 7
-local function clock(key, member, op)
-  if op == '0' then redis.call('ZREM', key, member)
-  elseif op ~= '' then redis.call('ZADD', key, op, member) end
+-- op: '' keep, '0' remove (and its warning), '<due>[:<warn>]' set, ':0' drop the warning
+-- alone. The warning of member "<id>|ack" is "<id>|warn_ack".
+local function clock(key, member, op, warn_member)
+  if op == '' then return end
+  local due, warn = string.match(op, '^(%d*):(%d+)$')
+  if not due then due = op end
+  if due == '0' then
+    redis.call('ZREM', key, member)
+    if warn_member then redis.call('ZREM', key, warn_member) end
+  elseif due ~= '' then
+    redis.call('ZADD', key, due, member)
+  end
+  if warn_member and warn then
+    if warn == '0' then redis.call('ZREM', key, warn_member)
+    else redis.call('ZADD', key, warn, warn_member) end
+  elseif warn_member and due ~= '' and due ~= '0' then
+    redis.call('ZREM', key, warn_member) -- a clock set anew without a warning
+  end
 end
 for _ = 1, tonumber(ARGV[6]) do
   local id, member, expected, received, blob = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]),
@@ -66,8 +81,8 @@ for _ = 1, tonumber(ARGV[6]) do
     redis.call('RPUSH', 'events:' .. tag .. id, blob)
     local next_member = id .. ':' .. seq
     for k = 4, #KEYS do redis.call('ZADD', KEYS[k], ARGV[3], next_member) end
-    clock(KEYS[2], id .. '|ack', ack)
-    clock(KEYS[2], id .. '|resolve', resolve)
+    clock(KEYS[2], id .. '|ack', ack, id .. '|warn_ack')
+    clock(KEYS[2], id .. '|resolve', resolve, id .. '|warn_resolve')
     clock(KEYS[3], id, supervise)
     if idem ~= '' then
       redis.call('SET', 'idem:' .. tag .. idem, string.gsub(idem_value, '#', seq, 1), 'EX', idem_ttl)

@@ -26,7 +26,8 @@ for _, m in ipairs(due) do
   local answered = status == 'acknowledged' or status == 'signed' or status == 'returned'
   -- a resolved order's resolve clock waits for its call-back (callback.close_after)
   if status == 'resolved' and clock == 'resolve' then open = true end
-  if not open or (clock == 'ack' and (answered or status == 'resolved')) then
+  local ack_kind = clock == 'ack' or clock == 'warn_ack'
+  if not open or (ack_kind and (answered or status == 'resolved')) then
     redis.call('ZREM', KEYS[1], m)
   else
     redis.call('ZADD', KEYS[1], ARGV[3], m)

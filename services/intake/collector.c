@@ -357,9 +357,7 @@ collector_act_result_t collector_act(collector_t *self, const config_t *config, 
             .now_ms = now,
             .resend_at_ms = now + self->config->outbox_resend_after_ms,
         };
-        int64_t due = step.change.ack_due > 0 ? step.change.ack_due : step.change.resolve_due;
-        if (step.change.resolve_due > 0 && step.change.resolve_due < due)
-            due = step.change.resolve_due;
+        int64_t due = appeal_change_earliest(&step.change);
         long long outcome = 0;
         int rc = appeal_advance_append(self->redis, &self->argv, &batch, &step.change, 1);
         if (rc == 0 && due > 0)

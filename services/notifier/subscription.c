@@ -141,7 +141,8 @@ static uint64_t s_default_types(void)
     return 1ULL << GRIDLINE__EVENT_TYPE__EVENT_ASSIGNED |
            1ULL << GRIDLINE__EVENT_TYPE__EVENT_ESCALATED |
            1ULL << GRIDLINE__EVENT_TYPE__EVENT_REOPENED |
-           1ULL << GRIDLINE__EVENT_TYPE__EVENT_REMINDED;
+           1ULL << GRIDLINE__EVENT_TYPE__EVENT_REMINDED |
+           1ULL << GRIDLINE__EVENT_TYPE__EVENT_WARNED;
 }
 
 static int s_quiet(const char *text, int *from, int *to)

@@ -105,7 +105,8 @@ static void s_decide(escalator_t *self, const config_t *cfg, s_county_t *c, long
         appeal_state_t *st = &c->states[c->count];
         if (seen || appeal_state_fill(st, id, states[i]) != 0)
             continue;
-        bool ack = strcmp(bar + 1, "ack") == 0;
+        bool warn = strncmp(bar + 1, "warn_", 5) == 0;
+        bool ack = strcmp(bar + 1, warn ? "warn_ack" : "ack") == 0;
         bool red = st->level >= GRIDLINE__LEVEL__LEVEL_RED;
         const appeal_level_t *lv = appeal_level(st->level);
         char reason[160];
@@ -117,7 +118,12 @@ static void s_decide(escalator_t *self, const config_t *cfg, s_county_t *c, long
             .reason = reason,
             .reason_code = ack ? "ack_overdue" : "resolve_overdue",
         };
-        if (st->status == APPEAL_RESOLVED) { /* the call-back's time ran out */
+        if (warn) { /* a clock is near: its owner is told, once */
+            snprintf(reason, sizeof reason, "%s deadline near at %s",
+                     ack ? "acknowledge" : "resolve", lv ? lv->name : "?");
+            input.action = APPEAL_WARN;
+            input.reason_code = ack ? "ack_due_soon" : "resolve_due_soon";
+        } else if (st->status == APPEAL_RESOLVED) { /* the call-back's time ran out */
             input.action = APPEAL_CLOSE_NO_FEEDBACK;
             input.reason = "no call-back reached the resident by callback.close_after";
             input.reason_code = "no_feedback";
@@ -218,10 +224,9 @@ static int s_round(escalator_t *self, const config_t *cfg, bool *more)
             for (size_t o = 0; o < self->outbox_count; o++)
                 outbox_send(self->outboxes[o], ch->event, ch->event_len);
             /* the clocks this change set are known here: fold them into the county's next */
-            const int64_t set[] = {ch->ack_due, ch->resolve_due};
-            for (size_t s = 0; s < 2; s++)
-                if (set[s] > 0 && (c->next_ms < 0 || set[s] < c->next_ms))
-                    c->next_ms = set[s];
+            int64_t e = appeal_change_earliest(ch);
+            if (e > 0 && (c->next_ms < 0 || e < c->next_ms))
+                c->next_ms = e;
         }
     }
     /* settle every county whose lease was read (a failed apply leaves its clocks leased: they

@@ -190,9 +190,11 @@ int router_drain(router_t *self)
             .resend_at_ms = now + cfg->outbox_resend_after_ms,
         };
         int64_t earliest = INT64_MAX;
-        for (size_t k = from; k < to; k++)
-            if (self->changes[k].ack_due > 0 && self->changes[k].ack_due < earliest)
-                earliest = self->changes[k].ack_due;
+        for (size_t k = from; k < to; k++) {
+            int64_t e = appeal_change_earliest(&self->changes[k]);
+            if (e > 0 && e < earliest)
+                earliest = e;
+        }
         if (appeal_advance_append(self->redis, &self->argv, &batch, &self->changes[from],
                                   to - from) != 0 ||
             (earliest != INT64_MAX && deadline_mark(self->redis, county, earliest) != 0))

@@ -11,6 +11,7 @@ e2e_configure
 export GRIDLINE_LADDER_GREEN_ACK=2h GRIDLINE_LADDER_GREEN_RESOLVE=3d
 export GRIDLINE_WORKORDER_MAX_RETURNS=2 GRIDLINE_WORKORDER_URGE_ESCALATE_AFTER=3
 export GRIDLINE_CALLBACK_DUE_AFTER=1s GRIDLINE_CALLBACK_CLOSE_AFTER=1h
+export GRIDLINE_LADDER_WARN_BEFORE=30m
 e2e_start_services
 
 ids=()
@@ -171,5 +172,19 @@ call 13900001111 city >/dev/null
 check_eq "the fourth call, the third urge (urge_escalate_after 3): climbs to blue" "blue escalated urged" \
   "$(hfield "$r" level) $(ev "$r") $(rc "$r")"
 
+# ---- warnings (预警): 30 min before each clock, once ----
+d=$(A 4)
+check_eq "d has a warning clock 30 min before its acknowledge clock" \
+  "$(($(rcli zscore "deadline:{150123}" "$d|ack") - 1800000))" "$(rcli zscore "deadline:{150123}" "$d|warn_ack")"
+e2e_kill router TERM
+GRIDLINE_CLOCK_OFFSET_MS=$((100 * 60 * 1000)) e2e_start_service router # 1 h 40 min on: past the warning, before the clock
+warned_once() { [ "$(events_of "$d" | cut -f2 | grep -c '^warned$')" == 1 ]; }
+wait_until 15 warned_once
+check_eq "warned: its own event, ack_due_soon, status and level unchanged" "warned ack_due_soon assigned green" \
+  "$(ev "$d") $(rc "$d") $(hfield "$d" status) $(hfield "$d" level)"
+sleep 2
+check "once per clock: still one warning" warned_once
+check_eq "the warning clock is gone, the acknowledge clock stays" "1" \
+  "$(rcli zrange "deadline:{150123}" 0 -1 | grep -c "^$d|ack$")$(rcli zscore "deadline:{150123}" "$d|warn_ack")"
 check "gridctl recount: no difference" "$BUILD/gridctl" recount --region 150123
 exit 0
