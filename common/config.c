@@ -131,6 +131,16 @@ static const s_key_t s_keys[] = {
     S_CLK("ladder.yellow.resolve", ladder_resolve, 3, "3d", "yellow: resolve within"),
     S_CLK("ladder.red.ack", ladder_ack, 4, "8h", "red: acknowledge within"),
     S_CLK("ladder.red.resolve", ladder_resolve, 4, "5d", "red: resolve within"),
+#define S_SIGN(n, i, lvl)                                                                          \
+    S_KEY(n, S_DURATION, offsetof(config_t, ladder_sign_ms[i]), "0", 1, 0,                         \
+          lvl                                                                                      \
+          ": sign for (签收) within this, or the order climbs (sign_overdue); 0: no sign clock")
+    S_SIGN("ladder.green.sign", 1, "green"),
+    S_SIGN("ladder.blue.sign", 2, "blue"),
+    S_SIGN("ladder.yellow.sign", 3, "yellow"),
+    S_SIGN("ladder.red.sign", 4, "red"),
+    S_KEY("ladder.resolve_from_sign", S_BOOL, offsetof(config_t, ladder_resolve_from_sign), "off",
+          0, 1, "with a sign clock, the resolve clock starts at sign-for instead of assignment"),
     S_DUR0("ladder.warn_before", ladder_warn_before_ms, "0",
            "the owner is warned (a warned event) this long before each clock falls due; 0: no "
            "warnings"),

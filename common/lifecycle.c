@@ -111,6 +111,13 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     case APPEAL_SIGN: /* the sign-for is the response: the acknowledge clock stops */
         ack = APPEAL_CLOCK_REMOVE;
         out->ack_deadline_ms = 0;
+        if (config->ladder_resolve_from_sign && st->resolve_deadline_ms <= 0) {
+            /* the resolve clock was waiting for the sign-for */
+            routing_deadlines(config, st->category, out->level, now, NULL,
+                              &out->resolve_deadline_ms);
+            resolve = out->resolve_deadline_ms;
+            supervise = out->level >= GRIDLINE__LEVEL__LEVEL_RED ? resolve : APPEAL_CLOCK_KEEP;
+        }
         break;
     case APPEAL_RETURN: /* to the level's dispatcher; the resolve clock runs on */
         ack = APPEAL_CLOCK_REMOVE;
@@ -156,8 +163,16 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     if (new_clocks) {
         routing_deadlines(config, st->category, out->level, now, &out->ack_deadline_ms,
                           &out->resolve_deadline_ms);
+        /* a level with a sign clock: the first clock is the sign-for's (the acknowledge
+         * clock's member), and the resolve clock may wait for the sign-for */
+        long sign_ms = config->ladder_sign_ms[out->level >= 1 && out->level <= 4 ? out->level : 1];
+        if (sign_ms > 0) {
+            out->ack_deadline_ms = now + sign_ms;
+            if (config->ladder_resolve_from_sign)
+                out->resolve_deadline_ms = 0;
+        }
         ack = out->ack_deadline_ms;
-        resolve = out->resolve_deadline_ms;
+        resolve = out->resolve_deadline_ms > 0 ? out->resolve_deadline_ms : APPEAL_CLOCK_REMOVE;
         /* on the list at red; below red it was never on it (levels only climb) */
         supervise =
             out->level >= GRIDLINE__LEVEL__LEVEL_RED ? out->resolve_deadline_ms : APPEAL_CLOCK_KEEP;

@@ -118,6 +118,15 @@ static void s_decide(escalator_t *self, const config_t *cfg, s_county_t *c, long
             .reason = reason,
             .reason_code = ack ? "ack_overdue" : "resolve_overdue",
         };
+        /* on a level with a sign clock, an acknowledge clock of an unsigned order is its
+         * sign-for deadline */
+        int li = st->level >= 1 && st->level <= 4 ? (int)st->level : 1;
+        if (ack && !warn && cfg->ladder_sign_ms[li] > 0 &&
+            (st->status == APPEAL_ASSIGNED || st->status == APPEAL_REOPENED)) {
+            input.reason_code = "sign_overdue";
+            snprintf(reason, sizeof reason, "not signed for by its deadline at %s",
+                     lv ? lv->name : "?");
+        }
         if (warn) { /* a clock is near: its owner is told, once */
             snprintf(reason, sizeof reason, "%s deadline near at %s",
                      ack ? "acknowledge" : "resolve", lv ? lv->name : "?");

@@ -186,5 +186,26 @@ sleep 2
 check "once per clock: still one warning" warned_once
 check_eq "the warning clock is gone, the acknowledge clock stays" "1" \
   "$(rcli zrange "deadline:{150123}" 0 -1 | grep -c "^$d|ack$")$(rcli zscore "deadline:{150123}" "$d|warn_ack")"
+# ---- a sign-for clock (ladder.green.sign 1h), the resolve clock starting at the sign-for ----
+e2e_kill router TERM
+e2e_kill intake TERM
+export GRIDLINE_LADDER_GREEN_SIGN=1h GRIDLINE_LADDER_RESOLVE_FROM_SIGN=on
+e2e_start_service router
+e2e_start_service intake
+s1=$(new_appeal 150123100003 heating hotline)
+s2=$(new_appeal 150123100003 heating hotline)
+wait_until 10 status_is "$s1" assigned
+wait_until 10 status_is "$s2" assigned
+check_eq "assigned: the first clock is the sign-for's (1 h), no resolve clock yet" "3600000 0" \
+  "$(($(rcli zscore "deadline:{150123}" "$s1|ack") - $(hfield "$s1" assigned_at_ms))) $(hfield "$s1" resolve_deadline_ms)"
+check_eq "signed: 200" 200 "$(step "$s1" sign '{"actor":"网格员"}')"
+check "signed: the resolve clock starts now (3 d)" test "$(rcli zscore "deadline:{150123}" "$s1|resolve")" -gt \
+  "$(($(date +%s%3N) + 3 * 86400000 - 60000))"
+e2e_kill router TERM
+GRIDLINE_CLOCK_OFFSET_MS=$((70 * 60 * 1000)) e2e_start_service router
+wait_until 15 level_is "$s2" blue
+check_eq "not signed for within 1 h: climbs, reason sign_overdue" "blue sign_overdue" \
+  "$(hfield "$s2" level) $(events_of "$s2" | awk -F'\t' '$2 == "escalated" {print $5}' | head -n 1)"
+check_eq "the signed one stays green" "green signed" "$(hfield "$s1" level) $(hfield "$s1" status)"
 check "gridctl recount: no difference" "$BUILD/gridctl" recount --region 150123
 exit 0
