@@ -141,6 +141,8 @@ static const s_key_t s_keys[] = {
     S_SIGN("ladder.red.sign", 4, "red"),
     S_KEY("ladder.resolve_from_sign", S_BOOL, offsetof(config_t, ladder_resolve_from_sign), "off",
           0, 1, "with a sign clock, the resolve clock starts at sign-for instead of assignment"),
+    S_CLK("workorder.complex_resolve", workorder_complex, 0, "15wd",
+          "the resolve clock of an order marked complex (complex: true on sign or reassign)"),
     S_DUR0("ladder.warn_before", ladder_warn_before_ms, "0",
            "the owner is warned (a warned event) this long before each clock falls due; 0: no "
            "warnings"),

@@ -142,6 +142,8 @@ typedef struct config {
     long ladder_warn_before_ms; /* a warning (预警) this long before each clock; 0: none */
     long ladder_sign_ms[CONFIG_LEVELS]; /* sign-for (签收) within this; 0: no sign clock */
     int ladder_resolve_from_sign;       /* the resolve clock starts at sign-for, not assignment */
+    long workorder_complex_ms[1]; /* a complex order's resolve clock (workorder.complex_resolve) */
+    int workorder_complex_wd[1];  /* ... in working days (15wd by default) */
     char *calendar_file; /* calendar.file: holidays and make-up working days; "" = weekends only */
     int workorder_max_returns;         /* one more return climbs a level (returned_too_often) */
     int workorder_urge_escalate_after; /* the N-th urge climbs a level (urged); 0: never */

@@ -158,6 +158,13 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
     default:
         return LIFECYCLE_INVALID_STATE;
     }
+    if (in->complex && (action == APPEAL_SIGN || action == APPEAL_REASSIGN)) {
+        /* a dispatcher's judgement: the order gets a complex order's resolve clock from now */
+        out->resolve_deadline_ms = routing_deadline_after(
+            config, now, config->workorder_complex_ms[0], config->workorder_complex_wd[0]);
+        resolve = out->resolve_deadline_ms;
+        supervise = out->level >= GRIDLINE__LEVEL__LEVEL_RED ? resolve : APPEAL_CLOCK_KEEP;
+    }
     if (new_owner)
         routing_owner(config, directory, out->department, out->level, st->region, out->assignee);
     if (new_clocks) {

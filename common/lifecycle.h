@@ -42,6 +42,7 @@ typedef struct {
     Gridline__Level level; /* assign: the starting level (unset: green) */
     int64_t until_ms;      /* request_extension (required), grant_extension (0: the requested) */
     const char *feedback_channel; /* feedback: phone | sms, or NULL */
+    bool complex;                 /* sign, reassign: a complex order (workorder.complex_resolve) */
 } lifecycle_input_t;
 
 typedef enum {

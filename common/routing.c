@@ -115,8 +115,7 @@ void routing_owner(const config_t *config, const directory_t *directory, const c
     }
 }
 
-/* The deadline of one clock (ms or wd) started at now. */
-static int64_t s_deadline(const config_t *config, int64_t now, long ms, int wd)
+int64_t routing_deadline_after(const config_t *config, int64_t now, long ms, int wd)
 {
     if (wd > 0)
         return calendar_add_workdays(config->calendar, now, wd, config->clock_tz_offset_min);
@@ -141,7 +140,7 @@ void routing_deadlines(const config_t *config, const char *category, Gridline__L
         resolve_wd = cat->resolve_wd;
     }
     if (ack_deadline_ms)
-        *ack_deadline_ms = s_deadline(config, now_ms, ack_ms, ack_wd);
+        *ack_deadline_ms = routing_deadline_after(config, now_ms, ack_ms, ack_wd);
     if (resolve_deadline_ms)
-        *resolve_deadline_ms = s_deadline(config, now_ms, resolve_ms, resolve_wd);
+        *resolve_deadline_ms = routing_deadline_after(config, now_ms, resolve_ms, resolve_wd);
 }

@@ -46,6 +46,8 @@ void routing_owner(const config_t *config, const directory_t *directory, const c
 
 /* The deadlines (unix ms) of the clocks of an appeal of category at level started at now_ms.
  * Either out pointer may be NULL. */
+/* The deadline of one clock, ms or wd (working days, when > 0), started at now. */
+int64_t routing_deadline_after(const config_t *config, int64_t now, long ms, int wd);
 void routing_deadlines(const config_t *config, const char *category, Gridline__Level level,
                        int64_t now_ms, int64_t *ack_deadline_ms, int64_t *resolve_deadline_ms);
 

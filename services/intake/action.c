@@ -26,9 +26,9 @@ static const struct {
     {"feedback", APPEAL_FEEDBACK_GOOD, {"verdict", "satisfied", "solved", "comment", "channel"}},
     {"escalate", APPEAL_ESCALATE, {"reason", NULL}},
     {"transfer", APPEAL_TRANSFER, {"department", "reason", NULL}},
-    {"sign", APPEAL_SIGN, {NULL}},
+    {"sign", APPEAL_SIGN, {"complex", NULL}},
     {"return", APPEAL_RETURN, {"reason", NULL}},
-    {"reassign", APPEAL_REASSIGN, {"department", NULL}},
+    {"reassign", APPEAL_REASSIGN, {"department", "complex", NULL}},
     {"arbitrate", APPEAL_ARBITRATE, {"department", NULL}},
     {"request_extension", APPEAL_REQUEST_EXTENSION, {"reason", "until", NULL}},
     {"grant_extension", APPEAL_GRANT_EXTENSION, {"until", NULL}},
@@ -45,6 +45,16 @@ static int s_known(json_t *root, size_t a, rules_error_t *err)
     for (size_t i = 0; i < 5 && s_actions[a].fields[i]; i++)
         known[n++] = s_actions[a].fields[i];
     return jsonbody_known(root, known, n, err);
+}
+
+/* complex: true/false (optional): a complex order (workorder.complex_resolve). */
+static int s_complex(json_t *root, lifecycle_input_t *in, rules_error_t *err)
+{
+    int complex = -1;
+    if (jsonbody_bool(root, "complex", &complex, err) != 0)
+        return -1;
+    in->complex = complex > 0;
+    return 0;
 }
 
 /* A code from a closed list, required. */
@@ -210,6 +220,12 @@ action_t *action_parse(const char *name, const char *body, size_t len, rules_err
     case APPEAL_ARBITRATE:
         if (jsonbody_string(root, "department", in->action == APPEAL_REASSIGN, 64, &in->department,
                             err) != 0)
+            goto fail;
+        if (in->action == APPEAL_REASSIGN && s_complex(root, in, err) != 0)
+            goto fail;
+        break;
+    case APPEAL_SIGN:
+        if (s_complex(root, in, err) != 0)
             goto fail;
         break;
     case APPEAL_REQUEST_EXTENSION:

@@ -207,5 +207,15 @@ wait_until 15 level_is "$s2" blue
 check_eq "not signed for within 1 h: climbs, reason sign_overdue" "blue sign_overdue" \
   "$(hfield "$s2" level) $(events_of "$s2" | awk -F'\t' '$2 == "escalated" {print $5}' | head -n 1)"
 check_eq "the signed one stays green" "green signed" "$(hfield "$s1" level) $(hfield "$s1" status)"
+# a complex order (complex: true on sign): workorder.complex_resolve, 15 working days
+s3=$(new_appeal 150123100003 heating hotline)
+wait_until 10 status_is "$s3" assigned
+check_eq "complex must be true or false: 400 naming complex" "400 complex" \
+  "$(res=$(act "$s3" sign '{"actor":"派单员","complex":"yes"}'); echo "$(code_of "$res") $(body_of "$res" | jq -r .error.field)")"
+check_eq "sign, complex: 200" 200 "$(step "$s3" sign '{"actor":"派单员","complex":true}')"
+r3=$(hfield "$s3" resolve_deadline_ms)
+check_eq "its resolve deadline: a local midnight (16:00 UTC)" 57600000 "$((r3 % 86400000))"
+check "... at least 15 working days (19 calendar days) away" test "$r3" -gt "$(($(date +%s%3N) + 19 * 86400000))"
+check_eq "... and its clock with it" "$r3" "$(rcli zscore "deadline:{150123}" "$s3|resolve")"
 check "gridctl recount: no difference" "$BUILD/gridctl" recount --region 150123
 exit 0
