@@ -320,9 +320,10 @@ void counts_render(json_t *out, const json_t *sums)
         const char *prefix;
         const char *group;
     } groups[] = {{"ch:", "by_channel"}, {"cat:", "by_category"}, {"lvl:", "by_level"},
-                  {"ev:", "by_event"},   {"escl:", NULL},         {"esc:", NULL}};
+                  {"ev:", "by_event"},   {"escl:", NULL},         {"esc:", NULL},
+                  {"ret:", NULL}};
     json_object_set_new(out, "appeals", json_integer(s_get(sums, "ev:collected")));
-    json_t *esc_level = json_object(), *esc_reason = json_object();
+    json_t *esc_level = json_object(), *esc_reason = json_object(), *returns = json_object();
     for (size_t g = 0; g < 4; g++)
         json_object_set_new(out, groups[g].group, json_object());
     const char *field;
@@ -335,7 +336,8 @@ void counts_render(json_t *out, const json_t *sums)
                 continue;
             json_t *target = groups[g].group ? json_object_get(out, groups[g].group)
                              : g == 4        ? esc_level
-                                             : esc_reason;
+                             : g == 5        ? esc_reason
+                                             : returns;
             json_object_set_new(target, field + plen, json_integer(json_integer_value(value)));
             break;
         }
@@ -345,6 +347,10 @@ void counts_render(json_t *out, const json_t *sums)
     json_object_set_new(esc, "by_level", esc_level);
     json_object_set_new(esc, "by_reason", esc_reason);
     json_object_set_new(out, "escalations", esc);
+    /* work orders returned (退单), by the department that returned them */
+    json_object_set_new(out, "returns",
+                        json_pack("{s:I, s:o}", "total", (json_int_t)s_get(sums, "ev:returned"),
+                                  "by_department", returns));
     json_object_set_new(out, "rates", counts_rates(sums));
     json_t *d = json_object();
     json_object_set_new(d, "acknowledge", counts_durations(sums, "dack:"));

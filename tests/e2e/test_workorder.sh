@@ -149,6 +149,7 @@ check_eq "satisfaction: h's call-back counts, g's no_feedback does not" \
   '{"num":1,"den":1,"value":1}' "$(sq .rates.satisfaction)"
 check_eq "now: one invalid, kept" 1 "$(sq '.now.by_status.invalid')"
 check_eq "returns counted per unit: heating's (b and c once each)" 2 "$(rcli hget "stats:{150123}:$today:150123" ret:heating)"
+check_eq "/v1/stats shows the returns by department" '{"heating":2,"water-supply":2}' "$(sq '.returns.by_department' | jq -cS .)"
 # ---- a repeat call (same phone, village, category) urges the open order ----
 e2e_kill intake TERM
 GRIDLINE_WORKORDER_REPEAT_WINDOW=1h e2e_start_service intake
