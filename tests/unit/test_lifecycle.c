@@ -148,6 +148,89 @@ static void test_transfer_and_remind(void **state)
     lifecycle_step_fini(&s);
 }
 
+/* the work-order steps (issue 11) */
+static void test_sign_return_arbitrate(void **state)
+{
+    appeal_state_t st = s_state(APPEAL_ASSIGNED, GRIDLINE__LEVEL__LEVEL_GREEN);
+    st.first_ack_deadline_ms = NOW + 1;
+    lifecycle_step_t s;
+    assert_int_equal(s_decide(state, &st, APPEAL_SIGN, &s), LIFECYCLE_OK);
+    assert_int_equal(s.status, APPEAL_SIGNED);
+    assert_int_equal(s.change.ack_due, APPEAL_CLOCK_REMOVE);
+    Gridline__Event *e = event_unpack(s.event, s.event_len);
+    assert_int_equal(e->type, GRIDLINE__EVENT_TYPE__EVENT_SIGNED);
+    assert_true(e->on_time); /* the response for the response rate */
+    event_free(&e);
+    lifecycle_step_fini(&s);
+
+    st.status = APPEAL_SIGNED;
+    assert_int_equal(s_decide(state, &st, APPEAL_RETURN, &s), LIFECYCLE_OK);
+    assert_int_equal(s.status, APPEAL_RETURNED);
+    assert_string_equal(s.assignee, "dispatcher:green");
+    assert_int_equal(s.change.resolve_due, APPEAL_CLOCK_KEEP); /* runs on */
+    lifecycle_step_fini(&s);
+
+    st.status = APPEAL_RETURNED;
+    assert_int_equal(s_decide(state, &st, APPEAL_ACKNOWLEDGE, &s), LIFECYCLE_INVALID_STATE);
+    assert_int_equal(s_decide(state, &st, APPEAL_ARBITRATE, &s), LIFECYCLE_OK);
+    assert_int_equal(s.status, APPEAL_ASSIGNED);
+    assert_string_equal(s.department, "heating"); /* the returning unit */
+    lifecycle_step_fini(&s);
+
+    /* bound by the ruling: its return is refused */
+    st.status = APPEAL_ASSIGNED;
+    snprintf(st.arbitrated, sizeof st.arbitrated, "heating");
+    assert_int_equal(s_decide(state, &st, APPEAL_RETURN, &s), LIFECYCLE_INVALID_STATE);
+}
+
+static void test_returned_too_often_and_urged_climb(void **state)
+{
+    appeal_state_t st = s_state(APPEAL_ASSIGNED, GRIDLINE__LEVEL__LEVEL_GREEN);
+    lifecycle_step_t s;
+    st.returns = 2; /* workorder.max_returns 2: the third climbs */
+    assert_int_equal(s_decide(state, &st, APPEAL_RETURN, &s), LIFECYCLE_OK);
+    assert_int_equal(s.status, APPEAL_ASSIGNED);
+    assert_int_equal(s.level, GRIDLINE__LEVEL__LEVEL_BLUE);
+    Gridline__Event *e = event_unpack(s.event, s.event_len);
+    assert_int_equal(e->type, GRIDLINE__EVENT_TYPE__EVENT_ESCALATED);
+    assert_string_equal(e->reason_code, "returned_too_often");
+    event_free(&e);
+    lifecycle_step_fini(&s);
+
+    st.returns = 0;
+    st.urges = 1; /* the second urge: urged, unchanged */
+    assert_int_equal(s_decide(state, &st, APPEAL_URGE, &s), LIFECYCLE_OK);
+    assert_int_equal(s.level, GRIDLINE__LEVEL__LEVEL_GREEN);
+    lifecycle_step_fini(&s);
+    st.urges = 2; /* the third (workorder.urge_escalate_after 3): climbs */
+    assert_int_equal(s_decide(state, &st, APPEAL_URGE, &s), LIFECYCLE_OK);
+    assert_int_equal(s.level, GRIDLINE__LEVEL__LEVEL_BLUE);
+    e = event_unpack(s.event, s.event_len);
+    assert_string_equal(e->reason_code, "urged");
+    event_free(&e);
+    lifecycle_step_fini(&s);
+}
+
+static void test_extensions_and_invalid(void **state)
+{
+    appeal_state_t st = s_state(APPEAL_ASSIGNED, GRIDLINE__LEVEL__LEVEL_GREEN);
+    lifecycle_step_t s;
+    assert_int_equal(s_decide(state, &st, APPEAL_GRANT_EXTENSION, &s), LIFECYCLE_INVALID_STATE);
+    st.extension_until_ms = NOW + 86400000;
+    assert_int_equal(s_decide(state, &st, APPEAL_GRANT_EXTENSION, &s), LIFECYCLE_OK);
+    assert_int_equal(s.status, APPEAL_ASSIGNED);
+    assert_int_equal(s.resolve_deadline_ms, NOW + 86400000);
+    assert_int_equal(s.change.resolve_due, NOW + 86400000);
+    lifecycle_step_fini(&s);
+    assert_int_equal(s_decide(state, &st, APPEAL_INVALIDATE, &s), LIFECYCLE_OK);
+    assert_int_equal(s.status, APPEAL_INVALID);
+    assert_int_equal(s.change.ack_due, APPEAL_CLOCK_REMOVE);
+    assert_int_equal(s.change.resolve_due, APPEAL_CLOCK_REMOVE);
+    lifecycle_step_fini(&s);
+    st.status = APPEAL_INVALID;
+    assert_int_equal(s_decide(state, &st, APPEAL_URGE, &s), LIFECYCLE_INVALID_STATE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +238,9 @@ int main(void)
         cmocka_unit_test(test_acknowledge_and_resolve),
         cmocka_unit_test(test_escalate_and_reopen),
         cmocka_unit_test(test_transfer_and_remind),
+        cmocka_unit_test(test_sign_return_arbitrate),
+        cmocka_unit_test(test_returned_too_often_and_urged_climb),
+        cmocka_unit_test(test_extensions_and_invalid),
     };
     return cmocka_run_group_tests(tests, s_setup, config_fixture_teardown);
 }
