@@ -4,7 +4,8 @@
 # Sat 02-14 a make-up working day). The router sets the deadlines at 24:00 local time (+08:00) of
 # the N-th working day after the start day; a router whose clock has passed local midnight
 # escalates, and the next level's 1wd clock, started on a holiday, ends on the first working day
-# after the festival. SIGHUP rereads the calendar file: a broken one is refused (the line named)
+# after the festival; a clock started the day before the National Day week ends after it, the
+# make-up Saturday counted. SIGHUP rereads the calendar file: a broken one is refused (the line named)
 # and the old one stays; a changed one moves the next deadlines.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/esc_lib.sh"
@@ -66,4 +67,14 @@ check "escalated on its acknowledge clock" wait_until 10 type_count_at_least "$a
 check_eq "blue, ack_overdue" "blue ack_overdue" \
   "$(events_of "$a" | awk -F'\t' '$2 == "escalated" {print $3, $5}' | head -n 1)"
 check_eq "blue's ack deadline: 24:00 +08:00 on Tue 02-24" "$TUE_24_END" "$(hfield "$a" ack_deadline_ms)"
+
+echo "# --- the National Day week: 10-01..10-07 off, Sat 10-10 a make-up working day"
+e2e_kill router
+e2e_start_service router GRIDLINE_CLOCK_OFFSET_MS="$(offset_to 2026-09-30T02:00:00Z)" # Wed 10:00 +08:00
+n=$(new_appeal 150123100201 heating hotline)
+check "assigned" wait_until 10 status_is "$n" assigned
+check_eq "ack deadline: 24:00 +08:00 on Thu 10-08, the first working day after the week (1wd)" \
+  "$(ms_of 2026-10-08T16:00:00Z)" "$(hfield "$n" ack_deadline_ms)"
+check_eq "resolve deadline: 24:00 +08:00 on Tue 10-13 (5wd: 10-08, 09, the make-up 10, 12, 13)" \
+  "$(ms_of 2026-10-13T16:00:00Z)" "$(hfield "$n" resolve_deadline_ms)"
 exit 0
