@@ -293,6 +293,15 @@ static void s_create_args(argv_t *a, const appeal_create_t *in, const uint8_t *e
     argv_add(a, in->fingerprint ? in->fingerprint : "");
     argv_add(a, ext ? "1" : "0");
     argv_addn(a, event, event_len);
+    /* the repeat-call key (repeat:{C}:<phone>|<village>|<category>, "" none) and its TTL */
+    bool repeat = in->repeat_window_ms > 0 && appeal->contact && appeal->contact->phone &&
+                  *appeal->contact->phone;
+    if (repeat)
+        argv_addf(a, "repeat:{%.6s}:%s|%.12s|%s", appeal->region, appeal->contact->phone,
+                  appeal->region, appeal->category);
+    else
+        argv_add(a, "");
+    argv_add_int(a, repeat ? in->repeat_window_ms : 0);
     /* the field/value pairs that follow (the same conditions as below) */
     bool coords = appeal->location && (appeal->location->lat != 0 || appeal->location->lon != 0);
     bool address = appeal->location && appeal->location->address && *appeal->location->address;
@@ -497,6 +506,10 @@ static int s_create_parse(redisReply *r, appeal_create_call_t *call,
         case 3:
             snprintf(out->id, sizeof out->id, "%s", value);
             results[i] = APPEAL_DUPLICATE;
+            break;
+        case 5:
+            snprintf(out->id, sizeof out->id, "%s", value);
+            results[i] = APPEAL_REPEAT_CALL;
             break;
         default:
             log_error("no free appeal id: the county's day counter is far behind its appeals",

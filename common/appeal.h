@@ -177,6 +177,8 @@ typedef enum {
     APPEAL_KEY_REUSED,          /* the key was seen with another request: id of that appeal */
     APPEAL_DUPLICATE,           /* the channel's external id was seen: id of that appeal */
     APPEAL_NO_FREE_ID,          /* the county's day counter is far behind its appeals */
+    APPEAL_REPEAT_CALL,         /* the resident's open order of the same kind: id of it (nothing
+                                 * stored; the caller urges it) */
     APPEAL_UNAVAILABLE = -1,    /* Redis down (nothing sent) or a script error (logged) */
     APPEAL_OUTCOME_UNKNOWN = -2 /* sent, and no answer came (a timeout): it may be stored */
 } appeal_create_result_t;
@@ -193,6 +195,9 @@ typedef struct {
     int64_t resend_at_ms;
     outbox_t *const *outboxes; /* hops that get the collected event */
     size_t outbox_count;
+    /* > 0: a resident's call (same phone, village, category) within this of an order still
+     * open answers APPEAL_REPEAT_CALL instead of storing; a stored one is remembered as long */
+    int64_t repeat_window_ms;
 } appeal_create_t;
 
 typedef struct {

@@ -68,7 +68,7 @@ rconn_t *collector_redis(collector_t *self)
 appeal_create_result_t collector_submit(collector_t *self, const config_t *config,
                                         const Gridline__Appeal *appeal, const char *token,
                                         const char *idempotency_key, const char *fingerprint,
-                                        char id[KEYS_ID_MAX])
+                                        bool match_repeat, char id[KEYS_ID_MAX])
 {
     int64_t now = clock_wall_ms();
     /* the rules may choose another category: the appeal is stored and counted under it */
@@ -90,6 +90,7 @@ appeal_create_result_t collector_submit(collector_t *self, const config_t *confi
         .resend_at_ms = now + self->config->outbox_resend_after_ms,
         .outboxes = self->outboxes,
         .outbox_count = 2, /* router, aggregator */
+        .repeat_window_ms = match_repeat ? config->workorder_repeat_window_ms : 0,
     };
     appeal_created_t out;
     appeal_create_result_t result = appeal_create(self->redis, &in, &out);

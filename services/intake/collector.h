@@ -20,11 +20,13 @@ rconn_t *collector_redis(collector_t *self);
 /* Stores appeal (checked: see rules.h) unless its idempotency key or external id was seen;
  * config's rules may change its category (the submitted one is kept) and its starting level.
  * idempotency_key and fingerprint may be NULL. out->id is set for every result but
- * APPEAL_UNAVAILABLE and APPEAL_NO_FREE_ID. */
+ * APPEAL_UNAVAILABLE and APPEAL_NO_FREE_ID. match_repeat: a resident's call again about an
+ * order still open (workorder.repeat_window) answers APPEAL_REPEAT_CALL with that order's id,
+ * storing nothing, in the same script call (no extra round trip). */
 appeal_create_result_t collector_submit(collector_t *self, const config_t *config,
                                         const Gridline__Appeal *appeal, const char *token,
                                         const char *idempotency_key, const char *fingerprint,
-                                        char id[KEYS_ID_MAX]);
+                                        bool match_repeat, char id[KEYS_ID_MAX]);
 /* One appeal of collector_submit_many: what to store, and (set by the call) its outcome. */
 typedef struct {
     const Gridline__Appeal *appeal; /* checked */

@@ -123,33 +123,14 @@ static void s_channel_of(rconn_t *redis, const char *id, char *out, size_t size)
         freeReplyObject(r);
 }
 
-/* repeat:{C}:<phone>|<village>|<category>: the open order a resident's earlier call made */
-static void s_repeat_key(char *key, size_t size, const Gridline__Appeal *a)
-{
-    snprintf(key, size, "repeat:{%.6s}:%s|%.12s|%s", a->region, a->contact->phone, a->region,
-             a->category);
-}
-
 /* A resident calling again about an order still open (same phone, village and category within
- * workorder.repeat_window) urges it instead of opening a new one. 1 answered (200, "urged"),
- * 0 go on and create. */
-static int s_repeat_call(intake_t *self, collector_t *collector, const config_t *cfg,
-                         const auth_token_t *tok, const Gridline__Appeal *a, const char *idem,
-                         const char *fingerprint, http_response_t *res)
+ * workorder.repeat_window; appeal_create found it) urges it instead of opening a new one:
+ * answered 200 "urged" and 1, or 0 when the order could not be urged (closed since): then a
+ * new one is stored. */
+static int s_urge_repeat(intake_t *self, collector_t *collector, const config_t *cfg,
+                         const auth_token_t *tok, const Gridline__Appeal *a, const char *id,
+                         const char *idem, const char *fingerprint, http_response_t *res)
 {
-    if (cfg->workorder_repeat_window_ms <= 0 || !a->contact || !a->contact->phone ||
-        !*a->contact->phone)
-        return 0;
-    char key[KEYS_MAX], id[KEYS_ID_MAX];
-    s_repeat_key(key, sizeof key, a);
-    redisReply *r = rconn_command(collector_redis(collector), "GET %s", key);
-    bool found = r && r->type == REDIS_REPLY_STRING && r->len < sizeof id;
-    if (found)
-        snprintf(id, sizeof id, "%s", r->str);
-    if (r)
-        freeReplyObject(r);
-    if (!found)
-        return 0;
     char note[120];
     snprintf(note, sizeof note, "the resident called again (%.32s)", a->channel);
     lifecycle_input_t in = {
@@ -158,7 +139,7 @@ static int s_repeat_call(intake_t *self, collector_t *collector, const config_t 
     collector_act_result_t rc =
         collector_act(collector, cfg, tok->region, id, &in, idem, fingerprint, &acted);
     if (rc != COLLECTOR_ACTED && rc != COLLECTOR_REPLAYED)
-        return 0; /* closed since, or anything else: a new order */
+        return 0;
     metric_add(self->urged, 1);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i}", "id", id, "result", "urged", "status",
                           appeal_status_name(acted.status), "level", event_level_name(acted.level),
@@ -208,27 +189,19 @@ static void s_post_appeal(intake_t *self, collector_t *collector, const config_t
     }
     char fingerprint[17], id[KEYS_ID_MAX];
     submission_fingerprint_of(sub, fingerprint);
-    if (s_repeat_call(self, collector, cfg, tok, parsed, idem, fingerprint, res)) {
-        submission_destroy(&sub);
-        return;
-    }
     appeal_create_result_t result =
-        collector_submit(collector, cfg, parsed, tok->name, idem, fingerprint, id);
+        collector_submit(collector, cfg, parsed, tok->name, idem, fingerprint, true, id);
+    if (result == APPEAL_REPEAT_CALL) {
+        if (s_urge_repeat(self, collector, cfg, tok, parsed, id, idem, fingerprint, res)) {
+            submission_destroy(&sub);
+            return;
+        }
+        result = collector_submit(collector, cfg, parsed, tok->name, idem, fingerprint, false, id);
+    }
     switch (result) {
     case APPEAL_CREATED:
         metric_add(self->created, 1);
         s_created(res, id, false);
-        if (cfg->workorder_repeat_window_ms > 0 && parsed->contact && parsed->contact->phone &&
-            *parsed->contact->phone) {
-            /* after the store, not in its step: an intake that dies in between costs only this
-             * order's matching of later calls */
-            char key[KEYS_MAX];
-            s_repeat_key(key, sizeof key, parsed);
-            redisReply *r = rconn_command(collector_redis(collector), "SET %s %s PX %lld", key, id,
-                                          (long long)cfg->workorder_repeat_window_ms);
-            if (r)
-                freeReplyObject(r);
-        }
         break;
     case APPEAL_REPLAYED:
         metric_add(self->replayed, 1);

@@ -522,7 +522,7 @@ static void s_post_request(collector_t *collector, const config_t *cfg,
     }
 
     char id[KEYS_ID_MAX];
-    switch (collector_submit(collector, cfg, &appeal, tok.name, NULL, NULL, id)) {
+    switch (collector_submit(collector, cfg, &appeal, tok.name, NULL, NULL, false, id)) {
     case APPEAL_CREATED:
     case APPEAL_REPLAYED:
     case APPEAL_DUPLICATE:

@@ -153,8 +153,10 @@ check_eq "/v1/stats shows the returns by department" '{"heating":2,"water-supply
 # ---- a repeat call (same phone, village, category) urges the open order ----
 e2e_kill intake TERM
 GRIDLINE_WORKORDER_REPEAT_WINDOW=1h e2e_start_service intake
-call() { # PHONE CATEGORY -> "STATUS BODY"
-  post_appeal "{\"channel\":\"hotline\",\"region\":\"150123100002\",\"category\":\"$2\",\"description\":\"楼道灯不亮\",\"reporter\":{\"name\":\"赵六\",\"phone\":\"$1\"}}"
+call() { # PHONE CATEGORY [curl args...] -> "STATUS BODY"
+  local phone=$1 category=$2
+  shift 2
+  post_appeal "{\"channel\":\"hotline\",\"region\":\"150123100002\",\"category\":\"$category\",\"description\":\"楼道灯不亮\",\"reporter\":{\"name\":\"赵六\",\"phone\":\"$phone\"}}" "$@"
 }
 first=$(call 13900001111 city)
 check_eq "the first call: 201, a new order" 201 "$(code_of "$first")"
@@ -167,6 +169,14 @@ check_eq "no new order stored; an urged event on the open one" "$(appeal_count) 
   "$(($(appeal_count))) $(ev "$r") $(rc "$r")"
 check_eq "another category: a new order" 201 "$(code_of "$(call 13900001111 water)")"
 check_eq "another resident: a new order" 201 "$(code_of "$(call 13900002222 city)")"
+# a repeat call retried with its Idempotency-Key urges once
+q=$(body_of "$(call 13900003333 city)" | jq -r .id)
+wait_until 10 status_is "$q" assigned
+k1=$(call 13900003333 city -H 'Idempotency-Key: repeat-call-7')
+k2=$(call 13900003333 city -H 'Idempotency-Key: repeat-call-7')
+check_eq "a repeat call and its retry with the same Idempotency-Key: 200 urged twice, one urge" \
+  "200 urged 200 urged 1" \
+  "$(code_of "$k1") $(body_of "$k1" | jq -r .result) $(code_of "$k2") $(body_of "$k2" | jq -r .result) $(hfield "$q" urges)"
 call 13900001111 city >/dev/null
 check_eq "the third call: urged again, still green" "green urged 2" "$(hfield "$r" level) $(ev "$r") $(hfield "$r" urges)"
 call 13900001111 city >/dev/null
