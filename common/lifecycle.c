@@ -93,8 +93,15 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
         out->level = appeal_level_next(st->level);
         new_owner = new_clocks = true;
         break;
-    case APPEAL_TRANSFER: {
-        const char *dept = routing_department(config, in->department);
+    case APPEAL_TRANSFER:
+    case APPEAL_REASSIGN:
+    case APPEAL_ARBITRATE: {
+        /* to another department at the same level (arbitrate: by default the returning unit's):
+         * a new owner and acknowledge clock; the resolve clock runs on */
+        const char *dept = in->department && *in->department
+                               ? routing_department(config, in->department)
+                           : action == APPEAL_ARBITRATE ? st->department
+                                                        : NULL;
         if (!dept)
             return LIFECYCLE_UNKNOWN_DEPARTMENT;
         snprintf(out->department, sizeof out->department, "%s", dept);
@@ -125,20 +132,6 @@ lifecycle_result_t lifecycle_decide(const config_t *config, const directory_t *d
         snprintf(out->assignee, sizeof out->assignee, "dispatcher:%s",
                  appeal_level(st->level) ? appeal_level(st->level)->name : "green");
         break;
-    case APPEAL_REASSIGN:
-    case APPEAL_ARBITRATE: {
-        const char *dept = in->department && *in->department
-                               ? routing_department(config, in->department)
-                           : action == APPEAL_ARBITRATE ? st->department
-                                                        : NULL;
-        if (!dept)
-            return LIFECYCLE_UNKNOWN_DEPARTMENT;
-        snprintf(out->department, sizeof out->department, "%s", dept);
-        new_owner = true;
-        routing_deadlines(config, st->category, out->level, now, &out->ack_deadline_ms, NULL);
-        ack = out->ack_deadline_ms;
-        break;
-    }
     case APPEAL_REQUEST_EXTENSION:
     case APPEAL_REFUSE_EXTENSION:
     case APPEAL_URGE:
