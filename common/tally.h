@@ -2,8 +2,8 @@
  *
  * Counters live in stats:{C}:<period>:<region> (see keys.h and docs/aggregator.md): one hash per
  * region (the county, township, village and, when the appeal names one, grid of the appeal) and
- * period (the local day YYYYMMDD and its month YYYYMM, the monthly roll-up, written in the
- * same step). On the event's day:
+ * local day YYYYMMDD; the county's also per month YYYYMM (its monthly roll-up, written in the
+ * same step: a province-wide year reads 12 hashes per county). On the event's day:
  *   ch:<channel>     +1 on collected
  *   cat:<category>   +1 on collected
  *   lvl:<level>      +1 each time an appeal is handed to a level: its first assignment, an

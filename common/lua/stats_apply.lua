@@ -6,8 +6,8 @@
 --       event bytes as received, appeal id, r, r regions, day, month, n, n fields (the
 --       event's day), cohort day ("" none), cohort month, slot ("" none), "min" | "max"
 --       (which seq holds the slot), seq, the slot's fields joined by ","
--- Every field is added to stats:{C}:<period>:<region> for each region and for the day and
--- its month; the slot's to the cohort day and month. A slot (one per appeal, in the appeal's
+-- Every field is added to stats:{C}:<day>:<region> for each region, and to the county's
+-- monthly roll-up stats:{C}:<month>:<C>; the slot's to the cohort day and month. A slot (one per appeal, in the appeal's
 -- hash: "<seq>|<fields>") is taken by the lowest (min) or highest (max) seq: a better event
 -- takes the old one's fields back. agg_inv (an invalid call) takes every other slot's fields
 -- back for good: after it, no slot of the appeal counts.
@@ -15,8 +15,10 @@
 local tag = '{' .. ARGV[1] .. '}:'
 local acc, order, out = {}, {}, {}
 local function add(regions, periods, field, n)
-  for _, p in ipairs(periods) do
-    for _, r in ipairs(regions) do
+  for pi, p in ipairs(periods) do
+    -- periods: {day, month}; the monthly roll-up is the county's alone (regions[1])
+    for ri, r in ipairs(regions) do
+      if pi == 2 and ri > 1 then break end
       local k = 'stats:' .. tag .. p .. ':' .. r
       local h = acc[k]
       if not h then h = {}; acc[k] = h; order[#order + 1] = k end

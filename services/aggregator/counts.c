@@ -136,10 +136,24 @@ int counts_append(rconn_t *redis, const region_table_t *regions, const char *reg
     if (len >= 6) {
         snprintf(county, sizeof county, "%.6s", region);
         for (size_t p = 0; p < nperiods; p++) {
-            keys_stats(key, county, periods[p], region);
-            if (rconn_append(redis, "HGETALL %s", key) != 0)
-                return -1;
-            (*reads)++;
+            /* the monthly roll-ups are the county's: below it, a month is read day by day */
+            char days[31][9];
+            int ndays = 1;
+            if (len > 6 && strlen(periods[p]) == 6) {
+                char first[9], last[9];
+                int y = atoi(periods[p]) / 100, m = atoi(periods[p]) % 100;
+                snprintf(first, sizeof first, "%s01", periods[p]);
+                snprintf(last, sizeof last, "%s%02d", periods[p], s_month_days(y, m));
+                ndays = counts_days(first, last, days, 31);
+            } else {
+                snprintf(days[0], sizeof days[0], "%s", periods[p]);
+            }
+            for (int d = 0; d < ndays; d++) {
+                keys_stats(key, county, days[d], region);
+                if (rconn_append(redis, "HGETALL %s", key) != 0)
+                    return -1;
+                (*reads)++;
+            }
         }
         return 0;
     }

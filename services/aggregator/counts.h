@@ -2,8 +2,9 @@
  * over the periods of a span of days and over the counties beneath a region, the county
  * gauges, and what the API shows of a sum (groups, escalations, rates, durations).
  *
- * A span of local days is read as whole months from the monthly roll-ups and the rest as days,
- * so a province-wide year is 12 x 108 hashes. All reads of one call go in one round trip. */
+ * A span of local days is read as whole months from the counties' monthly roll-ups and the rest
+ * as days, so a province-wide year is 12 x 108 hashes; below a county, day by day. All reads of one
+ * call go in one round trip. */
 #ifndef GRIDLINE_COUNTS_H
 #define GRIDLINE_COUNTS_H
 

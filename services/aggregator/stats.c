@@ -293,9 +293,9 @@ void stats_csv(const region_table_t *regions, rconn_t *redis, const http_request
     } else if (csv) {
         s_csv_stats_row(csv, region, name, span, out);
     }
-    json_decref(out);
-    char filename[64];
+    char filename[64]; /* before the answer is freed: region points into it */
     snprintf(filename, sizeof filename, "gridline-stats-%s.csv", region);
+    json_decref(out);
     s_csv_answer(res, csv, filename);
 }
 

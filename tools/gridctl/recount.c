@@ -55,7 +55,8 @@ static void s_add_all(s_recount_t *self, const tally_t *t, const char *day, cons
 {
     for (size_t r = 0; r < t->nregions; r++) {
         s_add(self, day, t->regions[r], field, 1);
-        s_add(self, month, t->regions[r], field, 1);
+        if (r == 0) /* the monthly roll-up is the county's alone */
+            s_add(self, month, t->regions[r], field, 1);
     }
 }
 
