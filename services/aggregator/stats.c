@@ -7,6 +7,7 @@
 
 #include "clock.h"
 #include "counts.h"
+#include "query.h"
 #include "csv.h"
 #include "keys.h"
 #include "ranking.h"
@@ -177,16 +178,11 @@ static json_t *s_build(const region_table_t *regions, rconn_t *redis, const char
 static json_t *s_answer(const region_table_t *regions, rconn_t *redis, const http_request_t *req,
                         http_response_t *res)
 {
-    const char *region = http_request_arg(req, "region");
-    region = region && *region ? region : "15";
+    const char *region;
     const region_t *known = NULL;
-    int level = region_query(regions, region, &known);
-    if (level < 0) {
-        bool invalid = level == REGION_QUERY_INVALID;
-        http_response_error(res, invalid ? 400 : 404, invalid ? "invalid" : "unknown_region",
-                            "region", "region '%.20s' is not a known division code", region);
+    int level = query_region(regions, req, res, "15", &region, &known);
+    if (level < 0)
         return NULL;
-    }
     const char *by = http_request_arg(req, "by");
     if (by && strcmp(by, "day") != 0 && strcmp(by, "child") != 0) {
         http_response_error(res, 400, "invalid", "by", "by must be day or child");
@@ -332,16 +328,11 @@ static int s_overdue(rconn_t *redis, const region_t **kids, size_t n, ranking_un
 void stats_rankings(const config_t *config, const region_table_t *regions, rconn_t *redis,
                     const http_request_t *req, http_response_t *res, bool csv)
 {
-    const char *region = http_request_arg(req, "region");
-    region = region && *region ? region : "15";
+    const char *region;
     const region_t *known = NULL;
-    int level = region_query(regions, region, &known);
-    if (level < 0) {
-        bool invalid = level == REGION_QUERY_INVALID;
-        http_response_error(res, invalid ? 400 : 404, invalid ? "invalid" : "unknown_region",
-                            "region", "region '%.20s' is not a known division code", region);
+    int level = query_region(regions, req, res, "15", &region, &known);
+    if (level < 0)
         return;
-    }
     const char *child_arg = http_request_arg(req, "child_level");
     region_level_t child;
     if (child_arg && strcmp(child_arg, "township") == 0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "query.h"
 
 #define S_DEFAULT_LIMIT 50
 #define S_MAX_LIMIT 500
@@ -19,27 +20,17 @@ static int s_oldest_first(const void *x, const void *y)
 void callback_due(const config_t *cfg, rconn_t *redis, const region_table_t *regions,
                   const auth_token_t *tok, const http_request_t *req, http_response_t *res)
 {
-    const char *region = http_request_arg(req, "region");
-    if (!region || !*region)
-        region = *tok->region ? tok->region : "15";
+    const char *region;
     const region_t *known = NULL;
-    int level = region_query(regions, region, &known);
-    if (level < 0) {
-        bool invalid = level == REGION_QUERY_INVALID;
-        http_response_error(res, invalid ? 400 : 404, invalid ? "invalid" : "unknown_region",
-                            "region", "region '%.20s' is not a known division code", region);
+    if (query_region(regions, req, res, *tok->region ? tok->region : "15", &region, &known) < 0)
         return;
-    }
     if (!auth_allows_region(tok, region)) {
         auth_forbid(res, tok, "region", "list call-backs of this region");
         return;
     }
-    const char *limit_arg = http_request_arg(req, "limit");
-    long limit = limit_arg ? strtol(limit_arg, NULL, 10) : S_DEFAULT_LIMIT;
-    if (limit < 1 || limit > S_MAX_LIMIT) {
-        http_response_error(res, 400, "invalid", "limit", "limit must be 1..%d", S_MAX_LIMIT);
+    long limit;
+    if (query_limit(req, res, S_DEFAULT_LIMIT, S_MAX_LIMIT, &limit) != 0)
         return;
-    }
     size_t all = 0;
     region_counties(regions, &all);
     const region_t **counties = calloc(all ? all : 1, sizeof *counties);

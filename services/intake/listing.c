@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "contact.h"
 #include "keys.h"
+#include "query.h"
 #include "rules.h"
 
 #define S_DEFAULT_LIMIT 50
@@ -140,16 +141,11 @@ void listing_get(rconn_t *redis, const region_table_t *regions, const auth_token
         .overdue = http_request_arg(req, "overdue"),
     };
     /* no region: the token's, else the province */
-    if (!flt.region || !*flt.region)
-        flt.region = *tok->region ? tok->region : "15";
     const region_t *known = NULL;
-    int level = region_query(regions, flt.region, &known);
-    if (level < 0) {
-        bool invalid = level == REGION_QUERY_INVALID;
-        http_response_error(res, invalid ? 400 : 404, invalid ? "invalid" : "unknown_region",
-                            "region", "region '%.20s' is not a known division code", flt.region);
+    int level =
+        query_region(regions, req, res, *tok->region ? tok->region : "15", &flt.region, &known);
+    if (level < 0)
         return;
-    }
     if (!auth_allows_region(tok, flt.region)) {
         auth_forbid(res, tok, "region", "list appeals of this region");
         return;
@@ -158,12 +154,9 @@ void listing_get(rconn_t *redis, const region_table_t *regions, const auth_token
         http_response_error(res, 400, "invalid", "overdue", "overdue must be true or false");
         return;
     }
-    const char *limit_arg = http_request_arg(req, "limit");
-    long limit = limit_arg ? strtol(limit_arg, NULL, 10) : S_DEFAULT_LIMIT;
-    if (limit < 1 || limit > S_MAX_LIMIT) {
-        http_response_error(res, 400, "invalid", "limit", "limit must be 1..%d", S_MAX_LIMIT);
+    long limit;
+    if (query_limit(req, res, S_DEFAULT_LIMIT, S_MAX_LIMIT, &limit) != 0)
         return;
-    }
     int64_t lo = 0, hi = INT64_MAX;
     rules_error_t err;
     const char *from = http_request_arg(req, "from"), *to = http_request_arg(req, "to");

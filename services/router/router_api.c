@@ -9,6 +9,7 @@
 
 #include "appeal.h"
 #include "auth.h"
+#include "query.h"
 #include "clock.h"
 #include "directory.h"
 #include "keys.h"
@@ -268,22 +269,12 @@ static int s_by_deadline(const void *x, const void *y)
 static void s_supervision(s_thread_t *t, service_t *svc, const http_request_t *req,
                           http_response_t *res)
 {
-    const char *region = http_request_arg(req, "region");
-    const char *limit_arg = http_request_arg(req, "limit");
-    region = region && *region ? region : "15";
+    const char *region;
     const region_t *known = NULL;
-    int level = region_query(svc->regions, region, &known);
-    if (level < 0) {
-        bool invalid = level == REGION_QUERY_INVALID;
-        http_response_error(res, invalid ? 400 : 404, invalid ? "invalid" : "unknown_region",
-                            "region", "region '%.20s' is not a known division code", region);
+    long limit;
+    if (query_region(svc->regions, req, res, "15", &region, &known) < 0 ||
+        query_limit(req, res, 100, 1000, &limit) != 0)
         return;
-    }
-    long limit = limit_arg ? strtol(limit_arg, NULL, 10) : 100;
-    if (limit < 1 || limit > 1000) {
-        http_response_error(res, 400, "invalid", "limit", "limit must be 1..1000");
-        return;
-    }
     size_t all = 0;
     region_counties(svc->regions, &all);
     const region_t **counties = calloc(all ? all : 1, sizeof *counties);
